@@ -1,0 +1,90 @@
+# sealca build: `make` builds build/sealca; see README.md for the other targets.
+# Every target that needs packages first runs scripts/deps.sh (idempotent, fast when all is present).
+
+CC       ?= cc
+PKGS     := libcrypto sqlite3
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes -Wformat=2 -Wvla -Wno-unused-parameter
+CSTD     := -std=c11 -D_GNU_SOURCE
+INC      := -Isrc
+OPT      ?= -O2 -g
+CFLAGS_BASE := $(CSTD) $(WARN) $(INC) $(PKG_CFLAGS)
+SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/main.c'))
+HDRS     := $(shell find src -name '*.h')
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+# release objects
+OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
+# sanitizer objects (make test)
+SOBJ     := $(LIB_SRC:%.c=build/asan/obj/%.o)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
+
+.PHONY: all deps run test unit integration lint fuzz bench soak clean format
+
+all: build/sealca
+
+deps:
+	@scripts/deps.sh
+
+build/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@
+
+build/libsealca.a: $(OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/sealca: src/cli/main.c build/libsealca.a
+	$(CC) $(CFLAGS_BASE) $(OPT) $< build/libsealca.a $(PKG_LIBS) -o $@
+
+build/asan/obj/%.o: %.c $(HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) -c $< -o $@
+
+build/asan/libsealca.a: $(SOBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/asan/sealca: src/cli/main.c build/asan/libsealca.a
+	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) $< build/asan/libsealca.a $(PKG_LIBS) -o $@
+
+build/asan/tests/%: tests/unit/%.c build/asan/libsealca.a tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS_BASE) -Itests/unit -O1 -g $(SAN) $< build/asan/libsealca.a $(PKG_LIBS) -lcmocka -o $@
+
+run: deps build/sealca
+	@scripts/run-demo.sh
+
+# make test: unit tests (cmocka) and integration tests, all under ASan+UBSan,
+# once with each SM2 engine.
+test: deps
+	@$(MAKE) --no-print-directory unit integration
+
+unit: $(UNIT_BIN) build/asan/sealca
+	@scripts/run-unit.sh $(UNIT_BIN)
+
+integration: build/asan/sealca build/sealca
+	@scripts/run-integration.sh build/asan/sealca
+
+lint: deps
+	@scripts/lint.sh
+
+fuzz: deps
+	@scripts/fuzz.sh $(or $(SECONDS_PER_TARGET),20)
+
+bench: deps build/sealca
+	@scripts/bench.sh
+
+soak: deps
+	@SEALCA_SOAK=1 $(MAKE) --no-print-directory unit
+
+format:
+	clang-format -i $(LIB_SRC) $(HDRS) src/cli/main.c $(UNIT_SRC) $(FUZZ_SRC)
+
+clean:
+	rm -rf build

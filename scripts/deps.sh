@@ -1,0 +1,23 @@
+#!/bin/sh
+# Installs the Debian packages sealca needs that are missing. Idempotent; fast when all is present.
+# As root it installs them; otherwise it prints the apt-get command to run.
+set -eu
+PKGS="build-essential pkg-config libssl-dev openssl libsqlite3-dev sqlite3 libcmocka-dev \
+clang libclang-rt-14-dev llvm clang-format cppcheck valgrind botan hyperfine"
+missing=""
+for p in $PKGS; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+        missing="$missing $p"
+    fi
+done
+[ -z "$missing" ] && exit 0
+cmd="apt-get install -y --no-install-recommends$missing"
+if [ "$(id -u)" != 0 ]; then
+    echo "sealca: missing packages:$missing" >&2
+    echo "run as root: apt-get update && $cmd" >&2
+    exit 1
+fi
+echo "sealca: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq >/dev/null || apt-get update
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
