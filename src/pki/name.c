@@ -1,6 +1,8 @@
 /* name.c - RFC 4514 / OpenSSL-style subject string parsing and RFC 4514 formatting. */
 #include "pki/name.h"
 
+#include "common/utf8.h"
+
 #include <string.h>
 
 /* Per-type facts. ub = RFC 5280 appendix A upper bound in characters; ub-name (32768) for
@@ -99,42 +101,18 @@ static int hexval(char c)
 }
 
 /*
- * Validate UTF-8 (RFC 3629 §4: no overlongs, no surrogates, nothing above U+10FFFF) and
- * count code points. Returns the count, -1 for bad UTF-8, -2 for a control character
- * (C0, DEL, C1: they can rewrite terminals and logs that show the subject).
+ * Count the code points of a value: -1 for invalid UTF-8 (RFC 3629 §4), -2 for a control
+ * character (C0, DEL, C1: they can rewrite terminals and logs that show the subject).
  */
 static long utf8_count(const unsigned char *p, size_t n)
 {
     long count = 0;
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
-        unsigned cp;
-        size_t need;
-        unsigned lo = 0x80, hi = 0xBF;
-        if (c < 0x80) {
-            cp = c, need = 0;
-        } else if (c >= 0xC2 && c <= 0xDF) {
-            cp = c & 0x1F, need = 1;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            cp = c & 0x0F, need = 2;
-            if (c == 0xE0) lo = 0xA0; /* overlong */
-            if (c == 0xED) hi = 0x9F; /* surrogates U+D800-U+DFFF */
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            cp = c & 0x07, need = 3;
-            if (c == 0xF0) lo = 0x90; /* overlong */
-            if (c == 0xF4) hi = 0x8F; /* above U+10FFFF */
-        } else {
-            return -1;
-        }
-        if (n - i - 1 < need) return -1;
-        for (size_t k = 1; k <= need; k++) {
-            unsigned b = p[i + k];
-            if (b < (k == 1 ? lo : 0x80) || b > (k == 1 ? hi : 0xBF)) return -1;
-            cp = cp << 6 | (b & 0x3F);
-        }
-        if (cp < 0x20 || (cp >= 0x7F && cp <= 0x9F)) return -2;
-        i += need + 1;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        int k = sc_utf8_next(p + i, n - i, &cp);
+        if (k < 0) return -1;
+        if (sc_utf8_is_control(cp)) return -2;
+        i += (size_t)k;
         count++;
     }
     return count;
