@@ -1,0 +1,76 @@
+/* sql.c - every SQL statement in one table, portable between SQLite and PostgreSQL. */
+#include "store/sql.h"
+
+#include <stddef.h>
+
+#define CERT_COLS                                                                                  \
+    "serial, issuer, profile, profile_version, subject, not_before, not_after, status, reason, "  \
+    "revoked_at, invalidity_at, created_at, der"
+
+static const char *const sql_text[ST__COUNT] = {
+    [ST_SCHEMA_VERSION] = "SELECT MAX(version) FROM schema_migrations",
+    [ST_SCHEMA_RECORD] = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
+    [ST_COUNTER_INIT] =
+        "INSERT INTO counters (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+    /* the row lock taken here is what serialises CRL numbers and the audit chain on PostgreSQL */
+    [ST_COUNTER_NEXT] = "UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value",
+    [ST_COUNTER_GET] = "SELECT value FROM counters WHERE name = ?",
+    [ST_ISSUER_INSERT] =
+        "INSERT INTO issuers (id, role, parent, alg, subject, serial, not_before, not_after, "
+        "cert_der, key_file, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_ISSUER_LIST] = "SELECT id, role, parent, alg, subject, serial, not_before, not_after, "
+                       "cert_der, key_file, status, created_at FROM issuers ORDER BY seq",
+    [ST_ISSUER_SET_STATUS] = "UPDATE issuers SET status = ? WHERE id = ?",
+    [ST_CERT_INSERT] =
+        "INSERT INTO certs (serial, issuer, profile, profile_version, subject, not_before, "
+        "not_after, status, change_seq, created_at, der) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, 'good', 0, ?, ?)",
+    [ST_CERT_GET] = "SELECT " CERT_COLS " FROM certs WHERE serial = ?",
+    /* filters: issuer (NULL = any), status (NULL = any), page by created order */
+    [ST_CERT_LIST] = "SELECT " CERT_COLS " FROM certs WHERE (? IS NULL OR issuer = ?) AND "
+                     "(? IS NULL OR status = ?) ORDER BY created_at, serial LIMIT ? OFFSET ?",
+    /* compare-and-set on the old status: a concurrent change makes this touch 0 rows */
+    [ST_CERT_SET_STATUS] =
+        "UPDATE certs SET status = ?, reason = ?, revoked_at = ?, invalidity_at = ?, "
+        "change_seq = ? WHERE serial = ? AND status = ?",
+    [ST_CERT_COUNT] = "SELECT COUNT(*) FROM certs WHERE issuer = ? AND status = ?",
+    [ST_CRL_FULL_ENTRIES] =
+        "SELECT serial, status, reason, revoked_at, invalidity_at FROM certs "
+        "WHERE issuer = ? AND status IN ('revoked', 'hold') AND not_after >= ?",
+    [ST_CRL_DELTA_ENTRIES] =
+        "SELECT serial, status, reason, revoked_at, invalidity_at FROM certs "
+        "WHERE issuer = ? AND change_seq > ? AND not_after >= ?",
+    [ST_CRL_INSERT] =
+        "INSERT INTO crls (issuer, number, base_number, this_update, next_update, upto_seq, der) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_CRL_LAST_FULL] = "SELECT number, upto_seq FROM crls WHERE issuer = ? AND "
+                         "base_number IS NULL ORDER BY number DESC LIMIT 1",
+    [ST_CRL_LATEST] = "SELECT number, this_update, next_update, der FROM crls WHERE issuer = ? "
+                      "AND (CASE WHEN base_number IS NULL THEN 0 ELSE 1 END) = ? "
+                      "ORDER BY number DESC LIMIT 1",
+    [ST_PROFILE_INSERT] = "INSERT INTO profiles (name, version, status, builtin, definition, "
+                          "created_at) VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_PROFILE_GET] = "SELECT name, version, status, builtin, definition FROM profiles "
+                       "WHERE name = ? ORDER BY version DESC LIMIT 1",
+    [ST_PROFILE_LIST] = "SELECT p.name, p.version, p.status, p.builtin, p.definition FROM "
+                        "profiles p WHERE p.version = (SELECT MAX(q.version) FROM profiles q "
+                        "WHERE q.name = p.name) ORDER BY p.name",
+    [ST_PROFILE_SET_STATUS] = "UPDATE profiles SET status = ? WHERE name = ? AND version = ?",
+    [ST_AUDIT_HEAD] = "SELECT id, hash FROM audit ORDER BY id DESC LIMIT 1",
+    [ST_AUDIT_INSERT] = "INSERT INTO audit (id, at, actor, action, object, result, detail, "
+                        "prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    [ST_AUDIT_ALL] = "SELECT id, at, actor, action, object, result, detail, prev_hash, hash "
+                     "FROM audit ORDER BY id",
+    [ST_AUDIT_CP_INSERT] = "INSERT INTO audit_checkpoints (audit_id, head_hash, at, signer, "
+                           "alg, sig) VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_AUDIT_CP_ALL] = "SELECT audit_id, head_hash, at, signer, alg, sig FROM "
+                        "audit_checkpoints ORDER BY audit_id",
+    [ST_AUDIT_CP_LAST] = "SELECT MAX(audit_id) FROM audit_checkpoints",
+};
+
+const char *store_sql_text(store_sql_id id)
+{
+    if ((int)id < 0 || id >= ST__COUNT)
+        return NULL;
+    return sql_text[id];
+}

@@ -1,0 +1,247 @@
+/* store.c - driver dispatch, the per-connection statement cache, transactions and migrations. */
+#include "store/driver.h"
+#include "store/migrations.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct store_stmt {
+    store *owner;
+    void *h; /* driver handle */
+};
+
+struct store {
+    const store_drv *drv;
+    void *conn;
+    store_stmt stmts[ST__COUNT];
+    int in_tx;
+};
+
+int store_open(const char *url, store **out, sc_err *e)
+{
+    *out = NULL;
+    const char *path = url;
+    const store_drv *drv = &store_driver_sqlite;
+    if (strncmp(url, "sqlite:", 7) == 0)
+        path = url + 7;
+    else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
+        return sc_fail(e, SC_EINVAL, "store.driver",
+                       "the PostgreSQL driver is not part of this build yet");
+    if (strlen(path) == 0 || strlen(path) > 4000)
+        return sc_fail(e, SC_EINVAL, "store.url", "bad database path");
+    store *s = calloc(1, sizeof(*s));
+    if (s == NULL)
+        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    s->drv = drv;
+    int rc = drv->open(path, &s->conn, e);
+    if (rc != 0) {
+        free(s);
+        return rc;
+    }
+    for (int i = 0; i < ST__COUNT; i++)
+        s->stmts[i].owner = s;
+    *out = s;
+    return 0;
+}
+
+void store_close(store *s)
+{
+    if (s == NULL)
+        return;
+    if (s->in_tx)
+        store_tx_rollback(s);
+    for (int i = 0; i < ST__COUNT; i++)
+        if (s->stmts[i].h != NULL)
+            s->drv->finalize(s->stmts[i].h);
+    s->drv->close(s->conn);
+    free(s);
+}
+
+const char *store_driver(const store *s)
+{
+    return s->drv->name;
+}
+
+int store_tx_begin(store *s, sc_err *e)
+{
+    if (s->in_tx)
+        return sc_fail(e, SC_EINTERNAL, "store.nested_tx", "transaction already open");
+    int rc = s->drv->exec_script(s->conn, s->drv->begin_sql, e);
+    if (rc == 0)
+        s->in_tx = 1;
+    return rc;
+}
+
+int store_tx_commit(store *s, sc_err *e)
+{
+    if (!s->in_tx)
+        return sc_fail(e, SC_EINTERNAL, "store.no_tx", "no transaction open");
+    int rc = s->drv->exec_script(s->conn, "COMMIT", e);
+    if (rc != 0) {
+        store_tx_rollback(s);
+        return rc;
+    }
+    s->in_tx = 0;
+    return 0;
+}
+
+void store_tx_rollback(store *s)
+{
+    if (!s->in_tx)
+        return;
+    /* reset cached statements first: an active statement would keep the read lock */
+    for (int i = 0; i < ST__COUNT; i++)
+        if (s->stmts[i].h != NULL)
+            s->drv->reset(s->stmts[i].h);
+    s->drv->exec_script(s->conn, "ROLLBACK", NULL);
+    s->in_tx = 0;
+}
+
+int store_stmt_get(store *s, store_sql_id id, store_stmt **out, sc_err *e)
+{
+    if ((int)id < 0 || id >= ST__COUNT)
+        return sc_fail(e, SC_EINTERNAL, "store.bad_stmt", "bad statement id %d", (int)id);
+    store_stmt *st = &s->stmts[id];
+    if (st->h == NULL) {
+        int rc = s->drv->prepare(s->conn, store_sql_text(id), &st->h, e);
+        if (rc != 0)
+            return rc;
+    } else {
+        s->drv->reset(st->h);
+    }
+    *out = st;
+    return 0;
+}
+
+int store_bind_int64(store_stmt *st, int i, int64_t v)
+{
+    return st->owner->drv->bind_int64(st->h, i, v);
+}
+
+int store_bind_text(store_stmt *st, int i, const char *v)
+{
+    return st->owner->drv->bind_text(st->h, i, v);
+}
+
+int store_bind_blob(store_stmt *st, int i, const void *p, size_t n)
+{
+    return st->owner->drv->bind_blob(st->h, i, p, n);
+}
+
+int store_bind_null(store_stmt *st, int i)
+{
+    return st->owner->drv->bind_null(st->h, i);
+}
+
+int store_step(store_stmt *st, sc_err *e)
+{
+    return st->owner->drv->step(st->owner->conn, st->h, e);
+}
+
+int store_exec(store_stmt *st, sc_err *e)
+{
+    int rc;
+    while ((rc = store_step(st, e)) == STORE_ROW)
+        ;
+    st->owner->drv->reset(st->h);
+    return rc;
+}
+
+int store_col_isnull(store_stmt *st, int c)
+{
+    return st->owner->drv->col_isnull(st->h, c);
+}
+
+int64_t store_col_int64(store_stmt *st, int c)
+{
+    return st->owner->drv->col_int64(st->h, c);
+}
+
+const char *store_col_text(store_stmt *st, int c, size_t *len)
+{
+    const char *p = st->owner->drv->col_text(st->h, c, len);
+    return p ? p : "";
+}
+
+const uint8_t *store_col_blob(store_stmt *st, int c, size_t *len)
+{
+    return st->owner->drv->col_blob(st->h, c, len);
+}
+
+int64_t store_changes(store *s)
+{
+    return s->drv->changes(s->conn);
+}
+
+int store_schema_version(store *s, int *version, sc_err *e)
+{
+    store_stmt *st;
+    int rc = s->drv->exec_script(s->conn,
+                                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                 " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                                 e);
+    if (rc == 0)
+        rc = store_stmt_get(s, ST_SCHEMA_VERSION, &st, e);
+    if (rc != 0)
+        return rc;
+    rc = store_step(st, e);
+    if (rc < 0)
+        return rc;
+    *version = rc == STORE_ROW && !store_col_isnull(st, 0) ? (int)store_col_int64(st, 0) : 0;
+    s->drv->reset(st->h);
+    return 0;
+}
+
+int store_migrate(store *s, sc_err *e)
+{
+    int have = 0, rc = store_schema_version(s, &have, e);
+    if (rc != 0)
+        return rc;
+    int latest = store_migration_count();
+    if (have > latest)
+        return sc_fail(e, SC_ESTATE, "store.too_new",
+                       "database schema version %d is newer than this sealca (%d): upgrade sealca",
+                       have, latest);
+    for (int v = have + 1; v <= latest; v++) {
+        /* each version in one transaction: a crash leaves the previous version intact */
+        if ((rc = store_tx_begin(s, e)) != 0)
+            return rc;
+        /* re-check under the write lock: another process may have migrated meanwhile */
+        int now = 0;
+        store_stmt *st;
+        if ((rc = store_stmt_get(s, ST_SCHEMA_VERSION, &st, e)) != 0)
+            goto fail;
+        if ((rc = store_step(st, e)) < 0)
+            goto fail;
+        now = rc == STORE_ROW && !store_col_isnull(st, 0) ? (int)store_col_int64(st, 0) : 0;
+        s->drv->reset(st->h);
+        if (now >= v) {
+            store_tx_rollback(s);
+            continue;
+        }
+        if ((rc = s->drv->exec_script(s->conn, store_migration_sql(v), e)) != 0)
+            goto fail;
+        if ((rc = store_stmt_get(s, ST_SCHEMA_RECORD, &st, e)) != 0)
+            goto fail;
+        store_bind_int64(st, 1, v);
+        store_bind_int64(st, 2, (int64_t)time(NULL));
+        if ((rc = store_exec(st, e)) != 0)
+            goto fail;
+        if ((rc = store_tx_commit(s, e)) != 0)
+            return rc;
+    }
+    return 0;
+fail:
+    store_tx_rollback(s);
+    return rc;
+}
+
+void store_crashpoint(const char *label)
+{
+    const char *at = getenv("SEALCA_CRASH_AT");
+    if (at != NULL && strcmp(at, label) == 0)
+        _exit(99);
+}
