@@ -13,7 +13,8 @@ OPT      ?= -O2 -g
 CFLAGS_BASE := $(CSTD) $(WARN) $(INC) $(PKG_CFLAGS)
 SAN      := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
-LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/main.c'))
+LIB_SRC  := $(sort $(shell find src -name '*.c' ! -path 'src/cli/*'))
+CLI_SRC  := $(sort $(wildcard src/cli/*.c))
 HDRS     := $(shell find src -name '*.h')
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
@@ -39,8 +40,8 @@ build/libsealca.a: $(OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-build/sealca: src/cli/main.c build/libsealca.a
-	$(CC) $(CFLAGS_BASE) $(OPT) $< build/libsealca.a $(PKG_LIBS) -o $@
+build/sealca: $(CLI_SRC) src/cli/cli.h build/libsealca.a
+	$(CC) $(CFLAGS_BASE) $(OPT) $(CLI_SRC) build/libsealca.a $(PKG_LIBS) -o $@
 
 build/asan/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -50,8 +51,8 @@ build/asan/libsealca.a: $(SOBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-build/asan/sealca: src/cli/main.c build/asan/libsealca.a
-	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) $< build/asan/libsealca.a $(PKG_LIBS) -o $@
+build/asan/sealca: $(CLI_SRC) src/cli/cli.h build/asan/libsealca.a
+	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) $(CLI_SRC) build/asan/libsealca.a $(PKG_LIBS) -o $@
 
 build/asan/tests/%: tests/unit/%.c build/asan/libsealca.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)
@@ -86,7 +87,7 @@ soak: deps
 	@SEALCA_SOAK=1 $(MAKE) --no-print-directory unit
 
 format:
-	clang-format -i $(LIB_SRC) $(HDRS) src/cli/main.c $(UNIT_SRC) $(FUZZ_SRC)
+	clang-format -i $(LIB_SRC) $(HDRS) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC)
 
 clean:
 	rm -rf build

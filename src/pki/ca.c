@@ -557,7 +557,11 @@ static int make_link(pki_ca *ca, const pki_profile *pr, pki_issuer *subject, pki
                      pki_issuer *out, sc_err *e)
 {
     memset(out, 0, sizeof(*out));
-    snprintf(out->id, sizeof(out->id), "%s-by-%s", subject->id, signer->id);
+    char lid[80];
+    snprintf(lid, sizeof(lid), "%s-by-%s", subject->id, signer->id);
+    if (strlen(lid) >= sizeof(out->id))
+        return sc_fail(e, SC_EINVAL, "ca.id_too_long", "issuer id too long");
+    memcpy(out->id, lid, strlen(lid) + 1);
     snprintf(out->role, sizeof(out->role), "link");
     snprintf(out->parent, sizeof(out->parent), "%s", signer->id);
     out->active = 1;

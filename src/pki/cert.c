@@ -211,7 +211,7 @@ int cert_build(const cert_tbs *t, const pki_issuer *issuer, sc_key *signkey, sc_
     der_end(&w); /* [3] */
     der_end(&w); /* TBSCertificate */
 
-    if ((rc = der_finish(&w)) != 0) {
+    if ((rc = der_status(&w)) != 0) {
         sc_fail(e, rc, "cert.encode", "cannot encode the certificate");
         goto out;
     }
@@ -384,3 +384,52 @@ int cert_pem(const uint8_t *der, size_t len, sc_buf *out)
     sc_buf_append(out, ftr, strlen(ftr));
     return out->oom ? SC_ENOMEM : 0;
 }
+
+int pem_decode(const uint8_t *in, size_t len, const char *label, size_t *consumed, sc_buf *out)
+{
+    char begin[64], end[64];
+    snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
+    snprintf(end, sizeof(end), "-----END %s-----", label);
+    const char *s = memmem(in, len, begin, strlen(begin));
+    if (s == NULL)
+        return -1;
+    s += strlen(begin);
+    const char *t = memmem(s, len - (size_t)(s - (const char *)in), end, strlen(end));
+    if (t == NULL)
+        return -1;
+    if (consumed)
+        *consumed = (size_t)(t - (const char *)in) + strlen(end);
+    uint32_t acc = 0;
+    int bits = 0, pad = 0;
+    for (const char *p = s; p < t; p++) {
+        int v;
+        char c = *p;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+')
+            v = 62;
+        else if (c == '/')
+            v = 63;
+        else if (c == '=') {
+            pad++;
+            continue;
+        } else if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
+            continue;
+        else
+            return -1;
+        if (pad)
+            return -1; /* data after padding */
+        acc = acc << 6 | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            sc_buf_putc(out, (uint8_t)(acc >> bits));
+        }
+    }
+    return out->oom || pad > 2 ? -1 : 0;
+}
+

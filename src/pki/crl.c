@@ -204,7 +204,7 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
     der_end(&w); /* extensions */
     der_end(&w); /* [0] */
     der_end(&w); /* TBSCertList */
-    if ((rc = der_finish(&w)) != 0) {
+    if ((rc = der_status(&w)) != 0) {
         sc_fail(e, rc, "crl.encode", "cannot encode the CRL");
         goto fail;
     }

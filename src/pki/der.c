@@ -3,6 +3,7 @@
 #include "common/err.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -120,45 +121,97 @@ void der_int64(der_w *w, int64_t v)
     der_prim(w, DER_INTEGER, b + s, (size_t)(8 - s));
 }
 
+/* Base-128 digits of a decimal arc of any length (UUID OIDs under 2.25 have 128-bit arcs). */
+static int arc_encode(const char *dec, size_t n, uint8_t *out, size_t *outlen, size_t cap)
+{
+    uint8_t num[48], tmp[24];
+    size_t nd = 0, t = 0;
+    if (n == 0 || n > sizeof(num) || (n > 1 && dec[0] == '0'))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        num[nd++] = (uint8_t)(dec[i] - '0');
+    do { /* divide the decimal digit string by 128, collecting remainders */
+        unsigned rem = 0;
+        size_t q = 0;
+        for (size_t i = 0; i < nd; i++) {
+            unsigned cur = rem * 10 + num[i];
+            uint8_t d = (uint8_t)(cur / 128);
+            rem = cur % 128;
+            if (q > 0 || d != 0)
+                num[q++] = d;
+        }
+        if (t == sizeof(tmp))
+            return -1;
+        tmp[t++] = (uint8_t)rem;
+        nd = q;
+    } while (nd > 0);
+    if (*outlen + t > cap)
+        return -1;
+    while (t > 0) {
+        t--;
+        out[(*outlen)++] = (uint8_t)(tmp[t] | (t ? 0x80 : 0));
+    }
+    return 0;
+}
+
 int der_oid(der_w *w, const char *dotted)
 {
-    uint8_t out[64];
+    uint8_t out[128];
     size_t n = 0;
-    unsigned long long arcs[32];
+    const char *p = dotted, *arcs[64];
+    size_t lens[64];
     int na = 0;
-    const char *p = dotted;
     while (*p) {
-        if (na == 32 || *p < '0' || *p > '9')
+        size_t l = strspn(p, "0123456789");
+        if (l == 0 || na == 64)
             goto bad;
-        unsigned long long v = 0;
-        while (*p >= '0' && *p <= '9') {
-            if (v > (~0ULL) / 10 - 10)
-                goto bad;
-            v = v * 10 + (unsigned long long)(*p++ - '0');
-        }
-        arcs[na++] = v;
-        if (*p == '.')
+        arcs[na] = p;
+        lens[na++] = l;
+        p += l;
+        if (*p == '.' && p[1])
             p++;
         else if (*p)
             goto bad;
     }
-    if (na < 2 || arcs[0] > 2 || (arcs[0] < 2 && arcs[1] > 39))
+    if (na < 2 || lens[0] != 1 || arcs[0][0] > '2')
         goto bad;
-    for (int i = 1; i < na; i++) {
-        unsigned long long v = i == 1 ? arcs[0] * 40 + arcs[1] : arcs[i];
-        uint8_t tmp[10];
-        int t = 0;
-        do {
-            tmp[t++] = (uint8_t)(v & 0x7f);
-            v >>= 7;
-        } while (v);
-        if (n + (size_t)t > sizeof(out))
+    /* first two arcs share one subidentifier: 40 * a0 + a1 (a1 may be large under 2) */
+    {
+        char first[64];
+        unsigned a0 = (unsigned)(arcs[0][0] - '0');
+        if (lens[1] > 40)
             goto bad;
-        while (t > 0) {
-            t--;
-            out[n++] = (uint8_t)(tmp[t] | (t ? 0x80 : 0));
+        if (a0 < 2 && (lens[1] > 2 || (lens[1] == 2 && arcs[1][0] > '3')))
+            goto bad;
+        /* decimal addition of a0 * 40 to arc 1 */
+        char a1[48];
+        memcpy(a1, arcs[1], lens[1]);
+        a1[lens[1]] = 0;
+        unsigned long long small = 0;
+        if (lens[1] <= 18) {
+            small = strtoull(a1, NULL, 10) + a0 * 40ULL;
+            snprintf(first, sizeof(first), "%llu", small);
+        } else {
+            /* huge second arc under 2: add 80 to its last digits */
+            int carry = 80;
+            size_t l = lens[1];
+            for (size_t i = l; i-- > 0 && carry;) {
+                int d = (a1[i] - '0') + carry;
+                a1[i] = (char)('0' + d % 10);
+                carry = d / 10;
+            }
+            if (carry) {
+                snprintf(first, sizeof(first), "%d%s", carry, a1);
+            } else {
+                snprintf(first, sizeof(first), "%s", a1);
+            }
         }
+        if (arc_encode(first, strlen(first), out, &n, sizeof(out)) != 0)
+            goto bad;
     }
+    for (int i = 2; i < na; i++)
+        if (arc_encode(arcs[i], lens[i], out, &n, sizeof(out)) != 0)
+            goto bad;
     der_prim(w, DER_OID, out, n);
     return 0;
 bad:
@@ -263,6 +316,11 @@ int der_finish(der_w *w)
     return w->err;
 }
 
+int der_status(const der_w *w)
+{
+    return w->err ? w->err : (w->b.oom ? SC_ENOMEM : 0);
+}
+
 void der_free(der_w *w)
 {
     sc_buf_free(&w->b);
@@ -325,31 +383,83 @@ int der_peek(const der_r *r)
 int der_oid_text(const uint8_t *v, size_t n, char *out, size_t outsz)
 {
     size_t o = 0;
-    unsigned long long acc = 0;
     int first = 1;
-    if (n == 0 || (v[n - 1] & 0x80))
+    if (n == 0 || n > 128 || (v[n - 1] & 0x80) || outsz == 0)
         return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (acc == 0 && v[i] == 0x80)
-            return -1; /* non-minimal arc */
-        if (acc > (~0ULL >> 7))
-            return -1;
-        acc = acc << 7 | (v[i] & 0x7f);
-        if (v[i] & 0x80)
-            continue;
-        int k;
+    size_t i = 0;
+    while (i < n) {
+        /* one subidentifier: base-128 digits -> decimal digit string (any length) */
+        uint8_t dec[64];
+        size_t nd = 1;
+        dec[0] = 0;
+        if (v[i] == 0x80)
+            return -1; /* non-minimal */
+        do {
+            unsigned carry = v[i] & 0x7f;
+            for (size_t k = 0; k < nd; k++) { /* dec = dec * 128 + carry, little-endian digits */
+                unsigned cur = dec[k] * 128u + carry;
+                dec[k] = (uint8_t)(cur % 10);
+                carry = cur / 10;
+            }
+            while (carry) {
+                if (nd == sizeof(dec))
+                    return -1;
+                dec[nd++] = (uint8_t)(carry % 10);
+                carry /= 10;
+            }
+        } while (v[i++] & 0x80);
         if (first) {
-            unsigned long long a0 = acc < 40 ? 0 : acc < 80 ? 1 : 2;
-            k = snprintf(out + o, outsz - o, "%llu.%llu", a0, acc - a0 * 40);
+            /* split 40 * a0 + a1: small values only need the last digits */
+            unsigned long long val = 0;
+            int small = nd <= 18;
+            for (size_t k = nd; k-- > 0 && small;)
+                val = val * 10 + dec[k];
+            if (small && val < 80) {
+                int k = snprintf(out + o, outsz - o, "%llu.%llu", val / 40, val % 40);
+                if (k < 0 || (size_t)k >= outsz - o)
+                    return -1;
+                o += (size_t)k;
+                first = 0;
+                continue;
+            }
+            if (small) {
+                int k = snprintf(out + o, outsz - o, "2.%llu", val - 80);
+                if (k < 0 || (size_t)k >= outsz - o)
+                    return -1;
+                o += (size_t)k;
+                first = 0;
+                continue;
+            }
+            /* a1 = value - 80, value has more than 18 digits */
+            int borrow = 80;
+            for (size_t k = 0; k < nd && borrow; k++) {
+                int d = dec[k] - borrow % 10;
+                borrow /= 10;
+                if (d < 0) {
+                    d += 10;
+                    borrow += 1;
+                }
+                dec[k] = (uint8_t)d;
+            }
+            while (nd > 1 && dec[nd - 1] == 0)
+                nd--;
+            if (o + 2 >= outsz)
+                return -1;
+            out[o++] = '2';
+            out[o++] = '.';
             first = 0;
         } else {
-            k = snprintf(out + o, outsz - o, ".%llu", acc);
+            if (o + 1 >= outsz)
+                return -1;
+            out[o++] = '.';
         }
-        if (k < 0 || (size_t)k >= outsz - o)
+        if (o + nd >= outsz)
             return -1;
-        o += (size_t)k;
-        acc = 0;
+        for (size_t k = nd; k-- > 0;)
+            out[o++] = (char)('0' + dec[k]);
+        out[o] = 0;
     }
+    out[o] = 0;
     return 0;
 }
 

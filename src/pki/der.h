@@ -56,6 +56,8 @@ void der_time(der_w *w, int64_t t);                             /* RFC 5280 §4.
 void der_gentime(der_w *w, int64_t t);
 /* 0 when everything written, else SC_ENOMEM / SC_EINTERNAL (unbalanced). */
 int der_finish(der_w *w);
+/* 0 when no error so far (values may still be open). */
+int der_status(const der_w *w);
 void der_free(der_w *w);
 
 /* Reader. */

@@ -17,52 +17,6 @@
 
 /* ---- CSR (PKCS#10, GM/T 0092 for SM2) ---- */
 
-static int pem_to_der(const uint8_t *in, size_t len, const char *label, sc_buf *out)
-{
-    char begin[64], end[64];
-    snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
-    snprintf(end, sizeof(end), "-----END %s-----", label);
-    const char *s = memmem(in, len, begin, strlen(begin));
-    if (s == NULL)
-        return -1;
-    s += strlen(begin);
-    const char *t = memmem(s, len - (size_t)(s - (const char *)in), end, strlen(end));
-    if (t == NULL)
-        return -1;
-    uint32_t acc = 0;
-    int bits = 0, pad = 0;
-    for (const char *p = s; p < t; p++) {
-        int v;
-        char c = *p;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '+')
-            v = 62;
-        else if (c == '/')
-            v = 63;
-        else if (c == '=') {
-            pad++;
-            continue;
-        } else if (c == '\r' || c == '\n' || c == ' ' || c == '\t')
-            continue;
-        else
-            return -1;
-        if (pad)
-            return -1; /* data after padding */
-        acc = acc << 6 | (uint32_t)v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            sc_buf_putc(out, (uint8_t)(acc >> bits));
-        }
-    }
-    return out->oom || pad > 2 ? -1 : 0;
-}
-
 int csr_parse(const uint8_t *in, size_t len, csr *out, sc_err *e)
 {
     memset(out, 0, sizeof(*out));
@@ -75,8 +29,8 @@ int csr_parse(const uint8_t *in, size_t len, csr *out, sc_err *e)
     int rc;
     if (in[0] == 0x30) {
         sc_buf_append(&der, in, len);
-    } else if (pem_to_der(in, len, "CERTIFICATE REQUEST", &der) != 0 &&
-               (der.len = 0, pem_to_der(in, len, "NEW CERTIFICATE REQUEST", &der) != 0)) {
+    } else if (pem_decode(in, len, "CERTIFICATE REQUEST", NULL, &der) != 0 &&
+               (der.len = 0, pem_decode(in, len, "NEW CERTIFICATE REQUEST", NULL, &der) != 0)) {
         rc = sc_fail(e, SC_EINVAL, "csr.bad_pem",
                      "not a PEM 'CERTIFICATE REQUEST' or a DER PKCS#10 request");
         goto out;
@@ -443,7 +397,7 @@ static int next_counter(store *s, const char *name, int64_t *v, sc_err *e)
 static int set_status(pki_ca *ca, const char *sn, const char *from, const char *to, int reason,
                       int64_t at, int64_t invalidity, sc_err *e)
 {
-    int64_t seq;
+    int64_t seq = 0;
     int rc = next_counter(ca->db, "status", &seq, e);
     if (rc != 0)
         return rc;

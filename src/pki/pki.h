@@ -177,6 +177,9 @@ int cert_fields(const uint8_t *der, size_t len, sc_slice *subject, sc_slice *iss
                 int64_t *not_before, int64_t *not_after);
 /* RFC 4514 text of a DER Name (via OpenSSL, UTF-8). */
 int name_der_text(const uint8_t *der, size_t len, char *out, size_t outsz);
+/* The first PEM block with this label in in[0..len) -> DER appended to out; *consumed (if not
+ * NULL) is set to the offset just past its END line. 0, or -1 when none or malformed. */
+int pem_decode(const uint8_t *in, size_t len, const char *label, size_t *consumed, sc_buf *out);
 /* Certificate DER -> PEM text. */
 int cert_pem(const uint8_t *der, size_t len, sc_buf *out);
 
