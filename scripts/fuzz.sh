@@ -21,7 +21,7 @@ mkdir -p "$out/obj"
 
 # Library objects: rebuilt when the source or any header under src/ is newer.
 objs=""
-for src in $(find src -name '*.c' ! -path 'src/cli/main.c' | sort); do
+for src in $(find src -name '*.c' ! -path 'src/cli/*' | sort); do
     obj="$out/obj/${src%.c}.o"
     if [ ! -f "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find src -name '*.h' -newer "$obj" | head -n 1)" ]; then
         mkdir -p "$(dirname "$obj")"
