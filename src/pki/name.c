@@ -238,9 +238,12 @@ int name_parse(const char *s, size_t len, sc_name *out, sc_err *e)
     sc_name tmp;
     char buf[NAME_MAX_INPUT];
     memset(&tmp, 0, sizeof(tmp));
-    int slash = len > 0 && s[0] == '/';
+    size_t lead = 0; /* spaces a shell user may leave before "/C=..." */
+    while (lead < len && s[lead] == ' ')
+        lead++;
+    int slash = lead < len && s[lead] == '/';
     char sep = slash ? '/' : ',';
-    size_t pos = slash ? 1 : 0;
+    size_t pos = slash ? lead + 1 : 0;
     size_t p0 = pos;
     while (p0 < len && s[p0] == ' ')
         p0++;

@@ -49,12 +49,12 @@ typedef struct sc_name {
  *  - RFC 4514: "CN=张三,O=某某公司,C=CN", most specific RDN first; it is reversed so that
  *    out->attr is in encoding order (C, O, CN). Escapes: \, \+ \" \\ \= \< \> \; \# \space
  *    \/ and \XX hex pairs (bytes of UTF-8). Unescaped " ; < > in a value are refused.
- *  - OpenSSL: "/C=CN/O=某某公司/CN=张三" (input starts with '/'), already in encoding order;
- *    same escapes, and ',' ; " < > and a leading # are ordinary characters there.
- * Types are case-insensitive: C/countryName, ST/stateOrProvinceName, L/localityName,
- * O/organizationName, OU/organizationalUnitName, CN/commonName, serialNumber,
- * emailAddress/E, title, GN/givenName, SN/surname. Spaces around types and values are
- * trimmed unless escaped. Multi-valued RDNs ('+', either syntax) and RFC 4514 BER hex values
+ *  - OpenSSL: "/C=CN/O=某某公司/CN=张三" (first non-space character '/'), already in encoding
+ * order; same escapes, and ',' ; " < > and a leading # are ordinary characters there. Types are
+ * case-insensitive: C/countryName, ST/stateOrProvinceName, L/localityName, O/organizationName,
+ * OU/organizationalUnitName, CN/commonName, serialNumber, emailAddress/E, title, GN/givenName,
+ * SN/surname. Spaces around types and values are trimmed unless escaped. Multi-valued RDNs ('+',
+ * either syntax) and RFC 4514 BER hex values
  * ("CN=#04...") are refused.
  *
  * Errors (SC_EINVAL unless noted; messages give the byte position and/or attribute, never

@@ -144,6 +144,9 @@ static void test_slash_form(void **st)
     expect_attr(&n, 3, NAME_OU, "a;b<c>\"d\"");
     expect_attr(&n, 4, NAME_CN, "x/y #1");
     roundtrip(&n, "CN=x/y #1,OU=a\\;b\\<c\\>\\\"d\\\",O=Acme\\, Inc.,ST=Beijing,C=CN");
+    assert_int_equal(parse("  /CN=a/O=b", &n, &e), 0); /* leading spaces before '/' */
+    expect_attr(&n, 0, NAME_CN, "a");
+    expect_attr(&n, 1, NAME_O, "b");
     assert_int_equal(parse("/CN=#1", &n, &e), 0);
     expect_attr(&n, 0, NAME_CN, "#1");
     assert_int_equal(parse("/CN=\\E5\\BC\\A0", &n, &e), 0);
