@@ -13,6 +13,9 @@ struct sc_key {
     int priv;           /* has a private half */
     uint8_t z[32];      /* SM2: Z for the default ID, computed once */
     int have_z;
+    uint8_t *spki;      /* DER SubjectPublicKeyInfo, encoded once (OpenSSL's encoder is slow) */
+    size_t spkilen;
+    pthread_mutex_t lock; /* guards the lazily filled spki */
     /* fast SM2 engine contexts, built lazily on first use and then reused */
     pthread_once_t fast_once;
     void *fast_priv;

@@ -73,6 +73,7 @@ sc_key *crypto_key_wrap(EVP_PKEY *pkey, sc_err *e)
     k->pkey = pkey;
     k->priv = has_private(pkey);
     k->fast_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+    pthread_mutex_init(&k->lock, NULL);
     return k;
 }
 
@@ -120,21 +121,61 @@ int crypto_key_from_spki(const uint8_t *der, size_t len, sc_key **out, sc_err *e
     *out = NULL;
     if (len == 0 || len > 4096)
         return sc_fail(e, SC_EINVAL, "key.bad_spki", "public key: bad length %zu", len);
+    /* The two EC encodings sealca meets every time (a CSR per issuance, a certificate per
+     * verification) are recognised byte for byte and imported from the point: OpenSSL 3.0's
+     * generic decoder costs more than the signature check that follows. */
+    static const uint8_t SPKI_SM2[26] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                         0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x81, 0x1c,
+                                         0xcf, 0x55, 0x01, 0x82, 0x2d, 0x03, 0x42, 0x00};
+    static const uint8_t SPKI_P256[26] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                          0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                          0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+    EVP_PKEY *pkey = NULL;
     const unsigned char *p = der;
-    EVP_PKEY *pkey = d2i_PUBKEY(NULL, &p, (long)len);
+    int is_sm2 = len == 91 && memcmp(der, SPKI_SM2, 26) == 0;
+    if (is_sm2 || (len == 91 && memcmp(der, SPKI_P256, 26) == 0)) {
+        /* fromdata decodes the point with EC_POINT_oct2point, which refuses points off the
+         * curve; a 65-byte 04-prefixed point cannot be infinity */
+        OSSL_PARAM prm[3] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                             is_sm2 ? "SM2" : "P-256", 0),
+            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(der + 26), 65),
+            OSSL_PARAM_construct_end()};
+        EVP_PKEY_CTX *fc = EVP_PKEY_CTX_new_from_name(NULL, is_sm2 ? "SM2" : "EC", NULL);
+        if (der[26] != 0x04 || fc == NULL || EVP_PKEY_fromdata_init(fc) != 1 ||
+            EVP_PKEY_fromdata(fc, &pkey, EVP_PKEY_PUBLIC_KEY, prm) != 1) {
+            EVP_PKEY_CTX_free(fc);
+            EVP_PKEY_free(pkey);
+            return sc_fail_ossl(e, SC_EINVAL, "key.bad_point", "public key fails validation");
+        }
+        EVP_PKEY_CTX_free(fc);
+        goto wrap;
+    }
+    pkey = d2i_PUBKEY(NULL, &p, (long)len);
     if (pkey == NULL || p != der + len) {
         EVP_PKEY_free(pkey);
         return sc_fail_ossl(e, SC_EINVAL, "key.bad_spki", "public key: not a valid SubjectPublicKeyInfo");
     }
     EVP_PKEY_CTX *cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    int ok = cctx != NULL && EVP_PKEY_public_check(cctx) == 1;
+    /* the quick check (on the curve, not infinity) is complete for SM2 and P-256, whose
+     * cofactor is 1; the full check multiplies by the order, which costs a signature */
+    int ok = cctx != NULL && EVP_PKEY_public_check_quick(cctx) == 1;
     EVP_PKEY_CTX_free(cctx);
     if (!ok) {
         EVP_PKEY_free(pkey);
         return sc_fail_ossl(e, SC_EINVAL, "key.bad_point", "public key fails validation");
     }
+wrap:
     *out = crypto_key_wrap(pkey, e);
-    return *out ? 0 : SC_EINVAL;
+    if (*out == NULL)
+        return SC_EINVAL;
+    /* keep the caller's bytes: they are the canonical encoding (checked by the parse above) */
+    (*out)->spki = malloc(len);
+    if ((*out)->spki != NULL) {
+        memcpy((*out)->spki, der, len);
+        (*out)->spkilen = len;
+    }
+    return 0;
 }
 
 void crypto_key_free(sc_key *k)
@@ -142,6 +183,8 @@ void crypto_key_free(sc_key *k)
     if (k == NULL)
         return;
     crypto_fast_free(k);
+    free(k->spki);
+    pthread_mutex_destroy(&k->lock);
     EVP_PKEY_free(k->pkey); /* OpenSSL clears private BIGNUMs on free */
     OPENSSL_cleanse(k, sizeof(*k));
     free(k);
@@ -157,32 +200,81 @@ int crypto_key_is_private(const sc_key *k)
     return k->priv;
 }
 
+static int spki_cached(const sc_key *ck, const uint8_t **p, size_t *n, sc_err *e)
+{
+    sc_key *k = (sc_key *)ck; /* the cache is logically const */
+    pthread_mutex_lock(&k->lock);
+    if (k->spki == NULL) {
+        unsigned char *der = NULL;
+        int len = i2d_PUBKEY(k->pkey, &der);
+        if (len > 0) {
+            k->spki = malloc((size_t)len);
+            if (k->spki != NULL) {
+                memcpy(k->spki, der, (size_t)len);
+                k->spkilen = (size_t)len;
+            }
+        }
+        OPENSSL_free(der);
+    }
+    pthread_mutex_unlock(&k->lock);
+    if (k->spki == NULL)
+        return sc_fail_ossl(e, SC_ECRYPTO, "key.encode", "cannot encode public key");
+    *p = k->spki;
+    *n = k->spkilen;
+    return 0;
+}
+
 int crypto_key_spki(const sc_key *k, sc_buf *out, sc_err *e)
 {
-    unsigned char *der = NULL;
-    int n = i2d_PUBKEY(k->pkey, &der);
-    if (n <= 0)
-        return sc_fail_ossl(e, SC_ECRYPTO, "key.encode", "cannot encode public key");
-    int rc = sc_buf_append(out, der, (size_t)n);
-    OPENSSL_free(der);
-    return rc;
+    const uint8_t *p;
+    size_t n;
+    int rc = spki_cached(k, &p, &n, e);
+    return rc ? rc : sc_buf_append(out, p, n);
 }
 
 int crypto_key_id(const sc_key *k, uint8_t out[32], size_t *outlen, sc_err *e)
 {
     /* RFC 5280 §4.2.1.2 (1): SHA-1 of the subjectPublicKey BIT STRING value. SHA-1 here is an
      * identifier, not a security function, and 20-byte key identifiers are what USB-key
-     * middleware and GM/T 0015 certificates carry. */
-    X509_PUBKEY *xpk = NULL;
-    if (X509_PUBKEY_set(&xpk, k->pkey) != 1)
-        return sc_fail_ossl(e, SC_ECRYPTO, "key.encode", "cannot encode public key");
-    const unsigned char *pk = NULL;
-    int pklen = 0;
-    X509_PUBKEY_get0_param(NULL, &pk, &pklen, NULL, xpk);
-    crypto_sha1(pk, (size_t)pklen, out);
+     * middleware and GM/T 0015 certificates carry. The SPKI is walked by hand: it is
+     * SEQUENCE { AlgorithmIdentifier, BIT STRING }, both with short or long lengths. */
+    const uint8_t *p;
+    size_t n;
+    int rc = spki_cached(k, &p, &n, e);
+    if (rc != 0)
+        return rc;
+    size_t off = 0, len = 0;
+    for (int level = 0; level < 3; level++) {
+        if (off + 2 > n)
+            goto bad;
+        uint8_t tag = p[off++];
+        size_t l = p[off++];
+        if (l & 0x80) {
+            size_t nb = l & 0x7f;
+            if (nb == 0 || nb > 3 || off + nb > n)
+                goto bad;
+            l = 0;
+            while (nb--)
+                l = l << 8 | p[off++];
+        }
+        if (off + l > n)
+            goto bad;
+        if (level == 0 && tag == 0x30) {
+            continue; /* into the SPKI */
+        } else if (level == 1 && tag == 0x30) {
+            off += l; /* skip the AlgorithmIdentifier */
+        } else if (level == 2 && tag == 0x03 && l >= 1) {
+            len = l;
+            break;
+        } else {
+            goto bad;
+        }
+    }
+    crypto_sha1(p + off + 1, len - 1, out);
     *outlen = 20;
-    X509_PUBKEY_free(xpk);
     return 0;
+bad:
+    return sc_fail(e, SC_EINTERNAL, "key.encode", "malformed public key encoding");
 }
 
 int crypto_key_equal_public(const sc_key *a, const sc_key *b)
