@@ -179,8 +179,8 @@ int der_oid(der_w *w, const char *dotted)
     {
         char first[64];
         unsigned a0 = (unsigned)(arcs[0][0] - '0');
-        if (lens[1] > 40)
-            goto bad;
+        if (lens[1] > 40 || (lens[1] > 1 && arcs[1][0] == '0'))
+            goto bad; /* too long, or a leading zero (not canonical; other arcs refuse it too) */
         if (a0 < 2 && (lens[1] > 2 || (lens[1] == 2 && arcs[1][0] > '3')))
             goto bad;
         /* decimal addition of a0 * 40 to arc 1 */
