@@ -1,0 +1,175 @@
+#!/bin/bash
+# make bench: sealca beside its peers (OpenSSL's tools, Botan) measured in the same run;
+# writes docs/benchmarks.md. Medians of 3 runs; ratios rather than single times.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+S="$ROOT/build/sealca"
+OUT="$ROOT/docs/benchmarks.md"
+W=$(mktemp -d "${TMPDIR:-/tmp}/sealca-bench-XXXXXX")
+trap 'rm -rf "$W"' EXIT
+export SEALCA_PASSPHRASE=bench-passphrase
+DISTID=distid:1234567812345678
+QUICK=${SEALCA_BENCH_QUICK:-0}   # 1: small sizes, for checking the script itself
+ISSUE_N=$([ "$QUICK" = 1 ] && echo 200 || echo 3000)
+OSSL_ISSUE_N=$([ "$QUICK" = 1 ] && echo 100 || echo 600)
+CRL_SIZES=$([ "$QUICK" = 1 ] && echo "10000" || echo "100000 1000000")
+
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+cd "$W"
+
+machine() {
+    echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
+    echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); sealca $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'); $(openssl version)"
+}
+
+# ---------------------------------------------------------------- issuance
+$S init --home ca >/dev/null
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out ee.key 2>/dev/null
+openssl req -new -key ee.key -subj "/CN=bench" -sigopt $DISTID -out ee.csr
+issue_rate() { # threads engine
+    for i in 1 2 3; do
+        SEALCA_SM2_ENGINE=$2 $S bench issue --home ca --csr ee.csr --count $ISSUE_N --threads $1 |
+            awk '{for (i=1;i<=NF;i++) if ($i=="certs/s") print $(i-1)}'
+    done | median
+}
+S_OSSL1=$(issue_rate 1 openssl); S_OSSL2=$(issue_rate 2 openssl)
+S_FAST1=$(issue_rate 1 fast); S_FAST2=$(issue_rate 2 fast)
+
+# peer: openssl ca signing the same kind of SM2 certificates, all CSRs in one process (-infiles)
+mkdir -p ossl/newcerts && cd ossl
+openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:SM2 -out ca.key 2>/dev/null
+openssl req -new -x509 -key ca.key -subj "/C=CN/O=bench/CN=OpenSSL CA" -days 3650 -sigopt $DISTID -sm3 -out ca.pem
+cat > ca.cnf <<'C'
+[ ca ]
+default_ca = d
+[ d ]
+dir = .
+database = ./index.txt
+new_certs_dir = ./newcerts
+certificate = ./ca.pem
+private_key = ./ca.key
+serial = ./serial
+crlnumber = ./crlnumber
+default_md = sm3
+default_days = 365
+default_crl_days = 1
+policy = p
+unique_subject = no
+x509_extensions = ee
+utf8 = yes
+[ p ]
+commonName = supplied
+[ ee ]
+keyUsage = critical, digitalSignature, nonRepudiation
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+C
+for i in $(seq 1 $OSSL_ISSUE_N); do cp ../ee.csr in$i.csr; done
+ossl_issue() {
+    rm -rf newcerts index.txt* serial*; mkdir newcerts; : > index.txt; echo 01 > serial
+    local t0 t1
+    t0=$(date +%s.%N)
+    openssl ca -config ca.cnf -batch -notext -sigopt $DISTID -vfyopt $DISTID -out all.pem -infiles in*.csr 2>/dev/null
+    t1=$(date +%s.%N)
+    echo "$OSSL_ISSUE_N / ($t1 - $t0)" | bc -l
+}
+O_ISSUE=$(for i in 1 2 3; do ossl_issue; done | median)
+cd ..
+
+# ---------------------------------------------------------------- CRLs
+crl_rows=""
+for n in $CRL_SIZES; do
+    rm -rf crlca; $S init --home crlca >/dev/null
+    $S bench populate --home crlca --revoked "$n" >/dev/null
+    secs=(); mems=()
+    for i in 1 2 3; do
+        /usr/bin/time -f "%e %M" -o t.txt $S crl --home crlca --out big.crl 2>/dev/null
+        secs+=("$(cut -d' ' -f1 t.txt)"); mems+=("$(cut -d' ' -f2 t.txt)")
+    done
+    s_sec=$(printf '%s\n' "${secs[@]}" | median); s_mem=$(printf '%s\n' "${mems[@]}" | median)
+    size=$(stat -c %s big.crl)
+    $S verify-crl --home crlca --crl big.crl >/dev/null
+    # peer: openssl ca -gencrl over an index of the same number of revoked certificates
+    ( cd ossl
+      rm -f index.txt*; echo 01 > crlnumber
+      awk -v n="$n" 'BEGIN { srand(1); for (i = 0; i < n; i++) printf "R\t351231000000Z\t261101000000Z,keyCompromise\t%08X%08X%08X%08X\tunknown\t/CN=bench\n", int(rand()*2^31), i, int(rand()*2^31), int(rand()*2^31) }' > index.txt
+      /usr/bin/time -f "%e %M" -o ../o.txt openssl ca -config ca.cnf -gencrl -sigopt $DISTID -out ossl.crl 2>/dev/null )
+    o_sec=$(cut -d' ' -f1 o.txt); o_mem=$(cut -d' ' -f2 o.txt)
+    crl_rows="$crl_rows| $n | $s_sec s | $((s_mem / 1024)) MB | $((size / 1024 / 1024)) MB | $o_sec s | $((o_mem / 1024)) MB | $(echo "scale=1; $o_sec / $s_sec" | bc -l)× |
+"
+done
+
+# ---------------------------------------------------------------- SM2 engine
+SM2_TABLE=""
+if $S bench sm2 --engine fast --seconds 1 >/dev/null 2>&1; then
+    sm2_med() { # engine op
+        for i in 1 2 3; do $S bench sm2 --engine $1 --seconds 2 | awk -v op="$2" '$2==op {print $3}'; done | median
+    }
+    ossl_speed() { # alg field
+        openssl speed -seconds 2 $1 2>/dev/null | awk -v f="$2" '/^ *[0-9]+ bits? (SM2|ecdsa)/ || /sm2|nistp256/ {print}' | tail -1
+    }
+    OS_SM2=$(openssl speed -seconds 2 sm2 2>/dev/null | tail -1)
+    OS_P256=$(openssl speed -seconds 2 ecdsap256 2>/dev/null | tail -1)
+    os_sm2_sign=$(echo "$OS_SM2" | awk '{print $(NF-1)}'); os_sm2_verify=$(echo "$OS_SM2" | awk '{print $NF}')
+    os_p256_sign=$(echo "$OS_P256" | awk '{print $(NF-1)}'); os_p256_verify=$(echo "$OS_P256" | awk '{print $NF}')
+    BOTAN=$(botan speed --msec=2000 --ecc-groups=sm2p256v1 SM2 2>/dev/null || true)
+    b_sign=$(echo "$BOTAN" | awk '/sign/ {for(i=1;i<=NF;i++) if ($i ~ /ops\/sec/) {gsub(/[^0-9.]/,"",$(i-1)); print $(i-1); exit}}')
+    b_verify=$(echo "$BOTAN" | awk '/verify/ {for(i=1;i<=NF;i++) if ($i ~ /ops\/sec/) {gsub(/[^0-9.]/,"",$(i-1)); print $(i-1); exit}}')
+    for op in sign verify keygen encrypt decrypt; do
+        f=$(sm2_med fast $op); o=$(sm2_med openssl $op)
+        SM2_TABLE="$SM2_TABLE| $op | $f | $o | $(echo "scale=1; $f / $o" | bc -l)× |
+"
+    done
+    SM2_PEERS="| openssl speed sm2 | $os_sm2_sign | $os_sm2_verify |
+| openssl speed ecdsap256 (tuned curve) | $os_p256_sign | $os_p256_verify |
+| botan speed SM2 | ${b_sign:-n/a} | ${b_verify:-n/a} |"
+fi
+
+{
+echo "# Benchmarks"
+echo
+echo "Written by \`make bench\` (scripts/bench.sh). Every figure is the median of 3 runs, measured"
+echo "in the same run as the peer beside it, on:"
+echo
+machine
+echo
+echo "## Issuance from CSR (SQLite, one transaction and one fsync per certificate)"
+echo
+echo "Each certificate: CSR parsed and its SM2 proof-of-possession verified, profile and USCC"
+echo "checked, certificate built and SM2-signed, stored with its audit record (\`sealca bench issue\`,"
+echo "$ISSUE_N certificates per run). Peer: \`openssl ca -batch -infiles\` with $OSSL_ISSUE_N SM2 CSRs in one process"
+echo "(same distid, SM3), which keeps a text index instead of a database."
+echo
+echo "| | certificates/s |"
+echo "|---|---|"
+echo "| sealca, OpenSSL SM2 engine, 1 thread | $S_OSSL1 |"
+echo "| sealca, OpenSSL SM2 engine, 2 threads | $S_OSSL2 |"
+echo "| sealca, fast SM2 engine, 1 thread | $S_FAST1 |"
+echo "| sealca, fast SM2 engine, 2 threads | $S_FAST2 |"
+printf '| openssl ca -infiles (1 process) | %.0f |\n' "$O_ISSUE"
+echo
+echo "## CRL generation"
+echo
+echo "\`sealca crl\` over a store holding N revoked certificates (\`sealca bench populate\`); wall time"
+echo "and peak RSS from /usr/bin/time. Peer: \`openssl ca -gencrl\` over an index.txt of N revoked entries."
+echo
+echo "| revoked | sealca time | sealca peak RSS | CRL size | openssl ca time | openssl peak RSS | speed-up |"
+echo "|---|---|---|---|---|---|---|"
+printf '%s' "$crl_rows"
+if [ -n "$SM2_TABLE" ]; then
+echo
+echo "## SM2 operations, one core (\`sealca bench sm2\`)"
+echo
+echo "| op | sealca fast engine ops/s | sealca via OpenSSL ops/s | ratio |"
+echo "|---|---|---|---|"
+printf '%s' "$SM2_TABLE"
+echo
+echo "Peers, same run (sign/s, verify/s):"
+echo
+echo "| peer | sign/s | verify/s |"
+echo "|---|---|---|"
+echo "$SM2_PEERS"
+fi
+} > "$OUT"
+cat "$OUT"
