@@ -5,6 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The SLP vectorizer turns the 4-limb carry chains into scalar-store / vector-load
+ * sequences that stall on store forwarding; the table scans use explicit vectors. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-vectorize")
+#endif
+
 typedef unsigned __int128 u128;
 typedef __int128 i128;
 typedef uint64_t fe[4];
@@ -49,8 +55,10 @@ static inline void fe_copy(fe r, const fe a) { memcpy(r, a, sizeof(fe)); }
 
 static inline void fe_cmov(fe r, const fe a, uint64_t mask)
 {
-    for (int i = 0; i < 4; i++)
-        r[i] ^= (r[i] ^ a[i]) & mask;
+    r[0] ^= (r[0] ^ a[0]) & mask;
+    r[1] ^= (r[1] ^ a[1]) & mask;
+    r[2] ^= (r[2] ^ a[2]) & mask;
+    r[3] ^= (r[3] ^ a[3]) & mask;
 }
 
 static inline void jpt_cmov(jpt *r, const jpt *a, uint64_t mask)
@@ -64,44 +72,77 @@ static inline uint64_t fe_is_zero_mask(const fe a) { return ct_mask_z(a[0] | a[1
 static inline int fe_is_zero_vt(const fe a) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
 static inline int fe_eq_vt(const fe a, const fe b) { return memcmp(a, b, sizeof(fe)) == 0; }
 
+/* Add / subtract with carry. On x86-64 the intrinsics give clean adc / sbb chains (GCC's
+ * unsigned __int128 code for carry chains is poor); elsewhere the same in __int128. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <x86intrin.h>
+static inline unsigned char addc(unsigned char c, uint64_t a, uint64_t b, uint64_t *out)
+{
+    unsigned long long o;
+    c = _addcarry_u64(c, a, b, &o);
+    *out = o;
+    return c;
+}
+static inline unsigned char subb(unsigned char c, uint64_t a, uint64_t b, uint64_t *out)
+{
+    unsigned long long o;
+    c = _subborrow_u64(c, a, b, &o);
+    *out = o;
+    return c;
+}
+#else
+static inline unsigned char addc(unsigned char c, uint64_t a, uint64_t b, uint64_t *out)
+{
+    u128 t = (u128)a + b + c;
+    *out = (uint64_t)t;
+    return (unsigned char)(t >> 64);
+}
+static inline unsigned char subb(unsigned char c, uint64_t a, uint64_t b, uint64_t *out)
+{
+    u128 t = (u128)a - b - c;
+    *out = (uint64_t)t;
+    return (unsigned char)((t >> 64) & 1);
+}
+#endif
+
+#define ADD4(s, cout, a, b)                                                                \
+    do {                                                                                   \
+        unsigned char c_ = addc(0, (a)[0], (b)[0], &(s)[0]);                               \
+        c_ = addc(c_, (a)[1], (b)[1], &(s)[1]);                                            \
+        c_ = addc(c_, (a)[2], (b)[2], &(s)[2]);                                            \
+        (cout) = addc(c_, (a)[3], (b)[3], &(s)[3]);                                        \
+    } while (0)
+#define SUB4(d, bout, a, b)                                                                \
+    do {                                                                                   \
+        unsigned char c_ = subb(0, (a)[0], (b)[0], &(d)[0]);                               \
+        c_ = subb(c_, (a)[1], (b)[1], &(d)[1]);                                            \
+        c_ = subb(c_, (a)[2], (b)[2], &(d)[2]);                                            \
+        (bout) = subb(c_, (a)[3], (b)[3], &(d)[3]);                                        \
+    } while (0)
+
 /* ---- field mod p; every value fully reduced to [0, p) ---- */
 
 static inline void fp_add(fe r, const fe a, const fe b)
 {
-    uint64_t s[4], d[4];
-    u128 t = 0;
-    for (int i = 0; i < 4; i++) {
-        t += (u128)a[i] + b[i];
-        s[i] = (uint64_t)t;
-        t >>= 64;
-    }
-    uint64_t carry = (uint64_t)t, borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 u = (u128)s[i] - FP_P[i] - borrow;
-        d[i] = (uint64_t)u;
-        borrow = (uint64_t)(u >> 64) & 1;
-    }
+    uint64_t s[4], d[4], carry, borrow;
+    ADD4(s, carry, a, b);
+    SUB4(d, borrow, s, FP_P);
     /* subtract p when the sum carried out or is >= p */
     uint64_t m = (uint64_t)0 - (carry | (borrow ^ 1));
-    for (int i = 0; i < 4; i++)
-        r[i] = (d[i] & m) | (s[i] & ~m);
+    r[0] = (d[0] & m) | (s[0] & ~m);
+    r[1] = (d[1] & m) | (s[1] & ~m);
+    r[2] = (d[2] & m) | (s[2] & ~m);
+    r[3] = (d[3] & m) | (s[3] & ~m);
 }
 
 static inline void fp_sub(fe r, const fe a, const fe b)
 {
-    uint64_t d[4], borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 u = (u128)a[i] - b[i] - borrow;
-        d[i] = (uint64_t)u;
-        borrow = (uint64_t)(u >> 64) & 1;
-    }
+    uint64_t d[4], borrow, carry;
+    SUB4(d, borrow, a, b);
     uint64_t m = (uint64_t)0 - borrow;
-    u128 t = 0;
-    for (int i = 0; i < 4; i++) {
-        t += (u128)d[i] + (FP_P[i] & m);
-        r[i] = (uint64_t)t;
-        t >>= 64;
-    }
+    const fe pm = {FP_P[0] & m, FP_P[1] & m, FP_P[2] & m, FP_P[3] & m};
+    ADD4(r, carry, d, pm);
+    (void)carry;
 }
 
 static inline void fp_neg(fe r, const fe a)
@@ -111,81 +152,79 @@ static inline void fp_neg(fe r, const fe a)
 }
 
 /*
- * Montgomery reduction of t[0..8] (t < 2^512) by R = 2^256, exploiting
- * p = 2^256 - 2^224 - 2^96 + 2^64 - 1: -p^-1 = 1 mod 2^64, so m = t[i], and
- * m*p = m*2^256 - m*2^224 - m*2^96 + m*2^64 - m needs only shifts, adds, subtracts.
- * The "- m" cancels t[i]; the others land on limbs i+1..i+4.
+ * Montgomery reduction by R = 2^256 exploiting p = 2^256 - 2^224 - 2^96 + 2^64 - 1:
+ * -p^-1 = 1 mod 2^64, so each round's multiplier is m = u0, and since u0 + m*(-1) = 0,
+ * (u + m*p) / 2^64 = u[1..3] + m*c with c = (p+1)/2^64 = 2^192 - 2^160 - 2^32 + 1,
+ * a 3-limb constant: 3 multiplications per round and no carry beyond 4 limbs
+ * (u[1..3] + m*c < 2^192 + (2^64-1)c < 2^256). The reduced low half is then added
+ * to the high half; the sum is < 2p, so one conditional subtraction finishes.
  */
-static inline void fp_mont_reduce(fe r, uint64_t t[9])
+#define FP_C0 0xffffffff00000001ULL
+#define FP_C1 0xffffffffffffffffULL
+#define FP_C2 0xfffffffeffffffffULL
+
+#define FP_RED_ROUND(u0, u1, u2, u3)                                                       \
+    do {                                                                                   \
+        uint64_t m_ = (u0), c_;                                                            \
+        u128 a_ = (u128)m_ * FP_C0 + (u1);                                                 \
+        (u0) = (uint64_t)a_; c_ = (uint64_t)(a_ >> 64);                                    \
+        a_ = (u128)m_ * FP_C1 + (u2) + c_;                                                 \
+        (u1) = (uint64_t)a_; c_ = (uint64_t)(a_ >> 64);                                    \
+        a_ = (u128)m_ * FP_C2 + (u3) + c_;                                                 \
+        (u2) = (uint64_t)a_; (u3) = (uint64_t)(a_ >> 64);                                  \
+    } while (0)
+
+static inline __attribute__((always_inline)) void fp_mont_reduce(fe r, const uint64_t t[8])
 {
-    for (int i = 0; i < 4; i++) {
-        uint64_t m = t[i], ml = m << 32, mh = m >> 32;
-        i128 s = (i128)t[i + 1] + m - ml;
-        t[i + 1] = (uint64_t)s;
-        s >>= 64;
-        s += (i128)t[i + 2] - mh;
-        t[i + 2] = (uint64_t)s;
-        s >>= 64;
-        s += (i128)t[i + 3] - ml;
-        t[i + 3] = (uint64_t)s;
-        s >>= 64;
-        s += (i128)t[i + 4] + m - mh;
-        t[i + 4] = (uint64_t)s;
-        s >>= 64;
-        for (int j = i + 5; j < 9; j++) {
-            s += t[j];
-            t[j] = (uint64_t)s;
-            s >>= 64;
-        }
-    }
-    /* result t[4..8] < 2p: subtract p once if needed */
-    uint64_t d[4], borrow = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 u = (u128)t[4 + i] - FP_P[i] - borrow;
-        d[i] = (uint64_t)u;
-        borrow = (uint64_t)(u >> 64) & 1;
-    }
-    uint64_t m = (uint64_t)0 - (t[8] | (borrow ^ 1));
-    for (int i = 0; i < 4; i++)
-        r[i] = (d[i] & m) | (t[4 + i] & ~m);
+    uint64_t u0 = t[0], u1 = t[1], u2 = t[2], u3 = t[3];
+    FP_RED_ROUND(u0, u1, u2, u3);
+    FP_RED_ROUND(u0, u1, u2, u3);
+    FP_RED_ROUND(u0, u1, u2, u3);
+    FP_RED_ROUND(u0, u1, u2, u3);
+    uint64_t u[4] = {u0, u1, u2, u3}, sm[4], d[4], top, br;
+    ADD4(sm, top, u, t + 4);
+    SUB4(d, br, sm, FP_P);
+    /* subtract p if the sum carried out or is >= p */
+    uint64_t m = (uint64_t)0 - (top | (br ^ 1));
+    r[0] = (d[0] & m) | (sm[0] & ~m);
+    r[1] = (d[1] & m) | (sm[1] & ~m);
+    r[2] = (d[2] & m) | (sm[2] & ~m);
+    r[3] = (d[3] & m) | (sm[3] & ~m);
 }
 
-static inline void fp_mul_c(fe r, const fe a, const fe b)
+/* one row of the schoolbook product: t[i..i+4] += a * bi */
+#define FP_MUL_ROW(t, i, a, bi)                                                            \
+    do {                                                                                   \
+        u128 x_;                                                                           \
+        uint64_t c_;                                                                       \
+        x_ = (u128)(a)[0] * (bi) + (t)[(i) + 0]; (t)[(i) + 0] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
+        x_ = (u128)(a)[1] * (bi) + (t)[(i) + 1] + c_; (t)[(i) + 1] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
+        x_ = (u128)(a)[2] * (bi) + (t)[(i) + 2] + c_; (t)[(i) + 2] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
+        x_ = (u128)(a)[3] * (bi) + (t)[(i) + 3] + c_; (t)[(i) + 3] = (uint64_t)x_; (t)[(i) + 4] = (uint64_t)(x_ >> 64); \
+    } while (0)
+
+static inline __attribute__((always_inline)) void fp_mul_c(fe r, const fe a, const fe b)
 {
-    uint64_t t[9];
-    u128 acc;
-    uint64_t c;
-    acc = (u128)a[0] * b[0]; t[0] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)a[0] * b[1] + c; t[1] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)a[0] * b[2] + c; t[2] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)a[0] * b[3] + c; t[3] = (uint64_t)acc; t[4] = (uint64_t)(acc >> 64);
-    for (int i = 1; i < 4; i++) {
-        c = 0;
-        for (int j = 0; j < 4; j++) {
-            acc = (u128)a[i] * b[j] + t[i + j] + c;
-            t[i + j] = (uint64_t)acc;
-            c = (uint64_t)(acc >> 64);
-        }
-        t[i + 4] = c;
-    }
-    t[8] = 0;
+    uint64_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    FP_MUL_ROW(t, 0, a, b[0]);
+    FP_MUL_ROW(t, 1, a, b[1]);
+    FP_MUL_ROW(t, 2, a, b[2]);
+    FP_MUL_ROW(t, 3, a, b[3]);
     fp_mont_reduce(r, t);
 }
 
 /* Squaring: the 6 cross products once, doubled, plus the 4 squares (10 multiplications). */
-static inline void fp_sqr_c(fe r, const fe a)
+static inline __attribute__((always_inline)) void fp_sqr_c(fe r, const fe a)
 {
-    uint64_t t[9];
+    uint64_t t[8];
     u128 acc;
     uint64_t c;
-    /* cross products a[i]*a[j], i<j, into t[1..6] */
     acc = (u128)a[0] * a[1]; t[1] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
     acc = (u128)a[0] * a[2] + c; t[2] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
     acc = (u128)a[0] * a[3] + c; t[3] = (uint64_t)acc; t[4] = (uint64_t)(acc >> 64);
     acc = (u128)a[1] * a[2] + t[3]; t[3] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
     acc = (u128)a[1] * a[3] + t[4] + c; t[4] = (uint64_t)acc; t[5] = (uint64_t)(acc >> 64);
     acc = (u128)a[2] * a[3] + t[5]; t[5] = (uint64_t)acc; t[6] = (uint64_t)(acc >> 64);
-    /* double */
     t[7] = t[6] >> 63;
     t[6] = (t[6] << 1) | (t[5] >> 63);
     t[5] = (t[5] << 1) | (t[4] >> 63);
@@ -193,16 +232,18 @@ static inline void fp_sqr_c(fe r, const fe a)
     t[3] = (t[3] << 1) | (t[2] >> 63);
     t[2] = (t[2] << 1) | (t[1] >> 63);
     t[1] = t[1] << 1;
-    /* add squares */
-    acc = (u128)a[0] * a[0]; t[0] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)t[1] + c; t[1] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    for (int i = 1; i < 4; i++) {
-        u128 sq = (u128)a[i] * a[i];
-        acc = (u128)t[2 * i] + (uint64_t)sq + c; t[2 * i] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-        acc = (u128)t[2 * i + 1] + (uint64_t)(sq >> 64) + c; t[2 * i + 1] = (uint64_t)acc;
-        c = (uint64_t)(acc >> 64);
-    }
-    t[8] = 0;
+    u128 sq;
+    sq = (u128)a[0] * a[0]; t[0] = (uint64_t)sq;
+    acc = (u128)t[1] + (uint64_t)(sq >> 64); t[1] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    sq = (u128)a[1] * a[1];
+    acc = (u128)t[2] + (uint64_t)sq + c; t[2] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)t[3] + (uint64_t)(sq >> 64) + c; t[3] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    sq = (u128)a[2] * a[2];
+    acc = (u128)t[4] + (uint64_t)sq + c; t[4] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)t[5] + (uint64_t)(sq >> 64) + c; t[5] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    sq = (u128)a[3] * a[3];
+    acc = (u128)t[6] + (uint64_t)sq + c; t[6] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    t[7] = t[7] + (uint64_t)(sq >> 64) + c;
     fp_mont_reduce(r, t);
 }
 
@@ -430,16 +471,23 @@ static sm2_aff g_comb[SM2_COMB_WINDOWS][SM2_COMB_POINTS] __attribute__((aligned(
 typedef uint64_t v4u64 __attribute__((vector_size(32)));
 
 /* Masked scan of a whole table row: the memory access pattern does not depend on idx (0 gives 0,0). */
+typedef uint32_t v8u32 __attribute__((vector_size(32)));
+
 static inline void select_aff(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
 {
     v4u64 x = {0, 0, 0, 0}, y = {0, 0, 0, 0};
+    /* 32-bit lane compares (SSE2 pcmpeqd); idx <= 32 so the lanes are exact */
+    const uint32_t i32 = (uint32_t)idx;
+    const v8u32 want = {i32, i32, i32, i32, i32, i32, i32, i32};
+    const v8u32 one = {1, 1, 1, 1, 1, 1, 1, 1};
+    v8u32 cur = one;
     for (int j = 0; j < npts; j++) {
-        uint64_t m = ct_mask_eq((uint64_t)j + 1, idx);
-        v4u64 vm = {m, m, m, m}, ex, ey;
+        v4u64 vm = (v4u64)(cur == want), ex, ey; /* all-ones where j+1 == idx */
         memcpy(&ex, row[j].x, 32);
         memcpy(&ey, row[j].y, 32);
         x |= ex & vm;
         y |= ey & vm;
+        cur += one;
     }
     memcpy(out->x, &x, 32);
     memcpy(out->y, &y, 32);
@@ -464,7 +512,7 @@ static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
 #undef FSQR
 #undef NAME
 
-#if defined(SM2_ADX_READY) && defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SM2_HAVE_ADX 1
 #include "crypto/sm2/sm2_fp_adx.h"
 #define FMUL(r, a, b) fp_mul_adx((r), (a), (b))
