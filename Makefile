@@ -77,6 +77,10 @@ integration: build/asan/sealca build/sealca
 lint: deps
 	@scripts/lint.sh
 
+# Constant-time audit of the SM2 engine under valgrind (scripts/ctgrind.sh).
+ctgrind:
+	@scripts/ctgrind.sh
+
 fuzz: deps
 	@scripts/fuzz.sh $(or $(SECONDS_PER_TARGET),20)
 

@@ -1,0 +1,705 @@
+/* sm2_ec.c - SM2 field (mod p), scalar (mod n) and point arithmetic with fixed-base comb tables; no OpenSSL. */
+#include "crypto/sm2/sm2_ec.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The SLP vectorizer turns the 4-limb carry chains into scalar-store / vector-load
+ * sequences that stall on store forwarding; the table scans use explicit vectors. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC optimize("no-tree-vectorize")
+#endif
+
+typedef unsigned __int128 u128;
+typedef __int128 i128;
+typedef uint64_t fe[4];
+
+typedef struct jpt { /* Jacobian (X:Y:Z) = (X/Z^2, Y/Z^3), Montgomery form; Z = 0 is infinity */
+    fe X, Y, Z;
+} jpt;
+
+/* GM/T 0003.5 §2: p = 2^256 - 2^224 - 2^96 + 2^64 - 1, n, b, G. Little-endian limbs. */
+static const fe FP_P = {0xffffffffffffffffULL, 0xffffffff00000000ULL, 0xffffffffffffffffULL,
+                        0xfffffffeffffffffULL};
+static const fe FP_R2 = {0x0000000200000003ULL, 0x00000002ffffffffULL, 0x0000000100000001ULL,
+                         0x0000000400000002ULL}; /* 2^512 mod p */
+static const fe FP_ONE = {0x0000000000000001ULL, 0x00000000ffffffffULL, 0x0000000000000000ULL,
+                          0x0000000100000000ULL}; /* 2^256 mod p: 1 in Montgomery form */
+static const fe FP_B = {0x90d230632bc0dd42ULL, 0x71cf379ae9b537abULL, 0x527981505ea51c3cULL,
+                        0x240fe188ba20e2c8ULL}; /* b * 2^256 mod p */
+static const fe FP_GX = {0x61328990f418029eULL, 0x3e7981eddca6c050ULL, 0xd6a1ed99ac24c3c3ULL,
+                         0x91167a5ee1c13b05ULL};
+static const fe FP_GY = {0xc1354e593c2d0dddULL, 0xc1f5e5788d3295faULL, 0x8d4cfb066e2a48f8ULL,
+                         0x63cd65d481d735bdULL};
+static const uint64_t SN_N[4] = {0x53bbf40939d54123ULL, 0x7203df6b21c6052bULL,
+                                 0xffffffffffffffffULL, 0xfffffffeffffffffULL};
+static const uint64_t SN_R2[4] = {0x901192af7c114f20ULL, 0x3464504ade6fa2faULL,
+                                  0x620fc84c3affe0d4ULL, 0x1eb5e412a22b3d3bULL};
+static const uint64_t SN_N0 = 0x327f9e8872350975ULL; /* -n^-1 mod 2^64 */
+
+/* ---- constant-time helpers ---- */
+
+static inline uint64_t ct_mask_nz(uint64_t x) { return (uint64_t)0 - ((x | ((uint64_t)0 - x)) >> 63); }
+static inline uint64_t ct_mask_z(uint64_t x) { return ~ct_mask_nz(x); }
+static inline uint64_t ct_mask_eq(uint64_t a, uint64_t b) { return ct_mask_z(a ^ b); }
+
+void sm2_ct_wipe(void *p, size_t n)
+{
+    volatile uint8_t *v = p;
+    while (n--)
+        *v++ = 0;
+}
+
+static inline void fe_copy(fe r, const fe a) { memcpy(r, a, sizeof(fe)); }
+
+static inline void fe_cmov(fe r, const fe a, uint64_t mask)
+{
+    r[0] ^= (r[0] ^ a[0]) & mask;
+    r[1] ^= (r[1] ^ a[1]) & mask;
+    r[2] ^= (r[2] ^ a[2]) & mask;
+    r[3] ^= (r[3] ^ a[3]) & mask;
+}
+
+static inline void jpt_cmov(jpt *r, const jpt *a, uint64_t mask)
+{
+    fe_cmov(r->X, a->X, mask);
+    fe_cmov(r->Y, a->Y, mask);
+    fe_cmov(r->Z, a->Z, mask);
+}
+
+static inline uint64_t fe_is_zero_mask(const fe a) { return ct_mask_z(a[0] | a[1] | a[2] | a[3]); }
+static inline int fe_is_zero_vt(const fe a) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
+static inline int fe_eq_vt(const fe a, const fe b) { return memcmp(a, b, sizeof(fe)) == 0; }
+
+/* Add / subtract with carry. On x86-64 the intrinsics give clean adc / sbb chains (GCC's
+ * unsigned __int128 code for carry chains is poor); elsewhere the same in __int128. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <x86intrin.h>
+static inline unsigned char addc(unsigned char c, uint64_t a, uint64_t b, uint64_t *out)
+{
+    unsigned long long o;
+    c = _addcarry_u64(c, a, b, &o);
+    *out = o;
+    return c;
+}
+static inline unsigned char subb(unsigned char c, uint64_t a, uint64_t b, uint64_t *out)
+{
+    unsigned long long o;
+    c = _subborrow_u64(c, a, b, &o);
+    *out = o;
+    return c;
+}
+#else
+static inline unsigned char addc(unsigned char c, uint64_t a, uint64_t b, uint64_t *out)
+{
+    u128 t = (u128)a + b + c;
+    *out = (uint64_t)t;
+    return (unsigned char)(t >> 64);
+}
+static inline unsigned char subb(unsigned char c, uint64_t a, uint64_t b, uint64_t *out)
+{
+    u128 t = (u128)a - b - c;
+    *out = (uint64_t)t;
+    return (unsigned char)((t >> 64) & 1);
+}
+#endif
+
+#define ADD4(s, cout, a, b)                                                                \
+    do {                                                                                   \
+        unsigned char c_ = addc(0, (a)[0], (b)[0], &(s)[0]);                               \
+        c_ = addc(c_, (a)[1], (b)[1], &(s)[1]);                                            \
+        c_ = addc(c_, (a)[2], (b)[2], &(s)[2]);                                            \
+        (cout) = addc(c_, (a)[3], (b)[3], &(s)[3]);                                        \
+    } while (0)
+#define SUB4(d, bout, a, b)                                                                \
+    do {                                                                                   \
+        unsigned char c_ = subb(0, (a)[0], (b)[0], &(d)[0]);                               \
+        c_ = subb(c_, (a)[1], (b)[1], &(d)[1]);                                            \
+        c_ = subb(c_, (a)[2], (b)[2], &(d)[2]);                                            \
+        (bout) = subb(c_, (a)[3], (b)[3], &(d)[3]);                                        \
+    } while (0)
+
+/* ---- field mod p; every value fully reduced to [0, p) ---- */
+
+static inline void fp_add(fe r, const fe a, const fe b)
+{
+    uint64_t s[4], d[4], carry, borrow;
+    ADD4(s, carry, a, b);
+    SUB4(d, borrow, s, FP_P);
+    /* subtract p when the sum carried out or is >= p */
+    uint64_t m = (uint64_t)0 - (carry | (borrow ^ 1));
+    r[0] = (d[0] & m) | (s[0] & ~m);
+    r[1] = (d[1] & m) | (s[1] & ~m);
+    r[2] = (d[2] & m) | (s[2] & ~m);
+    r[3] = (d[3] & m) | (s[3] & ~m);
+}
+
+static inline void fp_sub(fe r, const fe a, const fe b)
+{
+    uint64_t d[4], borrow, carry;
+    SUB4(d, borrow, a, b);
+    uint64_t m = (uint64_t)0 - borrow;
+    const fe pm = {FP_P[0] & m, FP_P[1] & m, FP_P[2] & m, FP_P[3] & m};
+    ADD4(r, carry, d, pm);
+    (void)carry;
+}
+
+static inline void fp_neg(fe r, const fe a)
+{
+    static const fe zero = {0, 0, 0, 0};
+    fp_sub(r, zero, a);
+}
+
+/*
+ * Montgomery reduction by R = 2^256 exploiting p = 2^256 - 2^224 - 2^96 + 2^64 - 1:
+ * -p^-1 = 1 mod 2^64, so each round's multiplier is m = u0, and since u0 + m*(-1) = 0,
+ * (u + m*p) / 2^64 = u[1..3] + m*c with c = (p+1)/2^64 = 2^192 - 2^160 - 2^32 + 1,
+ * a 3-limb constant: 3 multiplications per round and no carry beyond 4 limbs
+ * (u[1..3] + m*c < 2^192 + (2^64-1)c < 2^256). The reduced low half is then added
+ * to the high half; the sum is < 2p, so one conditional subtraction finishes.
+ */
+#define FP_C0 0xffffffff00000001ULL
+#define FP_C1 0xffffffffffffffffULL
+#define FP_C2 0xfffffffeffffffffULL
+
+#define FP_RED_ROUND(u0, u1, u2, u3)                                                       \
+    do {                                                                                   \
+        uint64_t m_ = (u0), c_;                                                            \
+        u128 a_ = (u128)m_ * FP_C0 + (u1);                                                 \
+        (u0) = (uint64_t)a_; c_ = (uint64_t)(a_ >> 64);                                    \
+        a_ = (u128)m_ * FP_C1 + (u2) + c_;                                                 \
+        (u1) = (uint64_t)a_; c_ = (uint64_t)(a_ >> 64);                                    \
+        a_ = (u128)m_ * FP_C2 + (u3) + c_;                                                 \
+        (u2) = (uint64_t)a_; (u3) = (uint64_t)(a_ >> 64);                                  \
+    } while (0)
+
+static inline __attribute__((always_inline)) void fp_mont_reduce(fe r, const uint64_t t[8])
+{
+    uint64_t u0 = t[0], u1 = t[1], u2 = t[2], u3 = t[3];
+    FP_RED_ROUND(u0, u1, u2, u3);
+    FP_RED_ROUND(u0, u1, u2, u3);
+    FP_RED_ROUND(u0, u1, u2, u3);
+    FP_RED_ROUND(u0, u1, u2, u3);
+    uint64_t u[4] = {u0, u1, u2, u3}, sm[4], d[4], top, br;
+    ADD4(sm, top, u, t + 4);
+    SUB4(d, br, sm, FP_P);
+    /* subtract p if the sum carried out or is >= p */
+    uint64_t m = (uint64_t)0 - (top | (br ^ 1));
+    r[0] = (d[0] & m) | (sm[0] & ~m);
+    r[1] = (d[1] & m) | (sm[1] & ~m);
+    r[2] = (d[2] & m) | (sm[2] & ~m);
+    r[3] = (d[3] & m) | (sm[3] & ~m);
+}
+
+/* one row of the schoolbook product: t[i..i+4] += a * bi */
+#define FP_MUL_ROW(t, i, a, bi)                                                            \
+    do {                                                                                   \
+        u128 x_;                                                                           \
+        uint64_t c_;                                                                       \
+        x_ = (u128)(a)[0] * (bi) + (t)[(i) + 0]; (t)[(i) + 0] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
+        x_ = (u128)(a)[1] * (bi) + (t)[(i) + 1] + c_; (t)[(i) + 1] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
+        x_ = (u128)(a)[2] * (bi) + (t)[(i) + 2] + c_; (t)[(i) + 2] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
+        x_ = (u128)(a)[3] * (bi) + (t)[(i) + 3] + c_; (t)[(i) + 3] = (uint64_t)x_; (t)[(i) + 4] = (uint64_t)(x_ >> 64); \
+    } while (0)
+
+static inline __attribute__((always_inline)) void fp_mul_c(fe r, const fe a, const fe b)
+{
+    uint64_t t[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    FP_MUL_ROW(t, 0, a, b[0]);
+    FP_MUL_ROW(t, 1, a, b[1]);
+    FP_MUL_ROW(t, 2, a, b[2]);
+    FP_MUL_ROW(t, 3, a, b[3]);
+    fp_mont_reduce(r, t);
+}
+
+/* Squaring: the 6 cross products once, doubled, plus the 4 squares (10 multiplications). */
+static inline __attribute__((always_inline)) void fp_sqr_c(fe r, const fe a)
+{
+    uint64_t t[8];
+    u128 acc;
+    uint64_t c;
+    acc = (u128)a[0] * a[1]; t[1] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)a[0] * a[2] + c; t[2] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)a[0] * a[3] + c; t[3] = (uint64_t)acc; t[4] = (uint64_t)(acc >> 64);
+    acc = (u128)a[1] * a[2] + t[3]; t[3] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)a[1] * a[3] + t[4] + c; t[4] = (uint64_t)acc; t[5] = (uint64_t)(acc >> 64);
+    acc = (u128)a[2] * a[3] + t[5]; t[5] = (uint64_t)acc; t[6] = (uint64_t)(acc >> 64);
+    t[7] = t[6] >> 63;
+    t[6] = (t[6] << 1) | (t[5] >> 63);
+    t[5] = (t[5] << 1) | (t[4] >> 63);
+    t[4] = (t[4] << 1) | (t[3] >> 63);
+    t[3] = (t[3] << 1) | (t[2] >> 63);
+    t[2] = (t[2] << 1) | (t[1] >> 63);
+    t[1] = t[1] << 1;
+    u128 sq;
+    sq = (u128)a[0] * a[0]; t[0] = (uint64_t)sq;
+    acc = (u128)t[1] + (uint64_t)(sq >> 64); t[1] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    sq = (u128)a[1] * a[1];
+    acc = (u128)t[2] + (uint64_t)sq + c; t[2] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)t[3] + (uint64_t)(sq >> 64) + c; t[3] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    sq = (u128)a[2] * a[2];
+    acc = (u128)t[4] + (uint64_t)sq + c; t[4] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)t[5] + (uint64_t)(sq >> 64) + c; t[5] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    sq = (u128)a[3] * a[3];
+    acc = (u128)t[6] + (uint64_t)sq + c; t[6] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    t[7] = t[7] + (uint64_t)(sq >> 64) + c;
+    fp_mont_reduce(r, t);
+}
+
+static void fe_from_be(uint64_t r[4], const uint8_t b[32])
+{
+    for (int i = 0; i < 4; i++) {
+        uint64_t v = 0;
+        for (int j = 0; j < 8; j++)
+            v = (v << 8) | b[(3 - i) * 8 + j];
+        r[i] = v;
+    }
+}
+
+static void fe_to_be(uint8_t b[32], const uint64_t a[4])
+{
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < 8; j++)
+            b[(3 - i) * 8 + j] = (uint8_t)(a[i] >> (56 - 8 * j));
+}
+
+/* a < m as a mask, constant time */
+static inline uint64_t lt_mask(const uint64_t a[4], const uint64_t m[4])
+{
+    uint64_t borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 u = (u128)a[i] - m[i] - borrow;
+        borrow = (uint64_t)(u >> 64) & 1;
+    }
+    return (uint64_t)0 - borrow;
+}
+
+/* ---- scalars mod n (generic Montgomery, CIOS) ---- */
+
+static void sn_mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    uint64_t t[6] = {0, 0, 0, 0, 0, 0};
+    for (int i = 0; i < 4; i++) {
+        u128 acc;
+        uint64_t c = 0;
+        for (int j = 0; j < 4; j++) {
+            acc = (u128)a[j] * b[i] + t[j] + c;
+            t[j] = (uint64_t)acc;
+            c = (uint64_t)(acc >> 64);
+        }
+        acc = (u128)t[4] + c;
+        t[4] = (uint64_t)acc;
+        t[5] = (uint64_t)(acc >> 64);
+        uint64_t m = t[0] * SN_N0;
+        acc = (u128)m * SN_N[0] + t[0];
+        c = (uint64_t)(acc >> 64);
+        for (int j = 1; j < 4; j++) {
+            acc = (u128)m * SN_N[j] + t[j] + c;
+            t[j - 1] = (uint64_t)acc;
+            c = (uint64_t)(acc >> 64);
+        }
+        acc = (u128)t[4] + c;
+        t[3] = (uint64_t)acc;
+        t[4] = t[5] + (uint64_t)(acc >> 64);
+    }
+    uint64_t d[4], borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 u = (u128)t[i] - SN_N[i] - borrow;
+        d[i] = (uint64_t)u;
+        borrow = (uint64_t)(u >> 64) & 1;
+    }
+    uint64_t m = (uint64_t)0 - (t[4] | (borrow ^ 1));
+    for (int i = 0; i < 4; i++)
+        r[i] = (d[i] & m) | (t[i] & ~m);
+}
+
+void sm2_sn_from_bytes(uint64_t r[4], const uint8_t b[32]) { fe_from_be(r, b); }
+void sm2_sn_to_bytes(uint8_t b[32], const uint64_t a[4]) { fe_to_be(b, a); }
+uint64_t sm2_sn_lt_n_mask(const uint64_t a[4]) { return lt_mask(a, SN_N); }
+uint64_t sm2_sn_is_zero_mask(const uint64_t a[4]) { return fe_is_zero_mask(a); }
+
+uint64_t sm2_sn_eq_mask(const uint64_t a[4], const uint64_t b[4])
+{
+    return ct_mask_z((a[0] ^ b[0]) | (a[1] ^ b[1]) | (a[2] ^ b[2]) | (a[3] ^ b[3]));
+}
+
+void sm2_sn_reduce_once(uint64_t r[4], const uint64_t a[4])
+{
+    uint64_t d[4], borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 u = (u128)a[i] - SN_N[i] - borrow;
+        d[i] = (uint64_t)u;
+        borrow = (uint64_t)(u >> 64) & 1;
+    }
+    uint64_t m = (uint64_t)0 - (borrow ^ 1);
+    for (int i = 0; i < 4; i++)
+        r[i] = (d[i] & m) | (a[i] & ~m);
+}
+
+void sm2_sn_add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    uint64_t s[4], d[4];
+    u128 t = 0;
+    for (int i = 0; i < 4; i++) {
+        t += (u128)a[i] + b[i];
+        s[i] = (uint64_t)t;
+        t >>= 64;
+    }
+    uint64_t carry = (uint64_t)t, borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 u = (u128)s[i] - SN_N[i] - borrow;
+        d[i] = (uint64_t)u;
+        borrow = (uint64_t)(u >> 64) & 1;
+    }
+    uint64_t m = (uint64_t)0 - (carry | (borrow ^ 1));
+    for (int i = 0; i < 4; i++)
+        r[i] = (d[i] & m) | (s[i] & ~m);
+}
+
+void sm2_sn_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    uint64_t d[4], borrow = 0;
+    for (int i = 0; i < 4; i++) {
+        u128 u = (u128)a[i] - b[i] - borrow;
+        d[i] = (uint64_t)u;
+        borrow = (uint64_t)(u >> 64) & 1;
+    }
+    uint64_t m = (uint64_t)0 - borrow;
+    u128 t = 0;
+    for (int i = 0; i < 4; i++) {
+        t += (u128)d[i] + (SN_N[i] & m);
+        r[i] = (uint64_t)t;
+        t >>= 64;
+    }
+}
+
+void sm2_sn_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    uint64_t t[4];
+    sn_mont_mul(t, a, b);     /* a*b/R */
+    sn_mont_mul(r, t, SN_R2); /* a*b */
+}
+
+void sm2_sn_inv(uint64_t r[4], const uint64_t a[4])
+{
+    /* Fermat: a^(n-2). The exponent is public, so branching on its bits is constant time in a. */
+    static const uint64_t e[4] = {0x53bbf40939d54121ULL, 0x7203df6b21c6052bULL,
+                                  0xffffffffffffffffULL, 0xfffffffeffffffffULL};
+    static const uint64_t one[4] = {1, 0, 0, 0};
+    uint64_t am[4], x[4];
+    sn_mont_mul(am, a, SN_R2); /* a*R */
+    memcpy(x, am, sizeof(x));  /* top bit of e is 1 */
+    for (int i = 254; i >= 0; i--) {
+        sn_mont_mul(x, x, x);
+        if ((e[i / 64] >> (i % 64)) & 1)
+            sn_mont_mul(x, x, am);
+    }
+    sn_mont_mul(r, x, one);
+    sm2_ct_wipe(am, sizeof(am));
+    sm2_ct_wipe(x, sizeof(x));
+}
+
+/* b = p + n? used by verification: c = a + n if that is < p (public values). */
+static int sn_add_n_below_p(uint64_t c[4], const uint64_t a[4])
+{
+    u128 t = 0;
+    for (int i = 0; i < 4; i++) {
+        t += (u128)a[i] + SN_N[i];
+        c[i] = (uint64_t)t;
+        t >>= 64;
+    }
+    return t == 0 && lt_mask(c, FP_P) != 0;
+}
+
+/* ---- scalar recoding ---- */
+
+/* nbits (<= 8) bits of k[0..4] starting at bit pos (pos may be -1: a zero bit below bit 0). Position is public. */
+static inline uint64_t scalar_bits(const uint64_t k[5], int pos, int nbits)
+{
+    uint64_t mask = ((uint64_t)1 << nbits) - 1;
+    if (pos < 0)
+        return (k[0] << 1) & mask;
+    int idx = pos >> 6, sh = pos & 63;
+    uint64_t v = k[idx] >> sh;
+    if (sh + nbits > 64)
+        v |= k[idx + 1] << (64 - sh);
+    return v & mask;
+}
+
+/* Signed Booth digit of a (w+1)-bit window (OpenSSL's _booth_recode_w*): |d| in [0, 2^(w-1)], sign 0/1. */
+static inline uint64_t booth_recode(uint64_t in, int w, uint64_t *sign)
+{
+    uint64_t s = ~((in >> w) - 1);
+    uint64_t d = ((uint64_t)1 << (w + 1)) - in - 1;
+    d = (d & s) | (in & ~s);
+    d = (d >> 1) + (d & 1);
+    *sign = s & 1;
+    return d;
+}
+
+/* Width-w NAF of a public 256-bit scalar (libsecp256k1's method); returns the highest index used. */
+static int wnaf_recode(int naf[258], const uint64_t k[4], int w)
+{
+    uint64_t kk[5] = {k[0], k[1], k[2], k[3], 0};
+    int carry = 0, top = 0;
+    memset(naf, 0, 258 * sizeof(int));
+    for (int bit = 0; bit < 257;) {
+        if ((int)((kk[bit >> 6] >> (bit & 63)) & 1) == carry) {
+            bit++;
+            continue;
+        }
+        int now = w;
+        if (now > 257 - bit)
+            now = 257 - bit;
+        int word = (int)scalar_bits(kk, bit, now) + carry;
+        carry = (word >> (w - 1)) & 1;
+        word -= carry << w;
+        naf[bit] = word;
+        top = bit;
+        bit += now;
+    }
+    return top;
+}
+
+/* ---- fixed-base comb table: g_comb[i][j] = (j+1) * 2^(6i) * G ---- */
+
+#define SM2_COMB_WINDOWS 43
+#define SM2_COMB_POINTS 32
+static sm2_aff g_comb[SM2_COMB_WINDOWS][SM2_COMB_POINTS] __attribute__((aligned(64)));
+
+typedef uint64_t v4u64 __attribute__((vector_size(32)));
+
+/* Masked scan of a whole table row: the memory access pattern does not depend on idx (0 gives 0,0). */
+typedef uint32_t v8u32 __attribute__((vector_size(32)));
+
+static inline void select_aff(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+{
+    v4u64 x = {0, 0, 0, 0}, y = {0, 0, 0, 0};
+    /* 32-bit lane compares (SSE2 pcmpeqd); idx <= 32 so the lanes are exact */
+    const uint32_t i32 = (uint32_t)idx;
+    const v8u32 want = {i32, i32, i32, i32, i32, i32, i32, i32};
+    const v8u32 one = {1, 1, 1, 1, 1, 1, 1, 1};
+    v8u32 cur = one;
+    for (int j = 0; j < npts; j++) {
+        v4u64 vm = (v4u64)(cur == want), ex, ey; /* all-ones where j+1 == idx */
+        memcpy(&ex, row[j].x, 32);
+        memcpy(&ey, row[j].y, 32);
+        x |= ex & vm;
+        y |= ey & vm;
+        cur += one;
+    }
+    memcpy(out->x, &x, 32);
+    memcpy(out->y, &y, 32);
+}
+
+static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
+{
+    memset(out, 0, sizeof(*out));
+    for (int j = 0; j < 16; j++) {
+        uint64_t m = ct_mask_eq((uint64_t)j + 1, idx);
+        jpt_cmov(out, &tab[j], m);
+    }
+}
+
+/* ---- the two code paths ---- */
+
+#define FMUL(r, a, b) fp_mul_c((r), (a), (b))
+#define FSQR(r, a) fp_sqr_c((r), (a))
+#define NAME(x) x##_c64
+#include "crypto/sm2/sm2_ec_tmpl.h"
+#undef FMUL
+#undef FSQR
+#undef NAME
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define SM2_HAVE_ADX 1
+#include "crypto/sm2/sm2_fp_adx.h"
+#define FMUL(r, a, b) fp_mul_adx((r), (a), (b))
+#define FSQR(r, a) fp_sqr_adx((r), (a))
+#define NAME(x) x##_adx
+#include "crypto/sm2/sm2_ec_tmpl.h"
+#undef FMUL
+#undef FSQR
+#undef NAME
+#else
+#define SM2_HAVE_ADX 0
+#endif
+
+typedef struct sm2_ec_ops {
+    const char *name;
+    int (*mul_g)(sm2_aff *, const uint64_t *);
+    int (*mul)(sm2_aff *, const uint64_t *, const sm2_aff *);
+    void (*pubtab_init)(sm2_pubtab *, const sm2_aff *);
+    int (*verify_x)(const uint64_t *, const uint64_t *, const sm2_pubtab *, const uint64_t *);
+} sm2_ec_ops;
+
+static const sm2_ec_ops ops_c64 = {"c64", mul_g_c64, mul_c64, pubtab_init_c64, verify_x_c64};
+#if SM2_HAVE_ADX
+static const sm2_ec_ops ops_adx = {"x86-64 mulx/adx", mul_g_adx, mul_adx, pubtab_init_adx,
+                                   verify_x_adx};
+#endif
+static const sm2_ec_ops *g_ops = &ops_c64;
+static const sm2_ec_ops *g_ops_auto = &ops_c64;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static int cpu_has_adx_bmi2(void)
+{
+#if SM2_HAVE_ADX
+    unsigned a, b, c, d;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
+    if (a < 7)
+        return 0;
+    __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+    /* CPUID.(EAX=7,ECX=0):EBX bit 8 = BMI2 (MULX), bit 19 = ADX (ADCX/ADOX) */
+    return ((b >> 8) & 1) && ((b >> 19) & 1);
+#else
+    return 0;
+#endif
+}
+
+int sm2_ec_have_asm(void) { return cpu_has_adx_bmi2(); }
+
+static int fp_on_curve_c(const fe x, const fe y)
+{
+    fe l, r, t;
+    fp_sqr_c(l, y);
+    fp_sqr_c(t, x);
+    fp_mul_c(r, t, x);
+    fp_sub(r, r, x);
+    fp_sub(r, r, x);
+    fp_sub(r, r, x);
+    fp_add(r, r, FP_B);
+    return fe_eq_vt(l, r);
+}
+
+/* Builds the comb table (about 1400 additions, one batched inversion per window) and checks every entry. */
+static void comb_build(void)
+{
+    jpt row[SM2_COMB_POINTS], base;
+    fe prod[SM2_COMB_POINTS], inv, zi, zi2, t;
+    uint64_t hz, rz;
+    fe_copy(base.X, FP_GX);
+    fe_copy(base.Y, FP_GY);
+    fe_copy(base.Z, FP_ONE);
+    for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
+        row[0] = base;
+        pt_dbl_c64(&row[1], &base);
+        for (int j = 2; j < SM2_COMB_POINTS; j++)
+            pt_add_raw_c64(&row[j], &row[j - 1], &base, &hz, &rz);
+        fe_copy(prod[0], row[0].Z);
+        for (int j = 1; j < SM2_COMB_POINTS; j++)
+            fp_mul_c(prod[j], prod[j - 1], row[j].Z);
+        fp_inv_c64(inv, prod[SM2_COMB_POINTS - 1]);
+        for (int j = SM2_COMB_POINTS - 1; j >= 0; j--) {
+            if (j > 0) {
+                fp_mul_c(zi, inv, prod[j - 1]);
+                fp_mul_c(inv, inv, row[j].Z);
+            } else {
+                fe_copy(zi, inv);
+            }
+            fp_sqr_c(zi2, zi);
+            fp_mul_c(g_comb[i][j].x, row[j].X, zi2);
+            fp_mul_c(t, zi2, zi);
+            fp_mul_c(g_comb[i][j].y, row[j].Y, t);
+            /* check: every entry must be a curve point, else the table is corrupt: refuse to run */
+            if (!fp_on_curve_c(g_comb[i][j].x, g_comb[i][j].y))
+                abort();
+        }
+        /* next base 2^6 * base = 2 * (32 * base) */
+        pt_dbl_c64(&base, &row[SM2_COMB_POINTS - 1]);
+    }
+    /* and consistency between windows: 2^6 * g_comb[i][0] must equal g_comb[i+1][0] */
+    for (int i = 0; i + 1 < SM2_COMB_WINDOWS; i++) {
+        jpt q;
+        fe_copy(q.X, g_comb[i][0].x);
+        fe_copy(q.Y, g_comb[i][0].y);
+        fe_copy(q.Z, FP_ONE);
+        for (int j = 0; j < 6; j++)
+            pt_dbl_c64(&q, &q);
+        sm2_aff a;
+        pt_to_aff_c64(&a, &q);
+        if (!fe_eq_vt(a.x, g_comb[i + 1][0].x) || !fe_eq_vt(a.y, g_comb[i + 1][0].y))
+            abort();
+    }
+}
+
+static void ec_init_once(void)
+{
+    comb_build();
+#if SM2_HAVE_ADX
+    const char *force = getenv("SEALCA_SM2_IMPL");
+    if (cpu_has_adx_bmi2() && !(force != NULL && strcmp(force, "c") == 0))
+        g_ops_auto = &ops_adx;
+    /* "adx!" skips the CPUID check: for tools (valgrind) whose virtual CPUID hides ADX. */
+    if (force != NULL && strcmp(force, "adx!") == 0)
+        g_ops_auto = &ops_adx;
+#endif
+    g_ops = g_ops_auto;
+}
+
+void sm2_ec_init(void) { pthread_once(&g_once, ec_init_once); }
+
+const char *sm2_ec_impl(void)
+{
+    sm2_ec_init();
+    return g_ops->name;
+}
+
+const char *sm2_ec_force_c(int force)
+{
+    sm2_ec_init();
+    g_ops = force ? &ops_c64 : g_ops_auto;
+    return g_ops->name;
+}
+
+int sm2_ec_aff_from_bytes(sm2_aff *a, const uint8_t xy[64])
+{
+    fe x, y;
+    sm2_ec_init();
+    fe_from_be(x, xy);
+    fe_from_be(y, xy + 32);
+    if (!lt_mask(x, FP_P) || !lt_mask(y, FP_P))
+        return -1;
+    fp_mul_c(a->x, x, FP_R2);
+    fp_mul_c(a->y, y, FP_R2);
+    /* GM/T 0003.1 §6.2 public key check: y^2 = x^3 + ax + b. (0,0) is not on the curve since b != 0. */
+    return fp_on_curve_c(a->x, a->y) ? 0 : -1;
+}
+
+void sm2_ec_aff_to_bytes(uint8_t xy[64], const sm2_aff *a)
+{
+    static const fe one = {1, 0, 0, 0};
+    fe x, y;
+    fp_mul_c(x, a->x, one);
+    fp_mul_c(y, a->y, one);
+    fe_to_be(xy, x);
+    fe_to_be(xy + 32, y);
+    sm2_ct_wipe(x, sizeof(x));
+    sm2_ct_wipe(y, sizeof(y));
+}
+
+int sm2_ec_mul_g(sm2_aff *out, const uint64_t k[4])
+{
+    sm2_ec_init();
+    return g_ops->mul_g(out, k);
+}
+
+int sm2_ec_mul(sm2_aff *out, const uint64_t k[4], const sm2_aff *p)
+{
+    sm2_ec_init();
+    return g_ops->mul(out, k, p);
+}
+
+void sm2_ec_pubtab_init(sm2_pubtab *t, const sm2_aff *p)
+{
+    sm2_ec_init();
+    g_ops->pubtab_init(t, p);
+}
+
+int sm2_ec_verify_x(const uint64_t u1[4], const uint64_t u2[4], const sm2_pubtab *t,
+                    const uint64_t rme[4])
+{
+    sm2_ec_init();
+    return g_ops->verify_x(u1, u2, t, rme);
+}

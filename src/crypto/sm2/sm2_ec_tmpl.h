@@ -1,0 +1,376 @@
+/* sm2_ec_tmpl.h - point arithmetic and scalar multiplication, instantiated once per field-multiplication code path by sm2_ec.c. */
+/*
+ * Not a normal header: sm2_ec.c includes it with FMUL(r,a,b), FSQR(r,a) and NAME(x)
+ * defined, once for the portable C field code and once for the MULX/ADX code, so
+ * each path gets fully inlined point formulas. Curve: y^2 = x^3 - 3x + b over Fp
+ * (GM/T 0003.5 §2 recommended parameters; a = p - 3 allows the a=-3 doubling).
+ */
+
+/* a^(p-2) = a^-1 (Fermat). p-2 = FFFFFFFE FFFFFFFF*4 00000000 FFFFFFFF FFFFFFFD: 256 S + 15 M.
+ * The exponent is public, so this is constant time in a. 0 maps to 0. */
+static void NAME(fp_inv)(fe r, const fe a)
+{
+    fe x2, x3, x6, x12, x24, x30, x31, x32, t;
+    int i;
+    FSQR(t, a); FMUL(x2, t, a);
+    FSQR(t, x2); FMUL(x3, t, a);
+    FSQR(t, x3); for (i = 1; i < 3; i++) FSQR(t, t); FMUL(x6, t, x3);
+    FSQR(t, x6); for (i = 1; i < 6; i++) FSQR(t, t); FMUL(x12, t, x6);
+    FSQR(t, x12); for (i = 1; i < 12; i++) FSQR(t, t); FMUL(x24, t, x12);
+    FSQR(t, x24); for (i = 1; i < 6; i++) FSQR(t, t); FMUL(x30, t, x6);
+    FSQR(t, x30); FMUL(x31, t, a);
+    FSQR(t, x31); FMUL(x32, t, a);
+    /* t = x31 (31 ones), then a 0 bit, then 128 ones */
+    FSQR(t, x31);
+    for (int w = 0; w < 4; w++) {
+        for (i = 0; i < 32; i++) FSQR(t, t);
+        FMUL(t, t, x32);
+    }
+    for (i = 0; i < 32; i++) FSQR(t, t); /* 32 zero bits */
+    for (i = 0; i < 32; i++) FSQR(t, t);
+    FMUL(t, t, x32);                      /* 32 ones */
+    for (i = 0; i < 30; i++) FSQR(t, t);
+    FMUL(t, t, x30);                      /* 30 ones */
+    FSQR(t, t);                           /* 0 */
+    FSQR(t, t);
+    FMUL(r, t, a);                        /* 1 */
+}
+
+/* Jacobian doubling for a = -3 (dbl-2001-b, 3M+5S). Infinity (Z=0) stays Z=0. */
+static void NAME(pt_dbl)(jpt *r, const jpt *a)
+{
+    fe delta, gamma, beta, alpha, t1, t2, x3, y3, z3;
+    FSQR(delta, a->Z);
+    FSQR(gamma, a->Y);
+    FMUL(beta, a->X, gamma);
+    fp_sub(t1, a->X, delta);
+    fp_add(t2, a->X, delta);
+    FMUL(t1, t1, t2);
+    fp_add(alpha, t1, t1);
+    fp_add(alpha, alpha, t1);          /* alpha = 3(X-delta)(X+delta) */
+    FSQR(x3, alpha);
+    fp_add(t1, beta, beta);            /* 2 beta */
+    fp_add(t1, t1, t1);                /* 4 beta */
+    fp_add(t2, t1, t1);                /* 8 beta */
+    fp_sub(x3, x3, t2);
+    fp_add(z3, a->Y, a->Z);
+    FSQR(z3, z3);
+    fp_sub(z3, z3, gamma);
+    fp_sub(z3, z3, delta);
+    fp_sub(t1, t1, x3);
+    FMUL(y3, alpha, t1);
+    FSQR(t2, gamma);
+    fp_add(t2, t2, t2);
+    fp_add(t2, t2, t2);
+    fp_add(t2, t2, t2);                /* 8 gamma^2 */
+    fp_sub(y3, y3, t2);
+    fe_copy(r->X, x3);
+    fe_copy(r->Y, y3);
+    fe_copy(r->Z, z3);
+}
+
+/* Mixed addition Jacobian + affine (8M+3S), no special cases; hz/rz report H==0 / R==0 (masks). */
+static void NAME(pt_madd_raw)(jpt *r, const jpt *a, const fe bx, const fe by, uint64_t *hz,
+                              uint64_t *rz)
+{
+    fe z1z1, u2, s2, h, rr, hh, hhh, v, x3, y3, z3, t;
+    FSQR(z1z1, a->Z);
+    FMUL(u2, bx, z1z1);
+    FMUL(t, a->Z, z1z1);
+    FMUL(s2, by, t);
+    fp_sub(h, u2, a->X);
+    fp_sub(rr, s2, a->Y);
+    *hz = fe_is_zero_mask(h);
+    *rz = fe_is_zero_mask(rr);
+    FSQR(hh, h);
+    FMUL(hhh, h, hh);
+    FMUL(v, a->X, hh);
+    FSQR(x3, rr);
+    fp_sub(x3, x3, hhh);
+    fp_sub(x3, x3, v);
+    fp_sub(x3, x3, v);
+    fp_sub(t, v, x3);
+    FMUL(y3, rr, t);
+    FMUL(t, a->Y, hhh);
+    fp_sub(y3, y3, t);
+    FMUL(z3, a->Z, h);
+    fe_copy(r->X, x3);
+    fe_copy(r->Y, y3);
+    fe_copy(r->Z, z3);
+}
+
+/* Full Jacobian addition (12M+4S), no special cases; hz/rz report H==0 / R==0. */
+static void NAME(pt_add_raw)(jpt *r, const jpt *a, const jpt *b, uint64_t *hz, uint64_t *rz)
+{
+    fe z1z1, z2z2, u1, u2, s1, s2, h, rr, hh, hhh, v, x3, y3, z3, t;
+    FSQR(z1z1, a->Z);
+    FSQR(z2z2, b->Z);
+    FMUL(u1, a->X, z2z2);
+    FMUL(u2, b->X, z1z1);
+    FMUL(t, b->Z, z2z2);
+    FMUL(s1, a->Y, t);
+    FMUL(t, a->Z, z1z1);
+    FMUL(s2, b->Y, t);
+    fp_sub(h, u2, u1);
+    fp_sub(rr, s2, s1);
+    *hz = fe_is_zero_mask(h);
+    *rz = fe_is_zero_mask(rr);
+    FSQR(hh, h);
+    FMUL(hhh, h, hh);
+    FMUL(v, u1, hh);
+    FSQR(x3, rr);
+    fp_sub(x3, x3, hhh);
+    fp_sub(x3, x3, v);
+    fp_sub(x3, x3, v);
+    fp_sub(t, v, x3);
+    FMUL(y3, rr, t);
+    FMUL(t, s1, hhh);
+    fp_sub(y3, y3, t);
+    FMUL(t, a->Z, b->Z);
+    FMUL(z3, t, h);
+    fe_copy(r->X, x3);
+    fe_copy(r->Y, y3);
+    fe_copy(r->Z, z3);
+}
+
+/*
+ * Constant-time complete addition: handles a = infinity, b = infinity (b_zero mask)
+ * and a == b (computes the doubling as well and selects it by mask), so it is right
+ * for every input without a secret-dependent branch.
+ */
+static void NAME(pt_add_ct)(jpt *r, const jpt *a, const jpt *b, uint64_t b_zero)
+{
+    jpt t, d;
+    uint64_t hz, rz;
+    uint64_t a_inf = fe_is_zero_mask(a->Z);
+    NAME(pt_add_raw)(&t, a, b, &hz, &rz);
+    NAME(pt_dbl)(&d, a);
+    uint64_t is_dbl = hz & rz & ~a_inf & ~b_zero;
+    jpt_cmov(&t, &d, is_dbl);
+    jpt_cmov(&t, b, a_inf);
+    jpt_cmov(&t, a, b_zero);
+    *r = t;
+}
+
+/* Jacobian -> affine, constant time. Returns ~0 if a is infinity (out is then 0,0). */
+static uint64_t NAME(pt_to_aff)(sm2_aff *out, const jpt *a)
+{
+    fe zi, zi2, zi3;
+    uint64_t inf = fe_is_zero_mask(a->Z);
+    NAME(fp_inv)(zi, a->Z);
+    FSQR(zi2, zi);
+    FMUL(zi3, zi2, zi);
+    FMUL(out->x, a->X, zi2);
+    FMUL(out->y, a->Y, zi3);
+    return inf;
+}
+
+/*
+ * k*G, constant time: Booth-recoded 6-bit comb over 43 windows (the method of
+ * OpenSSL's ecp_nistz256 with w=6). Window i adds d_i * 2^(6i) * G from a 32-entry
+ * affine table read by a full masked scan. With k reduced below n the accumulated
+ * sum S_i satisfies |S_i| < 2^(6i) <= |d_i| 2^(6i) < n for i < 42, and for the top
+ * window S_42 = d_42*2^252 mod n would need k >= n: so the "a == b" case of the mixed
+ * addition never arises and only infinity needs masking.
+ */
+static int NAME(mul_g)(sm2_aff *out, const uint64_t kin[4])
+{
+    uint64_t k[5];
+    jpt acc;
+    sm2_aff sel;
+    sm2_sn_reduce_once(k, kin);
+    k[4] = 0;
+    memset(&acc, 0, sizeof(acc));
+    for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
+        uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
+        select_aff(&sel, g_comb[i], d, SM2_COMB_POINTS);
+        fe ny;
+        fp_neg(ny, sel.y);
+        fe_cmov(sel.y, ny, 0 - sign);
+        jpt t;
+        uint64_t hz, rz;
+        NAME(pt_madd_raw)(&t, &acc, sel.x, sel.y, &hz, &rz);
+        uint64_t a_inf = fe_is_zero_mask(acc.Z);
+        jpt b;
+        fe_copy(b.X, sel.x);
+        fe_copy(b.Y, sel.y);
+        fe_copy(b.Z, FP_ONE);
+        jpt_cmov(&t, &b, a_inf);
+        jpt_cmov(&t, &acc, ct_mask_z(d));
+        acc = t;
+    }
+    uint64_t inf = NAME(pt_to_aff)(out, &acc);
+    sm2_ct_wipe(k, sizeof(k));
+    sm2_ct_wipe(&acc, sizeof(acc));
+    sm2_ct_wipe(&sel, sizeof(sel));
+    return (int)(~inf & 1);
+}
+
+/* k*P, constant time: signed 5-bit Booth windows over a 16-entry Jacobian table scanned with masks. */
+static int NAME(mul)(sm2_aff *out, const uint64_t kin[4], const sm2_aff *p)
+{
+    uint64_t k[5];
+    jpt tab[16], acc, sel;
+    uint64_t hz, rz;
+    sm2_sn_reduce_once(k, kin);
+    k[4] = 0;
+    fe_copy(tab[0].X, p->x);
+    fe_copy(tab[0].Y, p->y);
+    fe_copy(tab[0].Z, FP_ONE);
+    NAME(pt_dbl)(&tab[1], &tab[0]);
+    /* j*P + P with 2 <= j < 16 < n never hits a special case: P has prime order n. */
+    for (int j = 2; j < 16; j++)
+        NAME(pt_add_raw)(&tab[j], &tab[j - 1], &tab[0], &hz, &rz);
+    memset(&acc, 0, sizeof(acc));
+    for (int i = 51; i >= 0; i--) {
+        if (i != 51)
+            for (int j = 0; j < 5; j++)
+                NAME(pt_dbl)(&acc, &acc);
+        uint64_t sign, d = booth_recode(scalar_bits(k, 5 * i - 1, 6), 5, &sign);
+        select_jac(&sel, tab, d);
+        fe ny;
+        fp_neg(ny, sel.Y);
+        fe_cmov(sel.Y, ny, 0 - sign);
+        NAME(pt_add_ct)(&acc, &acc, &sel, ct_mask_z(d));
+    }
+    uint64_t inf = NAME(pt_to_aff)(out, &acc);
+    sm2_ct_wipe(k, sizeof(k));
+    sm2_ct_wipe(tab, sizeof(tab));
+    sm2_ct_wipe(&acc, sizeof(acc));
+    sm2_ct_wipe(&sel, sizeof(sel));
+    return (int)(~inf & 1);
+}
+
+/* ---- variable time: public inputs only (verification) ---- */
+
+static void NAME(pt_madd_vt)(jpt *r, const jpt *a, const fe bx, const fe by)
+{
+    if (fe_is_zero_vt(a->Z)) {
+        fe_copy(r->X, bx);
+        fe_copy(r->Y, by);
+        fe_copy(r->Z, FP_ONE);
+        return;
+    }
+    jpt t;
+    uint64_t hz, rz;
+    NAME(pt_madd_raw)(&t, a, bx, by, &hz, &rz);
+    if (hz) {
+        if (rz) {
+            NAME(pt_dbl)(r, a);
+        } else {
+            memset(r, 0, sizeof(*r));
+        }
+        return;
+    }
+    *r = t;
+}
+
+static void NAME(pt_add_vt)(jpt *r, const jpt *a, const jpt *b)
+{
+    if (fe_is_zero_vt(a->Z)) {
+        *r = *b;
+        return;
+    }
+    if (fe_is_zero_vt(b->Z)) {
+        *r = *a;
+        return;
+    }
+    jpt t;
+    uint64_t hz, rz;
+    NAME(pt_add_raw)(&t, a, b, &hz, &rz);
+    if (hz) {
+        if (rz)
+            NAME(pt_dbl)(r, a);
+        else
+            memset(r, 0, sizeof(*r));
+        return;
+    }
+    *r = t;
+}
+
+/* Odd multiples P..63P, converted to affine together with one inversion (Montgomery's trick). */
+static void NAME(pubtab_init)(sm2_pubtab *tb, const sm2_aff *p)
+{
+    jpt j[SM2_PUBTAB_N], p2, p1;
+    fe prod[SM2_PUBTAB_N], inv, t, zi, zi2;
+    uint64_t hz, rz;
+    fe_copy(p1.X, p->x);
+    fe_copy(p1.Y, p->y);
+    fe_copy(p1.Z, FP_ONE);
+    NAME(pt_dbl)(&p2, &p1);
+    j[0] = p1;
+    for (int i = 1; i < SM2_PUBTAB_N; i++)
+        NAME(pt_add_raw)(&j[i], &j[i - 1], &p2, &hz, &rz); /* (2i+1)P; never special: prime order */
+    fe_copy(prod[0], j[0].Z);
+    for (int i = 1; i < SM2_PUBTAB_N; i++)
+        FMUL(prod[i], prod[i - 1], j[i].Z);
+    NAME(fp_inv)(inv, prod[SM2_PUBTAB_N - 1]);
+    for (int i = SM2_PUBTAB_N - 1; i >= 0; i--) {
+        if (i > 0) {
+            FMUL(zi, inv, prod[i - 1]);
+            FMUL(inv, inv, j[i].Z);
+        } else {
+            fe_copy(zi, inv);
+        }
+        FSQR(zi2, zi);
+        FMUL(tb->odd[i].x, j[i].X, zi2);
+        FMUL(t, zi2, zi);
+        FMUL(tb->odd[i].y, j[i].Y, t);
+    }
+}
+
+/* x(u1*G + u2*P) mod n == rme? Comb for u1*G, width-7 wNAF for u2*P; compared projectively (no inversion). */
+static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_pubtab *tb,
+                          const uint64_t rme[4])
+{
+    uint64_t k[5];
+    jpt acc, acc2;
+    int naf[258];
+    fe ny;
+    memcpy(k, u1, 32);
+    k[4] = 0;
+    memset(&acc, 0, sizeof(acc));
+    for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
+        uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
+        if (d == 0)
+            continue;
+        const sm2_aff *e = &g_comb[i][d - 1];
+        if (sign) {
+            fp_neg(ny, e->y);
+            NAME(pt_madd_vt)(&acc, &acc, e->x, ny);
+        } else {
+            NAME(pt_madd_vt)(&acc, &acc, e->x, e->y);
+        }
+    }
+    int top = wnaf_recode(naf, u2, 7);
+    memset(&acc2, 0, sizeof(acc2));
+    for (int i = top; i >= 0; i--) {
+        if (!fe_is_zero_vt(acc2.Z))
+            NAME(pt_dbl)(&acc2, &acc2);
+        int d = naf[i];
+        if (d > 0) {
+            NAME(pt_madd_vt)(&acc2, &acc2, tb->odd[d >> 1].x, tb->odd[d >> 1].y);
+        } else if (d < 0) {
+            fp_neg(ny, tb->odd[(-d) >> 1].y);
+            NAME(pt_madd_vt)(&acc2, &acc2, tb->odd[(-d) >> 1].x, ny);
+        }
+    }
+    NAME(pt_add_vt)(&acc, &acc, &acc2);
+    if (fe_is_zero_vt(acc.Z))
+        return 0;
+    /* x1 = X/Z^2 in [0,p); x1 mod n == rme iff x1 == rme or x1 == rme + n (< p). */
+    fe z2, xm, t;
+    FSQR(z2, acc.Z);
+    FMUL(xm, rme, FP_R2);
+    FMUL(t, xm, z2);
+    if (fe_eq_vt(t, acc.X))
+        return 1;
+    uint64_t c[4];
+    if (sn_add_n_below_p(c, rme)) {
+        FMUL(xm, c, FP_R2);
+        FMUL(t, xm, z2);
+        if (fe_eq_vt(t, acc.X))
+            return 1;
+    }
+    return 0;
+}
