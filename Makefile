@@ -34,7 +34,8 @@ deps:
 
 build/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS_BASE) $(OPT) -c $< -o $@
 
 build/libsealca.a: $(OBJ)
 	@rm -f $@
@@ -45,7 +46,8 @@ build/sealca: $(CLI_SRC) src/cli/cli.h build/libsealca.a
 
 build/asan/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) -c $< -o $@
+	@echo "  CC asan $<"
+	@$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) -c $< -o $@
 
 build/asan/libsealca.a: $(SOBJ)
 	@rm -f $@

@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "crypto/sm2/sm3.h"
 
 /*
  * Algorithms a CA can be made with. SM2 is the default; ECDSA P-256 and RSA-3072
@@ -106,11 +107,9 @@ int crypto_sm2_decrypt(sc_key *priv, const uint8_t *c, size_t clen, sc_buf *out,
 
 /* ---- hashes, MACs, symmetric ---------------------------------------------- */
 
+/* SM3 is the engine's own implementation (src/crypto/sm2/sm3.c), used everywhere. */
 typedef struct crypto_sm3_ctx {
-    uint32_t st[8];
-    uint64_t nbytes;
-    uint8_t buf[64];
-    size_t buflen;
+    sm3_ctx c;
 } crypto_sm3_ctx;
 void crypto_sm3(const void *p, size_t n, uint8_t out[32]);
 void crypto_sm3_init(crypto_sm3_ctx *c);

@@ -21,6 +21,9 @@
 #define KEY_SCRYPT_R 8
 #define KEY_SCRYPT_P 4
 
+static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_key **out,
+                        sc_err *e);
+
 static sc_alg alg_of(EVP_PKEY *pkey)
 {
     if (EVP_PKEY_is_a(pkey, "SM2"))
@@ -72,9 +75,51 @@ sc_key *crypto_key_wrap(EVP_PKEY *pkey, sc_err *e)
     k->alg = alg;
     k->pkey = pkey;
     k->priv = has_private(pkey);
-    k->fast_once = (pthread_once_t)PTHREAD_ONCE_INIT;
+    pthread_mutex_init(&k->lock, NULL);
+    if (alg == SC_ALG_SM2) {
+        size_t len = 0;
+        if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, k->pt, 65, &len) ==
+                1 &&
+            len == 65 && k->pt[0] == 0x04)
+            k->have_pt = 1;
+        ERR_clear_error();
+    }
+    return k;
+}
+
+sc_key *crypto_key_sm2_bare(const uint8_t pt[65], void *fast_pub, sc_err *e)
+{
+    sc_key *k = calloc(1, sizeof(*k));
+    if (k == NULL) {
+        sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+        return NULL;
+    }
+    k->alg = SC_ALG_SM2;
+    memcpy(k->pt, pt, 65);
+    k->have_pt = 1;
+    k->fast_pub = fast_pub;
     pthread_mutex_init(&k->lock, NULL);
     return k;
+}
+
+EVP_PKEY *crypto_key_pkey(sc_key *k)
+{
+    pthread_mutex_lock(&k->lock);
+    if (k->pkey == NULL && k->alg == SC_ALG_SM2 && k->have_pt) {
+        OSSL_PARAM prm[3] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0),
+            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, k->pt, 65),
+            OSSL_PARAM_construct_end()};
+        EVP_PKEY_CTX *fc = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
+        EVP_PKEY *pk = NULL;
+        if (fc != NULL && EVP_PKEY_fromdata_init(fc) == 1 &&
+            EVP_PKEY_fromdata(fc, &pk, EVP_PKEY_PUBLIC_KEY, prm) == 1)
+            k->pkey = pk;
+        EVP_PKEY_CTX_free(fc);
+        ERR_clear_error();
+    }
+    pthread_mutex_unlock(&k->lock);
+    return k->pkey;
 }
 
 int crypto_alg_parse(const char *name, sc_alg *out)
@@ -105,7 +150,17 @@ int crypto_key_generate(sc_alg alg, sc_key **out, sc_err *e)
     EVP_PKEY *pkey = NULL;
     *out = NULL;
     switch (alg) {
-    case SC_ALG_SM2: pkey = EVP_PKEY_Q_keygen(NULL, NULL, "SM2"); break;
+    case SC_ALG_SM2:
+        if (crypto_sm2_engine() == SC_SM2_ENGINE_FAST) {
+            uint8_t d[32], pt[65];
+            if (crypto_fast_keygen(d, pt) != 0)
+                return sc_fail(e, SC_ECRYPTO, "key.keygen", "key generation failed");
+            int rc = sm2_fromdata(d, pt, 0, out, e); /* made here: no need to re-check */
+            sc_wipe(d, sizeof(d));
+            return rc;
+        }
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "SM2");
+        break;
     case SC_ALG_ECDSA_P256: pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"); break;
     case SC_ALG_RSA3072: pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072); break;
     default: return sc_fail(e, SC_EINVAL, "key.unsupported_alg", "unsupported algorithm");
@@ -133,6 +188,19 @@ int crypto_key_from_spki(const uint8_t *der, size_t len, sc_key **out, sc_err *e
     EVP_PKEY *pkey = NULL;
     const unsigned char *p = der;
     int is_sm2 = len == 91 && memcmp(der, SPKI_SM2, 26) == 0;
+    if (is_sm2 && crypto_sm2_engine() == SC_SM2_ENGINE_FAST) {
+        /* the fast engine validates the point itself; OpenSSL's object is made only if some
+         * later operation needs it */
+        void *fp = crypto_fast_pub_new(der + 26);
+        if (fp == NULL)
+            return sc_fail(e, SC_EINVAL, "key.bad_point", "public key fails validation");
+        *out = crypto_key_sm2_bare(der + 26, fp, e);
+        if (*out == NULL) {
+            crypto_fast_free_pub(fp);
+            return SC_ENOMEM;
+        }
+        goto keep;
+    }
     if (is_sm2 || (len == 91 && memcmp(der, SPKI_P256, 26) == 0)) {
         /* fromdata decodes the point with EC_POINT_oct2point, which refuses points off the
          * curve; a 65-byte 04-prefixed point cannot be infinity */
@@ -169,6 +237,7 @@ wrap:
     *out = crypto_key_wrap(pkey, e);
     if (*out == NULL)
         return SC_EINVAL;
+keep:
     /* keep the caller's bytes: they are the canonical encoding (checked by the parse above) */
     (*out)->spki = malloc(len);
     if ((*out)->spki != NULL) {
@@ -206,7 +275,13 @@ static int spki_cached(const sc_key *ck, const uint8_t **p, size_t *n, sc_err *e
     pthread_mutex_lock(&k->lock);
     if (k->spki == NULL) {
         unsigned char *der = NULL;
-        int len = i2d_PUBKEY(k->pkey, &der);
+        EVP_PKEY *pk = k->pkey;
+        if (pk == NULL) { /* bare SM2 key: build OpenSSL's form outside our lock */
+            pthread_mutex_unlock(&k->lock);
+            pk = crypto_key_pkey(k);
+            pthread_mutex_lock(&k->lock);
+        }
+        int len = pk != NULL ? i2d_PUBKEY(pk, &der) : -1;
         if (len > 0) {
             k->spki = malloc((size_t)len);
             if (k->spki != NULL) {
@@ -279,19 +354,19 @@ bad:
 
 int crypto_key_equal_public(const sc_key *a, const sc_key *b)
 {
-    return EVP_PKEY_eq(a->pkey, b->pkey) == 1;
+    if (a->alg != b->alg)
+        return 0;
+    if (a->alg == SC_ALG_SM2 && a->have_pt && b->have_pt)
+        return sc_memeq_ct(a->pt, b->pt, 65) == 0;
+    EVP_PKEY *pa = crypto_key_pkey((sc_key *)a), *pb = crypto_key_pkey((sc_key *)b);
+    return pa != NULL && pb != NULL && EVP_PKEY_eq(pa, pb) == 1;
 }
 
 int crypto_key_sm2_point(const sc_key *k, uint8_t pt[65])
 {
-    size_t len = 0;
-    if (k->alg != SC_ALG_SM2)
+    if (k->alg != SC_ALG_SM2 || !k->have_pt)
         return SC_EINVAL;
-    if (EVP_PKEY_get_octet_string_param(k->pkey, OSSL_PKEY_PARAM_PUB_KEY, pt, 65, &len) != 1 ||
-        len != 65 || pt[0] != 0x04) {
-        ERR_clear_error();
-        return SC_ECRYPTO;
-    }
+    memcpy(pt, k->pt, 65);
     return 0;
 }
 
@@ -307,7 +382,8 @@ int crypto_key_sm2_private(const sc_key *k, uint8_t d[32])
     return ok ? 0 : SC_ECRYPTO;
 }
 
-static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], sc_key **out, sc_err *e)
+static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_key **out,
+                        sc_err *e)
 {
     int rc = SC_ECRYPTO;
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
@@ -332,9 +408,9 @@ static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], sc_key **out, sc
         EVP_PKEY_fromdata(ctx, &pkey, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params) != 1)
         goto out;
     /* fromdata does not check the point: do it, and that d matches it */
-    EVP_PKEY_CTX *cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    int ok = cctx != NULL &&
-             (d ? EVP_PKEY_pairwise_check(cctx) : EVP_PKEY_public_check(cctx)) == 1;
+    EVP_PKEY_CTX *cctx = check ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
+    int ok = !check || (cctx != NULL && (d ? EVP_PKEY_pairwise_check(cctx)
+                                           : EVP_PKEY_public_check(cctx)) == 1);
     EVP_PKEY_CTX_free(cctx);
     if (!ok) {
         rc = sc_fail_ossl(e, SC_EINVAL, "key.bad_point", "SM2 key fails validation");
@@ -357,7 +433,7 @@ out:
 int crypto_key_sm2_from_point(const uint8_t pt[65], sc_key **out, sc_err *e)
 {
     *out = NULL;
-    return sm2_fromdata(NULL, pt, out, e);
+    return sm2_fromdata(NULL, pt, 1, out, e);
 }
 
 int crypto_key_sm2_from_private(const uint8_t d[32], sc_key **out, sc_err *e)
@@ -385,7 +461,7 @@ int crypto_key_sm2_from_private(const uint8_t d[32], sc_key **out, sc_err *e)
     if (!EC_POINT_mul(g, P, bn, NULL, NULL, NULL) ||
         EC_POINT_point2oct(g, P, POINT_CONVERSION_UNCOMPRESSED, pt, 65, NULL) != 65)
         goto out;
-    rc = sm2_fromdata(d, pt, out, e);
+    rc = sm2_fromdata(d, pt, 1, out, e);
 out:
     if (rc == SC_ECRYPTO)
         sc_fail_ossl(e, rc, "key.import", "cannot build SM2 key");

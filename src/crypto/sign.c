@@ -217,7 +217,8 @@ int crypto_verify(sc_key *pub, sc_alg alg, const uint8_t *msg, size_t len, const
     } else {
         crypto_sha256(msg, len, dgst);
     }
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub->pkey, NULL);
+    EVP_PKEY *pk = crypto_key_pkey(pub);
+    EVP_PKEY_CTX *ctx = pk ? EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL) : NULL;
     int ok = ctx != NULL && EVP_PKEY_verify_init(ctx) == 1;
     if (ok && alg == SC_ALG_RSA3072)
         ok = EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) == 1 &&
@@ -356,7 +357,8 @@ int crypto_sm2_encrypt(sc_key *pub, const uint8_t *m, size_t mlen, sc_buf *out, 
     }
     int rc = SC_ECRYPTO;
     size_t clen = 0;
-    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pub->pkey, NULL);
+    EVP_PKEY *pk = crypto_key_pkey(pub);
+    EVP_PKEY_CTX *ctx = pk ? EVP_PKEY_CTX_new_from_pkey(NULL, pk, NULL) : NULL;
     if (ctx == NULL || EVP_PKEY_encrypt_init(ctx) != 1 ||
         EVP_PKEY_encrypt(ctx, NULL, &clen, m, mlen) != 1 || sc_buf_reserve(out, clen) != 0 ||
         EVP_PKEY_encrypt(ctx, out->p + out->len, &clen, m, mlen) != 1)

@@ -1,4 +1,4 @@
-/* sym.c - SM3 (native, GB/T 32905), SHA-1/256, HMAC-SM3, SM4 CBC/CTR, SM3-MAC'd AEAD, random. */
+/* sym.c - SM3 entry points, SHA-1/256, HMAC-SM3, SM4 CBC/CTR, SM3-MAC'd AEAD, random. */
 #include "crypto/crypto_int.h"
 
 #include <openssl/evp.h>
@@ -8,110 +8,24 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- SM3 (GB/T 32905-2016). Native: called per record by the audit log and per signature,
- * where EVP's per-call fetch and allocation would cost more than the hash itself. ---- */
-
-#define ROTL(x, n) (((x) << ((n)&31)) | ((x) >> ((32 - ((n)&31)) & 31)))
-#define P0(x) ((x) ^ ROTL((x), 9) ^ ROTL((x), 17))
-#define P1(x) ((x) ^ ROTL((x), 15) ^ ROTL((x), 23))
-
-static void sm3_block(uint32_t st[8], const uint8_t *p)
-{
-    uint32_t w[68], w1[64];
-    for (int i = 0; i < 16; i++)
-        w[i] = (uint32_t)p[4 * i] << 24 | (uint32_t)p[4 * i + 1] << 16 |
-               (uint32_t)p[4 * i + 2] << 8 | p[4 * i + 3];
-    for (int i = 16; i < 68; i++)
-        w[i] = P1(w[i - 16] ^ w[i - 9] ^ ROTL(w[i - 3], 15)) ^ ROTL(w[i - 13], 7) ^ w[i - 6];
-    for (int i = 0; i < 64; i++)
-        w1[i] = w[i] ^ w[i + 4];
-    uint32_t a = st[0], b = st[1], c = st[2], d = st[3], e = st[4], f = st[5], g = st[6],
-             h = st[7];
-    for (int j = 0; j < 64; j++) {
-        uint32_t t = j < 16 ? 0x79cc4519U : 0x7a879d8aU;
-        uint32_t ss1 = ROTL(ROTL(a, 12) + e + ROTL(t, j % 32), 7);
-        uint32_t ss2 = ss1 ^ ROTL(a, 12);
-        uint32_t ff = j < 16 ? (a ^ b ^ c) : ((a & b) | (a & c) | (b & c));
-        uint32_t gg = j < 16 ? (e ^ f ^ g) : ((e & f) | (~e & g));
-        uint32_t tt1 = ff + d + ss2 + w1[j];
-        uint32_t tt2 = gg + h + ss1 + w[j];
-        d = c;
-        c = ROTL(b, 9);
-        b = a;
-        a = tt1;
-        h = g;
-        g = ROTL(f, 19);
-        f = e;
-        e = P0(tt2);
-    }
-    st[0] ^= a;
-    st[1] ^= b;
-    st[2] ^= c;
-    st[3] ^= d;
-    st[4] ^= e;
-    st[5] ^= f;
-    st[6] ^= g;
-    st[7] ^= h;
-}
-
 void crypto_sm3_init(crypto_sm3_ctx *c)
 {
-    static const uint32_t iv[8] = {0x7380166f, 0x4914b2b9, 0x172442d7, 0xda8a0600,
-                                   0xa96f30bc, 0x163138aa, 0xe38dee4d, 0xb0fb0e4e};
-    memcpy(c->st, iv, sizeof(iv));
-    c->nbytes = 0;
-    c->buflen = 0;
+    sm3_init(&c->c);
 }
 
-void crypto_sm3_update(crypto_sm3_ctx *c, const void *data, size_t n)
+void crypto_sm3_update(crypto_sm3_ctx *c, const void *p, size_t n)
 {
-    const uint8_t *p = data;
-    c->nbytes += n;
-    if (c->buflen > 0) {
-        size_t take = 64 - c->buflen < n ? 64 - c->buflen : n;
-        memcpy(c->buf + c->buflen, p, take);
-        c->buflen += take;
-        p += take;
-        n -= take;
-        if (c->buflen < 64)
-            return;
-        sm3_block(c->st, c->buf);
-        c->buflen = 0;
-    }
-    while (n >= 64) {
-        sm3_block(c->st, p);
-        p += 64;
-        n -= 64;
-    }
-    if (n > 0) {
-        memcpy(c->buf, p, n);
-        c->buflen = n;
-    }
+    sm3_update(&c->c, p, n);
 }
 
 void crypto_sm3_final(crypto_sm3_ctx *c, uint8_t out[32])
 {
-    uint64_t bits = c->nbytes * 8;
-    uint8_t pad[72] = {0x80};
-    size_t padlen = (c->buflen < 56) ? 56 - c->buflen : 120 - c->buflen;
-    for (int i = 0; i < 8; i++)
-        pad[padlen + i] = (uint8_t)(bits >> (56 - 8 * i));
-    crypto_sm3_update(c, pad, padlen + 8);
-    for (int i = 0; i < 8; i++) {
-        out[4 * i] = (uint8_t)(c->st[i] >> 24);
-        out[4 * i + 1] = (uint8_t)(c->st[i] >> 16);
-        out[4 * i + 2] = (uint8_t)(c->st[i] >> 8);
-        out[4 * i + 3] = (uint8_t)c->st[i];
-    }
-    OPENSSL_cleanse(c, sizeof(*c));
+    sm3_final(&c->c, out);
 }
 
 void crypto_sm3(const void *p, size_t n, uint8_t out[32])
 {
-    crypto_sm3_ctx c;
-    crypto_sm3_init(&c);
-    crypto_sm3_update(&c, p, n);
-    crypto_sm3_final(&c, out);
+    sm3_digest(p, n, out);
 }
 
 void crypto_sha256(const void *p, size_t n, uint8_t out[32])
