@@ -23,6 +23,7 @@ typedef struct store_drv {
     const uint8_t *(*col_blob)(void *stmt, int c, size_t *len);
     int64_t (*changes)(void *conn);
     const char *begin_sql; /* the write-transaction opener */
+    int one_writer;        /* the database takes one writer at a time (SQLite) */
 } store_drv;
 
 extern const store_drv store_driver_sqlite;

@@ -166,4 +166,5 @@ const store_drv store_driver_sqlite = {
     .col_blob = sq_col_blob,
     .changes = sq_changes,
     .begin_sql = "BEGIN IMMEDIATE",
+    .one_writer = 1,
 };

@@ -6,12 +6,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <pthread.h>
 #include <unistd.h>
 
 struct store_stmt {
     store *owner;
     void *h; /* driver handle */
 };
+
+/* SQLite admits one writer at a time and a waiting writer polls with sleeps of 1 ms and more;
+ * threads of one process queue on this mutex instead, so the next writer starts the instant
+ * the previous one commits. Other processes still meet SQLite's busy timeout. */
+static pthread_mutex_t writer_lock = PTHREAD_MUTEX_INITIALIZER;
 
 struct store {
     const store_drv *drv;
@@ -69,9 +75,13 @@ int store_tx_begin(store *s, sc_err *e)
 {
     if (s->in_tx)
         return sc_fail(e, SC_EINTERNAL, "store.nested_tx", "transaction already open");
+    if (s->drv->one_writer)
+        pthread_mutex_lock(&writer_lock);
     int rc = s->drv->exec_script(s->conn, s->drv->begin_sql, e);
     if (rc == 0)
         s->in_tx = 1;
+    else if (s->drv->one_writer)
+        pthread_mutex_unlock(&writer_lock);
     return rc;
 }
 
@@ -85,6 +95,8 @@ int store_tx_commit(store *s, sc_err *e)
         return rc;
     }
     s->in_tx = 0;
+    if (s->drv->one_writer)
+        pthread_mutex_unlock(&writer_lock);
     return 0;
 }
 
@@ -98,6 +110,8 @@ void store_tx_rollback(store *s)
             s->drv->reset(s->stmts[i].h);
     s->drv->exec_script(s->conn, "ROLLBACK", NULL);
     s->in_tx = 0;
+    if (s->drv->one_writer)
+        pthread_mutex_unlock(&writer_lock);
 }
 
 int store_stmt_get(store *s, store_sql_id id, store_stmt **out, sc_err *e)
