@@ -25,7 +25,7 @@ OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 SOBJ     := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all deps run test unit integration lint fuzz bench soak clean format
+.PHONY: all deps run test unit integration lint fuzz bench soak clean format ctgrind
 
 all: build/sealca
 
@@ -63,10 +63,10 @@ build/asan/tests/%: tests/unit/%.c build/asan/libsealca.a tests/unit/testutil.h
 run: deps build/sealca
 	@scripts/run-demo.sh
 
-# make test: unit tests (cmocka) and integration tests, all under ASan+UBSan,
-# once with each SM2 engine.
+# make test: unit tests (cmocka) and integration tests, all under ASan+UBSan, once with each
+# SM2 engine; then the constant-time audit of the SM2 engine under valgrind.
 test: deps
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit integration ctgrind
 
 # The ASan CLI is built with the unit tests only once src/cli/main.c exists, so library
 # branches without a CLI can still run their unit tests.
