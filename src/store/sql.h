@@ -21,6 +21,8 @@ typedef enum store_sql_id {
     ST_CRL_INSERT,
     ST_CRL_LAST_FULL,
     ST_CRL_LATEST,
+    ST_CRL_PRUNE,
+    ST_CRL_COUNT_ENTRIES,
     ST_PROFILE_INSERT,
     ST_PROFILE_GET,
     ST_PROFILE_LIST,

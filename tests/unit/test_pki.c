@@ -1057,7 +1057,11 @@ static void test_crl_numbers_two_processes(void **state)
     int n = 0;
     while (sqlite3_step(q) == SQLITE_ROW) {
         int64_t num = sqlite3_column_int64(q, 0);
+        /* the store keeps only the newest CRLs of an issuer: the first surviving row may be
+         * later than before + 1, but from there on numbers are consecutive */
         assert_true(num > last);
+        if (n > 0)
+            assert_true(num == last + 1);
         last = num;
         sc_buf der = {0};
         sc_buf_append(&der, sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1));
@@ -1069,8 +1073,8 @@ static void test_crl_numbers_two_processes(void **state)
     }
     sqlite3_finalize(q);
     sqlite3_close(db);
-    assert_int_equal(n, 2 * CRLS_PER_CHILD);
-    assert_true(last == before + 2 * CRLS_PER_CHILD); /* no number skipped */
+    assert_true(n >= 2); /* pruning keeps several */
+    assert_true(last == before + 2 * CRLS_PER_CHILD); /* no number skipped or repeated */
     assert_true(counter(f->ca, "crl:sub-1") == last);
 }
 
