@@ -75,6 +75,18 @@ int crypto_key_sm2_private(const sc_key *k, uint8_t d[32]);
 int crypto_key_sm2_from_private(const uint8_t d[32], sc_key **out, sc_err *e);
 int crypto_key_sm2_from_point(const uint8_t pt[65], sc_key **out, sc_err *e);
 
+/*
+ * A key whose signatures are made elsewhere (the key process): the public half of pub plus a
+ * function that returns a signature over msg in the same encoding crypto_sign would produce.
+ * crypto_sign on such a key calls fn; the private key never enters this process.
+ */
+typedef int (*crypto_remote_sign_fn)(void *ctx, const uint8_t *msg, size_t len, sc_buf *sig,
+                                     sc_err *e);
+int crypto_key_remote(const sc_key *pub, crypto_remote_sign_fn fn, void *ctx, sc_key **out,
+                      sc_err *e);
+/* The key can sign (a private key or a remote one). */
+int crypto_key_can_sign(const sc_key *k);
+
 /* ---- signatures ---------------------------------------------------------- */
 
 /* DER AlgorithmIdentifier of the signature algorithm this key signs with

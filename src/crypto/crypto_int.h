@@ -18,6 +18,8 @@ struct sc_key {
     uint8_t *spki;      /* DER SubjectPublicKeyInfo, encoded once (OpenSSL's encoder is slow) */
     size_t spkilen;
     pthread_mutex_t lock; /* guards the lazily filled spki, pkey and fast contexts */
+    crypto_remote_sign_fn remote; /* signatures come from elsewhere (key process) */
+    void *remote_ctx;
     /* fast SM2 engine contexts, built on first use and then reused */
     void *fast_priv;
     void *fast_pub;

@@ -584,3 +584,24 @@ int crypto_key_load(const char *path, const char *pass, size_t passlen, sc_key *
     free(data);
     return rc;
 }
+
+int crypto_key_remote(const sc_key *pub, crypto_remote_sign_fn fn, void *ctx, sc_key **out,
+                      sc_err *e)
+{
+    const uint8_t *p;
+    size_t n;
+    *out = NULL;
+    int rc = spki_cached(pub, &p, &n, e);
+    if (rc == 0)
+        rc = crypto_key_from_spki(p, n, out, e);
+    if (rc == 0) {
+        (*out)->remote = fn;
+        (*out)->remote_ctx = ctx;
+    }
+    return rc;
+}
+
+int crypto_key_can_sign(const sc_key *k)
+{
+    return k->priv || k->remote != NULL;
+}

@@ -178,6 +178,8 @@ out:
 int crypto_sign(sc_key *k, const uint8_t *msg, size_t len, sc_buf *sig, sc_err *e)
 {
     uint8_t dgst[32];
+    if (k->remote != NULL)
+        return k->remote(k->remote_ctx, msg, len, sig, e);
     if (!k->priv)
         return sc_fail(e, SC_EINVAL, "sig.no_private", "key has no private half");
     if (k->alg == SC_ALG_SM2) {

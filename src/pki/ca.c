@@ -56,6 +56,7 @@ static void random_serial(uint8_t s[16])
 
 static void issuer_free_fields(pki_issuer *is)
 {
+    free(is->remote_ctx);
     free(is->der);
     crypto_key_free(is->pub);
     crypto_key_free(is->key);

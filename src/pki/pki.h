@@ -95,7 +95,8 @@ typedef struct pki_issuer {
     char key_file[64];      /* relative to the home, "" for link certificates */
     int active;
     sc_key *pub;            /* public key from the certificate */
-    sc_key *key;            /* private key once loaded (ca_issuer_key) */
+    sc_key *key;            /* private key once loaded (ca_issuer_key), or a remote key */
+    void *remote_ctx;       /* context of a remote key, freed with the issuer */
 } pki_issuer;
 
 typedef struct pki_ca {

@@ -50,6 +50,9 @@ static const char *const sql_text[ST__COUNT] = {
                       "ORDER BY number DESC LIMIT 1",
     /* keep the newest CRLs of an issuer; older ones are superseded (each is in the audit log) */
     [ST_CRL_PRUNE] = "DELETE FROM crls WHERE issuer = ? AND number < ?",
+    [ST_CRL_LATEST_META] = "SELECT upto_seq, next_update FROM crls WHERE issuer = ? AND "
+                           "(CASE WHEN base_number IS NULL THEN 0 ELSE 1 END) = ? "
+                           "ORDER BY number DESC LIMIT 1",
     [ST_CRL_COUNT_ENTRIES] = "SELECT COUNT(*) FROM certs WHERE issuer = ? AND status IN "
                              "('revoked', 'hold') AND not_after >= ?",
     [ST_PROFILE_INSERT] = "INSERT INTO profiles (name, version, status, builtin, definition, "

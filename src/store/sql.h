@@ -22,6 +22,7 @@ typedef enum store_sql_id {
     ST_CRL_LAST_FULL,
     ST_CRL_LATEST,
     ST_CRL_PRUNE,
+    ST_CRL_LATEST_META,
     ST_CRL_COUNT_ENTRIES,
     ST_PROFILE_INSERT,
     ST_PROFILE_GET,

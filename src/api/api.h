@@ -1,0 +1,38 @@
+/* api.h - HTTP handlers (one file per resource) and the application state they share. */
+#ifndef SEALCA_API_H
+#define SEALCA_API_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "http/http.h"
+#include "keyproc/keyproc.h"
+#include "pki/pki.h"
+
+typedef struct api_app {
+    char home[4096];
+    keyproc *kp;             /* signs for every issuer; NULL = read-only server */
+    pthread_key_t ca_key;    /* each worker thread has its own CA handle (own store connection) */
+    int64_t started;
+    volatile int stopping;
+} api_app;
+
+int api_app_init(api_app *app, const char *home, keyproc *kp, sc_err *e);
+void api_app_free(api_app *app);
+/* The calling thread's CA handle, opened on first use; NULL when the store is unreachable. */
+pki_ca *api_ca(api_app *app, sc_err *e);
+
+/* routes */
+const http_route *api_routes(size_t *n);
+
+/* handlers */
+void api_healthz(void *app, const http_req *req, http_resp *resp);
+void api_readyz(void *app, const http_req *req, http_resp *resp);
+void api_ca_cert(void *app, const http_req *req, http_resp *resp);
+void api_crl(void *app, const http_req *req, http_resp *resp);
+
+/* Background CRL publication: regenerate an issuer's full and delta CRLs when a certificate's
+ * status changed since the last one, or when half the CRL's lifetime has passed. */
+int api_crl_refresh(api_app *app, int64_t now, sc_err *e);
+
+#endif

@@ -1,0 +1,64 @@
+/* app.c - per-thread CA handles for the HTTP workers, and the route table. */
+#include "api/api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static void ca_destroy(void *p)
+{
+    ca_close(p);
+}
+
+int api_app_init(api_app *app, const char *home, keyproc *kp, sc_err *e)
+{
+    memset(app, 0, sizeof(*app));
+    if (strlen(home) >= sizeof(app->home))
+        return sc_fail(e, SC_EINVAL, "ca.path", "home path too long");
+    snprintf(app->home, sizeof(app->home), "%s", home);
+    app->kp = kp;
+    app->started = (int64_t)time(NULL);
+    if (pthread_key_create(&app->ca_key, ca_destroy) != 0)
+        return sc_fail(e, SC_EINTERNAL, "api.tls", "pthread_key_create failed");
+    return 0;
+}
+
+void api_app_free(api_app *app)
+{
+    pki_ca *ca = pthread_getspecific(app->ca_key);
+    if (ca != NULL) {
+        ca_close(ca);
+        pthread_setspecific(app->ca_key, NULL);
+    }
+    pthread_key_delete(app->ca_key);
+}
+
+pki_ca *api_ca(api_app *app, sc_err *e)
+{
+    pki_ca *ca = pthread_getspecific(app->ca_key);
+    if (ca != NULL)
+        return ca;
+    /* no passphrase here: the server process never decrypts a key */
+    if (ca_open(app->home, NULL, 0, &ca, e) != 0)
+        return NULL;
+    if (app->kp != NULL && keyproc_attach(app->kp, ca, e) != 0) {
+        ca_close(ca);
+        return NULL;
+    }
+    pthread_setspecific(app->ca_key, ca);
+    return ca;
+}
+
+static const http_route routes[] = {
+    {"GET", "/healthz", 0, 0, api_healthz},
+    {"GET", "/readyz", 0, 0, api_readyz},
+    {"GET", "/ca/", 1, 0, api_ca_cert},
+    {"GET", "/crl/", 1, 0, api_crl},
+};
+
+const http_route *api_routes(size_t *n)
+{
+    *n = sizeof(routes) / sizeof(routes[0]);
+    return routes;
+}

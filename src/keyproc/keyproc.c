@@ -1,0 +1,408 @@
+/* keyproc.c - the key process: fork, load keys, drop privileges, sign what it recognises. */
+#include "keyproc/keyproc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pki/der.h"
+
+#define KP_MAGIC "SKP1"
+#define KP_OP_SIGN 1
+#define KP_OP_PING 2
+/* a million-entry CRL's TBSCertList is ~55 MB */
+#define KP_MSG_MAX (256u * 1024 * 1024)
+
+struct keyproc {
+    int fd;
+    pid_t pid;
+    pthread_mutex_t lock; /* one request at a time on the socket */
+    int dead;
+};
+
+/* ---- what each role may sign ---- */
+
+static int same(const der_tlv *t, sc_slice s)
+{
+    return t->rawlen == s.len && memcmp(t->raw, s.p, s.len) == 0;
+}
+
+static int alg_matches(const der_tlv *t, sc_alg alg)
+{
+    sc_alg got;
+    return crypto_sigalg_parse(t->raw, t->rawlen, &got, NULL) == 0 && got == alg;
+}
+
+int keyproc_check(const char *role, sc_alg alg, sc_slice subject, const uint8_t *msg, size_t len,
+                  sc_err *e)
+{
+    int ca = strcmp(role, "root") == 0 || strcmp(role, "issuing") == 0;
+    if (ca && len == 75 && memcmp(msg, "sealca-audit-checkpoint-v1", 26) == 0 && msg[26] == 0)
+        return 0;
+    der_r r = der_reader(msg, len);
+    der_tlv top, a, b, c, d;
+    if (der_expect(&r, DER_SEQUENCE, &top) != 0 || !der_at_end(&r))
+        return sc_fail(e, SC_EINVAL, "keyproc.refused", "not a DER structure sealca signs");
+    der_r in = der_inner(&top);
+    if (ca) {
+        if (der_peek(&in) == DER_CTX_CONS(0)) {
+            /* TBSCertificate: [0] v3, serial, signature, issuer = this CA */
+            der_r v;
+            if (der_next(&in, &a) == 0 && (v = der_inner(&a), der_expect(&v, DER_INTEGER, &b)) == 0 &&
+                b.len == 1 && b.val[0] == 2 && der_expect(&in, DER_INTEGER, &c) == 0 &&
+                der_expect(&in, DER_SEQUENCE, &d) == 0 && alg_matches(&d, alg) &&
+                der_expect(&in, DER_SEQUENCE, &a) == 0 && same(&a, subject))
+                return 0;
+        } else if (der_expect(&in, DER_INTEGER, &a) == 0 && a.len == 1 && a.val[0] == 1 &&
+                   der_expect(&in, DER_SEQUENCE, &d) == 0 && alg_matches(&d, alg) &&
+                   der_expect(&in, DER_SEQUENCE, &b) == 0 && same(&b, subject)) {
+            return 0; /* TBSCertList v2 issued by this CA */
+        }
+    } else if (strcmp(role, "ocsp") == 0) {
+        /* ResponseData: [0] version (optional), responderID [1] byName | [2] byKey, producedAt */
+        if (der_peek(&in) == DER_CTX_CONS(0))
+            der_next(&in, &a);
+        int t = der_peek(&in);
+        if ((t == DER_CTX_CONS(1) || t == DER_CTX_CONS(2)) && der_next(&in, &a) == 0 &&
+            der_expect(&in, DER_GENERALIZEDTIME, &b) == 0 && der_expect(&in, DER_SEQUENCE, &c) == 0)
+            return 0;
+    } else if (strcmp(role, "sealmaker") == 0) {
+        /* GB/T 38540 v4 signs SES_SealInfo, whose header starts with IA5String "ES"; GM/T 0031
+         * v1 signs SEQUENCE { SES_SealInfo, cert, alg } */
+        if (der_expect(&in, DER_SEQUENCE, &a) == 0) {
+            der_r h = der_inner(&a);
+            if (der_peek(&h) == DER_SEQUENCE && der_next(&h, &b) == 0)
+                h = der_inner(&b);
+            if (der_expect(&h, DER_IA5STRING, &c) == 0 && c.len == 2 && memcmp(c.val, "ES", 2) == 0)
+                return 0;
+        }
+    }
+    return sc_fail(e, SC_EINVAL, "keyproc.refused",
+                   "the key process refuses to sign this for a %s key", role);
+}
+
+/* ---- I/O ---- */
+
+static int read_all(int fd, void *p, size_t n)
+{
+    uint8_t *q = p;
+    while (n > 0) {
+        ssize_t r = read(fd, q, n);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            return -1;
+        q += r;
+        n -= (size_t)r;
+    }
+    return 0;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *q = p;
+    while (n > 0) {
+        ssize_t w = send(fd, q, n, MSG_NOSIGNAL);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        q += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int reply(int fd, uint8_t status, const void *p, size_t n)
+{
+    uint8_t h[5];
+    h[0] = status;
+    put32(h + 1, (uint32_t)n);
+    return write_all(fd, h, 5) == 0 && write_all(fd, p, n) == 0 ? 0 : -1;
+}
+
+/* ---- the child ---- */
+
+static int sandbox(void)
+{
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 || prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+        return -1;
+    struct rlimit core = {0, 0};
+    setrlimit(RLIMIT_CORE, &core); /* no core file with keys in it */
+    scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
+    if (f == NULL)
+        return -1;
+    /* reading and writing the socket, memory, time, randomness for nonces, leaving */
+    static const int allow[] = {
+        SCMP_SYS(read),      SCMP_SYS(write),        SCMP_SYS(sendto),     SCMP_SYS(recvfrom),
+        SCMP_SYS(exit),      SCMP_SYS(exit_group),   SCMP_SYS(rt_sigreturn),
+        SCMP_SYS(brk),       SCMP_SYS(mmap),         SCMP_SYS(munmap),     SCMP_SYS(mremap),
+        SCMP_SYS(madvise),   SCMP_SYS(futex),        SCMP_SYS(getrandom),  SCMP_SYS(clock_gettime),
+        SCMP_SYS(gettimeofday), SCMP_SYS(getpid),    SCMP_SYS(gettid),     SCMP_SYS(rt_sigprocmask),
+        SCMP_SYS(sched_yield), SCMP_SYS(mprotect),   SCMP_SYS(sigaltstack),
+    };
+    for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
+        if (seccomp_rule_add(f, SCMP_ACT_ALLOW, allow[i], 0) != 0) {
+            seccomp_release(f);
+            return -1;
+        }
+    int rc = seccomp_load(f);
+    seccomp_release(f);
+    return rc;
+}
+
+static void child_main(pki_ca *ca, int fd)
+{
+    /* keys first, while files can still be opened */
+    for (size_t i = 0; i < ca->nissuers; i++) {
+        pki_issuer *is = &ca->issuers[i];
+        if (!is->key_file[0])
+            continue;
+        sc_key *k = NULL;
+        sc_err e = {0};
+        if (ca_issuer_key(ca, is, &k, &e) != 0) {
+            fprintf(stderr, "sealca keyproc: cannot load key of %s: %s\n", is->id, e.msg);
+            _exit(3);
+        }
+        /* long-lived engine contexts are built now, before the sandbox */
+        uint8_t m[75] = "sealca-audit-checkpoint-v1";
+        sc_buf s = {0};
+        crypto_sign(k, m, sizeof(m), &s, NULL);
+        sc_buf_free(&s);
+    }
+    if (ca->pass != NULL) {
+        sc_wipe(ca->pass, ca->passlen);
+        free(ca->pass);
+        ca->pass = NULL;
+    }
+    /* the database handle stays open but unused; every other descriptor goes */
+    for (int i = 3; i < 1024; i++)
+        if (i != fd)
+            close(i);
+    if (sandbox() != 0) {
+        fprintf(stderr, "sealca keyproc: cannot install the sandbox\n");
+        _exit(4);
+    }
+    uint8_t *buf = NULL;
+    for (;;) {
+        uint8_t h[10];
+        if (read_all(fd, h, 6) != 0)
+            break;
+        if (memcmp(h, KP_MAGIC, 4) != 0)
+            break; /* not our peer: stop rather than guess */
+        uint8_t op = h[4], idlen = h[5];
+        char id[64];
+        if (idlen >= sizeof(id) || read_all(fd, id, idlen) != 0 || read_all(fd, h + 6, 4) != 0)
+            break;
+        id[idlen] = 0;
+        uint32_t len = get32(h + 6);
+        if (len > KP_MSG_MAX)
+            break;
+        free(buf);
+        buf = malloc(len ? len : 1);
+        if (buf == NULL || read_all(fd, buf, len) != 0)
+            break;
+        if (op == KP_OP_PING) {
+            if (reply(fd, 0, "pong", 4) != 0)
+                break;
+            continue;
+        }
+        sc_err e = {0};
+        pki_issuer *is = op == KP_OP_SIGN ? ca_issuer(ca, id) : NULL;
+        sc_buf sig = {0};
+        int rc;
+        if (is == NULL || is->key == NULL)
+            rc = sc_fail(&e, SC_ENOTFOUND, "keyproc.no_key", "the key process holds no key %s", id);
+        else if ((rc = keyproc_check(is->role, is->alg, is->subject_der, buf, len, &e)) == 0)
+            rc = crypto_sign(is->key, buf, len, &sig, &e);
+        if (rc != 0) {
+            fprintf(stderr, "sealca keyproc: refused a request for %s: %s\n", id, e.code);
+            rc = reply(fd, 1, e.code, strlen(e.code));
+        } else {
+            rc = reply(fd, 0, sig.p, sig.len);
+        }
+        sc_buf_free(&sig);
+        if (rc != 0)
+            break;
+    }
+    free(buf);
+    _exit(0); /* no atexit handlers: nothing else runs with the keys in memory */
+}
+
+int keyproc_start(pki_ca *ca, keyproc **out, sc_err *e)
+{
+    *out = NULL;
+    if (ca->pass == NULL)
+        return sc_fail(e, SC_EINVAL, "ca.no_passphrase",
+                       "the key passphrase is required (SEALCA_PASSPHRASE or --passphrase-file)");
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
+        return sc_fail(e, SC_EIO, "keyproc.socket", "socketpair: %s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return sc_fail(e, SC_EIO, "keyproc.fork", "fork: %s", strerror(errno));
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        /* the key process ignores the terminal's signals: the server stops it by closing
+         * the socket */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        child_main(ca, sv[1]);
+    }
+    close(sv[1]);
+    keyproc *kp = calloc(1, sizeof(*kp));
+    if (kp == NULL) {
+        close(sv[0]);
+        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    }
+    kp->fd = sv[0];
+    kp->pid = pid;
+    pthread_mutex_init(&kp->lock, NULL);
+    if (keyproc_ping(kp) != 0) {
+        int st = 0;
+        waitpid(pid, &st, 0);
+        keyproc_stop(kp);
+        return sc_fail(e, SC_EIO, "keyproc.start",
+                       "the key process did not start (wrong passphrase or damaged key file: "
+                       "see its message above)");
+    }
+    *out = kp;
+    return 0;
+}
+
+static int request(keyproc *kp, uint8_t op, const char *id, const uint8_t *msg, size_t len,
+                   sc_buf *out, uint8_t *status)
+{
+    size_t idlen = strlen(id);
+    if (idlen > 63 || len > KP_MSG_MAX)
+        return -1;
+    uint8_t h[6 + 64 + 4];
+    memcpy(h, KP_MAGIC, 4);
+    h[4] = op;
+    h[5] = (uint8_t)idlen;
+    memcpy(h + 6, id, idlen);
+    put32(h + 6 + idlen, (uint32_t)len);
+    uint8_t rh[5];
+    int rc = -1;
+    pthread_mutex_lock(&kp->lock);
+    if (!kp->dead && write_all(kp->fd, h, 10 + idlen) == 0 && write_all(kp->fd, msg, len) == 0 &&
+        read_all(kp->fd, rh, 5) == 0) {
+        uint32_t n = get32(rh + 1);
+        if (n <= 65536 && sc_buf_reserve(out, n) == 0 && read_all(kp->fd, out->p + out->len, n) == 0) {
+            out->len += n;
+            *status = rh[0];
+            rc = 0;
+        }
+    }
+    if (rc != 0)
+        kp->dead = 1; /* a broken conversation is not resumed */
+    pthread_mutex_unlock(&kp->lock);
+    return rc;
+}
+
+int keyproc_sign(keyproc *kp, const char *issuer_id, const uint8_t *msg, size_t len, sc_buf *sig,
+                 sc_err *e)
+{
+    sc_buf r = {0};
+    uint8_t st = 0;
+    if (request(kp, KP_OP_SIGN, issuer_id, msg, len, &r, &st) != 0) {
+        sc_buf_free(&r);
+        return sc_fail(e, SC_EIO, "keyproc.unavailable",
+                       "the key process is not answering: signing stopped");
+    }
+    int rc = 0;
+    if (st != 0) {
+        char code[48];
+        snprintf(code, sizeof(code), "%.*s", (int)(r.len < 47 ? r.len : 47), (char *)r.p);
+        rc = sc_fail(e, SC_EINVAL, "keyproc.refused", "the key process refused: %s", code);
+    } else {
+        rc = sc_buf_append(sig, r.p, r.len);
+    }
+    sc_buf_free(&r);
+    return rc;
+}
+
+int keyproc_ping(keyproc *kp)
+{
+    sc_buf r = {0};
+    uint8_t st = 1;
+    int rc = request(kp, KP_OP_PING, "", (const uint8_t *)"", 0, &r, &st);
+    int ok = rc == 0 && st == 0 && r.len == 4 && memcmp(r.p, "pong", 4) == 0;
+    sc_buf_free(&r);
+    return ok ? 0 : -1;
+}
+
+pid_t keyproc_pid(const keyproc *kp)
+{
+    return kp->pid;
+}
+
+void keyproc_stop(keyproc *kp)
+{
+    if (kp == NULL)
+        return;
+    close(kp->fd);
+    int st = 0;
+    waitpid(kp->pid, &st, 0);
+    pthread_mutex_destroy(&kp->lock);
+    free(kp);
+}
+
+typedef struct remote_ctx {
+    keyproc *kp;
+    char id[32];
+} remote_ctx;
+
+static int remote_sign(void *ctx, const uint8_t *msg, size_t len, sc_buf *sig, sc_err *e)
+{
+    remote_ctx *rc = ctx;
+    return keyproc_sign(rc->kp, rc->id, msg, len, sig, e);
+}
+
+int keyproc_attach(keyproc *kp, pki_ca *ca, sc_err *e)
+{
+    for (size_t i = 0; i < ca->nissuers; i++) {
+        pki_issuer *is = &ca->issuers[i];
+        if (!is->key_file[0] || is->key != NULL)
+            continue;
+        remote_ctx *rc = calloc(1, sizeof(*rc));
+        if (rc == NULL)
+            return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+        rc->kp = kp;
+        snprintf(rc->id, sizeof(rc->id), "%s", is->id);
+        int r = crypto_key_remote(is->pub, remote_sign, rc, &is->key, e);
+        if (r != 0) {
+            free(rc);
+            return r;
+        }
+        is->remote_ctx = rc; /* freed with the issuer */
+    }
+    return 0;
+}
