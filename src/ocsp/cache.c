@@ -232,8 +232,14 @@ static int rebuild(ocsp_cache *c, pki_ca *ca, uint8_t iss, const uint8_t serial[
                    sc_buf *resp, sc_err *e)
 {
     blob *b = NULL;
+    int rc;
     pthread_mutex_lock(&c->build);
-    int rc = build(c, ca, iss, serial, now, &b, e);
+    /* serving a miss: another thread may have built it while this one waited */
+    if (resp != NULL && (rc = lookup(c, iss, serial, now, resp)) != SC_ENOTFOUND) {
+        pthread_mutex_unlock(&c->build);
+        return rc;
+    }
+    rc = build(c, ca, iss, serial, now, &b, e);
     if (rc == 0 && resp != NULL)
         rc = sc_buf_append(resp, b->der, b->len);
     if (b != NULL)
