@@ -55,6 +55,8 @@ int cmd_ca(int argc, char **argv);
 int cmd_audit(int argc, char **argv);
 int cmd_verify_crl(int argc, char **argv);
 int cmd_verify_cert(int argc, char **argv);
+int cmd_ocsp(int argc, char **argv);
+int cmd_verify_ocsp(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 
 #endif

@@ -27,6 +27,8 @@ static const char usage[] =
     "  audit verify | audit checkpoint\n"
     "  verify-crl --crl FILE [--issuer ID]      check a CRL's signature with sealca's verifier\n"
     "  verify-cert --cert FILE --chain FILE     check a certificate path with sealca's verifier\n"
+    "  ocsp --request REQ.der --out RESP.der    answer one OCSP request offline (signed by ocsp-N)\n"
+    "  verify-ocsp --response RESP.der          check an OCSP response with sealca's verifier\n"
     "  bench issue|crl|sm2 …        benchmarks (see docs/benchmarks.md)\n";
 
 static const struct {
@@ -38,6 +40,7 @@ static const struct {
     {"show", cmd_show},         {"chain", cmd_chain},       {"profiles", cmd_profiles},
     {"profile", cmd_profile},   {"ca", cmd_ca},             {"audit", cmd_audit},
     {"verify-crl", cmd_verify_crl}, {"verify-cert", cmd_verify_cert}, {"bench", cmd_bench},
+    {"ocsp", cmd_ocsp},         {"verify-ocsp", cmd_verify_ocsp},
 };
 
 int main(int argc, char **argv)

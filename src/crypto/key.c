@@ -83,6 +83,15 @@ sc_key *crypto_key_wrap(EVP_PKEY *pkey, sc_err *e)
             len == 65 && k->pt[0] == 0x04)
             k->have_pt = 1;
         ERR_clear_error();
+        if (!k->have_pt) {
+            /* OpenSSL parsed something it cannot give back as a point (fuzzing found SPKIs with
+             * unused bits set): not a key sealca can use */
+            sc_fail(e, SC_EINVAL, "key.bad_point", "SM2 public key is not an uncompressed point");
+            EVP_PKEY_free(pkey);
+            pthread_mutex_destroy(&k->lock);
+            free(k);
+            return NULL;
+        }
     }
     return k;
 }

@@ -17,8 +17,8 @@
 /* Backdate notBefore so that relying parties with a slightly slow clock accept a new cert. */
 #define BACKDATE 600
 
-static const char *const config_keys[] = {"name", "algo", "base_url", "database", "crl_hours",
-                                          NULL};
+static const char *const config_keys[] = {"name",      "algo",       "base_url", "database",
+                                          "crl_hours", "ocsp_hours", NULL};
 
 static int path_join(char *out, size_t outsz, const char *home, const char *rel)
 {
@@ -325,7 +325,8 @@ int ca_init(const ca_init_opts *o, sc_err *e)
         (rc = conf_set(cfg, "algo", crypto_alg_name(o->alg), e)) != 0 ||
         (rc = conf_set(cfg, "base_url", ca->base_url, e)) != 0 ||
         (rc = conf_set(cfg, "database", "sqlite:ca.db", e)) != 0 ||
-        (rc = conf_set(cfg, "crl_hours", crlh, e)) != 0)
+        (rc = conf_set(cfg, "crl_hours", crlh, e)) != 0 ||
+        (rc = conf_set(cfg, "ocsp_hours", crlh, e)) != 0)
         goto out;
     sc_buf text = {0};
     const char *head = "# sealca CA home configuration (docs/operator.md explains each key)\n";
@@ -427,6 +428,10 @@ int ca_open(const char *home, const char *pass, size_t passlen, pki_ca **out, sc
     if ((rc = conf_get_int(cfg, "crl_hours", 1, 24 * 31, 24, &ch, e)) != 0)
         goto fail;
     ca->crl_hours = (int)ch;
+    /* RFC 5019 §6: pre-produced responses are valid for a while; a day unless configured */
+    if ((rc = conf_get_int(cfg, "ocsp_hours", 1, 24 * 7, 24, &ch, e)) != 0)
+        goto fail;
+    ca->ocsp_hours = (int)ch;
     v = conf_get(cfg, "database");
     if (v == NULL)
         v = "sqlite:ca.db";

@@ -76,6 +76,7 @@ typedef struct der_tlv {
 
 static inline der_r der_reader(const uint8_t *p, size_t n)
 {
+    /* an empty sc_buf has p == NULL, and NULL + 0 is undefined behaviour in C */
     der_r r = {p, p != NULL ? p + n : p};
     return r;
 }

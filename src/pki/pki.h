@@ -105,6 +105,7 @@ typedef struct pki_ca {
     char base_url[256];
     sc_alg alg;
     int crl_hours;          /* nextUpdate - thisUpdate for CRLs */
+    int ocsp_hours;         /* nextUpdate - thisUpdate for OCSP responses */
     store *db;
     pki_issuer *issuers;
     size_t nissuers;

@@ -34,6 +34,8 @@ static const char *const sql_text[ST__COUNT] = {
         "UPDATE certs SET status = ?, reason = ?, revoked_at = ?, invalidity_at = ?, "
         "change_seq = ? WHERE serial = ? AND status = ?",
     [ST_CERT_COUNT] = "SELECT COUNT(*) FROM certs WHERE issuer = ? AND status = ?",
+    /* OCSP: the status columns only, not the certificate */
+    [ST_CERT_STATUS] = "SELECT issuer, status, reason, revoked_at FROM certs WHERE serial = ?",
     [ST_CRL_FULL_ENTRIES] =
         "SELECT serial, status, reason, revoked_at, invalidity_at FROM certs "
         "WHERE issuer = ? AND status IN ('revoked', 'hold') AND not_after >= ?",
