@@ -39,10 +39,11 @@ build/obj/%.o: %.c $(HDRS)
 
 build/libsealca.a: $(OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 build/sealca: $(CLI_SRC) src/cli/cli.h build/libsealca.a
-	$(CC) $(CFLAGS_BASE) $(OPT) $(CLI_SRC) build/libsealca.a $(PKG_LIBS) -o $@
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS_BASE) $(OPT) $(CLI_SRC) build/libsealca.a $(PKG_LIBS) -o $@
 
 build/asan/obj/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
@@ -51,10 +52,11 @@ build/asan/obj/%.o: %.c $(HDRS)
 
 build/asan/libsealca.a: $(SOBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 build/asan/sealca: $(CLI_SRC) src/cli/cli.h build/asan/libsealca.a
-	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) $(CLI_SRC) build/asan/libsealca.a $(PKG_LIBS) -o $@
+	@echo "  LD asan $@"
+	@$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) $(CLI_SRC) build/asan/libsealca.a $(PKG_LIBS) -o $@
 
 build/asan/tests/%: tests/unit/%.c build/asan/libsealca.a tests/unit/testutil.h
 	@mkdir -p $(dir $@)

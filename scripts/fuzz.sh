@@ -9,8 +9,9 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 secs="${1:-20}"
 CC="${FUZZ_CC:-clang}"
-PKG_CFLAGS=$(pkg-config --cflags libcrypto sqlite3) || exit 2
-PKG_LIBS=$(pkg-config --libs libcrypto sqlite3) || exit 2
+PKGS="libcrypto sqlite3 libmicrohttpd libseccomp"
+PKG_CFLAGS=$(pkg-config --cflags $PKGS) || exit 2
+PKG_LIBS=$(pkg-config --libs $PKGS) || exit 2
 # -fno-sanitize-recover=undefined: a UBSan finding must stop the run like an ASan one,
 # otherwise it is printed and the target reports success.
 BASE="-g -O1 -std=c11 -D_GNU_SOURCE -Isrc $PKG_CFLAGS -fno-sanitize-recover=undefined"

@@ -7,6 +7,7 @@
 
 #include "http/http.h"
 #include "keyproc/keyproc.h"
+#include "ocsp/ocsp.h"
 #include "pki/pki.h"
 
 typedef struct api_app {
@@ -15,6 +16,8 @@ typedef struct api_app {
     pthread_key_t ca_key;    /* each worker thread has its own CA handle (own store connection) */
     int64_t started;
     volatile int stopping;
+    ocsp_cache *ocsp;        /* pre-signed OCSP responses shared by all threads */
+    int64_t seen_status;     /* the 'status' counter value the caches reflect */
 } api_app;
 
 int api_app_init(api_app *app, const char *home, keyproc *kp, sc_err *e);
@@ -30,6 +33,12 @@ void api_healthz(void *app, const http_req *req, http_resp *resp);
 void api_readyz(void *app, const http_req *req, http_resp *resp);
 void api_ca_cert(void *app, const http_req *req, http_resp *resp);
 void api_crl(void *app, const http_req *req, http_resp *resp);
+void api_ocsp_post(void *app, const http_req *req, http_resp *resp);
+void api_ocsp_get(void *app, const http_req *req, http_resp *resp);
+
+/* Called by the maintenance thread: bring the OCSP cache up to date with status changes made
+ * anywhere (this node, the CLI, other nodes) since the last call, and re-sign entries due. */
+int api_ocsp_sync(api_app *app, int64_t now, int due, sc_err *e);
 
 /* Background CRL publication: regenerate an issuer's full and delta CRLs when a certificate's
  * status changed since the last one, or when half the CRL's lifetime has passed. */

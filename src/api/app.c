@@ -55,6 +55,8 @@ static const http_route routes[] = {
     {"GET", "/readyz", 0, 0, api_readyz},
     {"GET", "/ca/", 1, 0, api_ca_cert},
     {"GET", "/crl/", 1, 0, api_crl},
+    {"POST", "/ocsp", 0, OCSP_REQUEST_MAX, api_ocsp_post},
+    {"GET", "/ocsp/", 1, 0, api_ocsp_get},
 };
 
 const http_route *api_routes(size_t *n)

@@ -33,6 +33,9 @@ static const char *const sql_text[ST__COUNT] = {
     [ST_CERT_SET_STATUS] =
         "UPDATE certs SET status = ?, reason = ?, revoked_at = ?, invalidity_at = ?, "
         "change_seq = ? WHERE serial = ? AND status = ?",
+    /* certificates whose status changed after a counter value (index certs_changes) */
+    [ST_CERT_CHANGED_SINCE] = "SELECT serial, change_seq FROM certs WHERE change_seq > ? "
+                              "ORDER BY change_seq LIMIT 10000",
     [ST_CERT_COUNT] = "SELECT COUNT(*) FROM certs WHERE issuer = ? AND status = ?",
     /* OCSP: the status columns only, not the certificate */
     [ST_CERT_STATUS] = "SELECT issuer, status, reason, revoked_at FROM certs WHERE serial = ?",

@@ -16,6 +16,7 @@ typedef enum store_sql_id {
     ST_CERT_LIST,
     ST_CERT_SET_STATUS,
     ST_CERT_COUNT,
+    ST_CERT_CHANGED_SINCE,
     ST_CERT_STATUS,
     ST_CRL_FULL_ENTRIES,
     ST_CRL_DELTA_ENTRIES,
