@@ -56,7 +56,7 @@ build/asan/libsealca.a: $(SOBJ)
 build/asan/sealca: $(CLI_SRC) src/cli/cli.h build/asan/libsealca.a
 	$(CC) $(CFLAGS_BASE) -O1 -g $(SAN) $(CLI_SRC) build/asan/libsealca.a $(PKG_LIBS) -o $@
 
-build/asan/tests/%: tests/unit/%.c build/asan/libsealca.a tests/unit/testutil.h
+build/asan/tests/%: tests/unit/%.c build/asan/libsealca.a tests/unit/testutil.h tests/unit/testdb.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS_BASE) -Itests/unit -O1 -g $(SAN) $< build/asan/libsealca.a $(PKG_LIBS) -lcmocka -o $@
 
