@@ -63,18 +63,21 @@ build/asan/tests/%: tests/unit/%.c build/asan/libsealca.a tests/unit/testutil.h 
 run: deps build/sealca
 	@scripts/run-demo.sh
 
-# make test: unit tests (cmocka) and integration tests, all under ASan+UBSan,
-# once with each SM2 engine.
+# make test: unit tests (cmocka) and integration tests, all under ASan+UBSan, once with each
+# SM2 engine, the store tests on SQLite and on a throwaway PostgreSQL cluster that
+# scripts/pg-test-env.sh starts (unix socket only) and removes afterwards. PostgreSQL missing
+# fails the run; SEALCA_TEST_NO_PG=1 opts out loudly. unit / integration alone start their own
+# cluster unless SEALCA_TEST_PG_URL is already set.
 test: deps
-	@$(MAKE) --no-print-directory unit integration
+	@scripts/pg-test-env.sh $(MAKE) --no-print-directory unit integration
 
 # The ASan CLI is built with the unit tests only once src/cli/main.c exists, so library
 # branches without a CLI can still run their unit tests.
 unit: $(UNIT_BIN) $(if $(wildcard src/cli/main.c),build/asan/sealca)
-	@scripts/run-unit.sh $(UNIT_BIN)
+	@scripts/pg-test-env.sh scripts/run-unit.sh $(UNIT_BIN)
 
 integration: build/asan/sealca build/sealca
-	@scripts/run-integration.sh build/asan/sealca
+	@scripts/pg-test-env.sh scripts/run-integration.sh build/asan/sealca
 
 lint: deps
 	@scripts/lint.sh
