@@ -10,11 +10,12 @@
 int cmd_init(int argc, char **argv)
 {
     cli_ctx c = {0};
-    const char *name = NULL, *algo = "sm2", *base = NULL;
+    const char *name = NULL, *algo = "sm2", *base = NULL, *database = "sqlite:ca.db";
     static const struct option lo[] = {CLI_COMMON_LONGOPTS,
                                        {"name", required_argument, NULL, 'n'},
                                        {"algo", required_argument, NULL, 'a'},
                                        {"base-url", required_argument, NULL, 'b'},
+                                       {"database", required_argument, NULL, 'd'},
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -24,6 +25,7 @@ int cmd_init(int argc, char **argv)
         case 'n': name = optarg; break;
         case 'a': algo = optarg; break;
         case 'b': base = optarg; break;
+        case 'd': database = optarg; break;
         default: return EXIT_USAGE;
         }
     }
@@ -36,6 +38,7 @@ int cmd_init(int argc, char **argv)
     o.home = c.home;
     o.name = name;
     o.base_url = base;
+    o.database = database;
     if (crypto_alg_parse(algo, &o.alg) != 0)
         return cli_usage("--algo must be sm2, ecdsa-p256 or rsa3072");
     if ((rc = cli_passphrase(&c, 1)) != 0)
@@ -50,7 +53,12 @@ int cmd_init(int argc, char **argv)
     cli_done(&c);
     printf("sealca: created CA home %s (%s)\n", c.home, algo);
     printf("  root CA, issuing CA, OCSP signer and seal-maker certificates: %s/certs/\n", c.home);
-    printf("  encrypted keys: %s/keys/   database: %s/ca.db\n", c.home, c.home);
+    if (strncmp(database, "sqlite:", 7) == 0)
+        printf("  encrypted keys: %s/keys/   database: %s%s%s\n", c.home,
+               database[7] == '/' ? "" : c.home, database[7] == '/' ? "" : "/", database + 7);
+    else /* the URL may hold a password: it is in sealca.conf (mode 0600), not on the screen */
+        printf("  encrypted keys: %s/keys/   database: PostgreSQL (see %s/sealca.conf)\n", c.home,
+               c.home);
     return 0;
 }
 

@@ -218,6 +218,42 @@ static int write_chain_file(pki_ca *ca, sc_err *e)
     return rc;
 }
 
+/* The store URL for the home's `database` value: a relative sqlite: path is under the home. */
+static int ca_database_url(const char *home, const char *v, char *out, size_t outsz, sc_err *e)
+{
+    if (strncmp(v, "sqlite:", 7) != 0 && strncmp(v, "postgres://", 11) != 0 &&
+        strncmp(v, "postgresql://", 13) != 0)
+        return sc_fail(e, SC_EINVAL, "ca.bad_database",
+                       "database must be sqlite:PATH, postgres://… or postgresql://…");
+    if (strlen(v) > 1000 || strpbrk(v, "\r\n") != NULL)
+        return sc_fail(e, SC_EINVAL, "ca.bad_database", "database URL too long or not one line");
+    int n;
+    if (strncmp(v, "sqlite:", 7) == 0 && v[7] != '/')
+        n = snprintf(out, outsz, "sqlite:%s/%s", home, v + 7);
+    else
+        n = snprintf(out, outsz, "%s", v);
+    if (n < 0 || (size_t)n >= outsz)
+        return sc_fail(e, SC_EINVAL, "ca.path", "database path too long");
+    return 0;
+}
+
+/* A database that already holds a CA is never initialised over. */
+static int ca_database_empty(store *s, sc_err *e)
+{
+    store_stmt *st;
+    int rc = store_stmt_get(s, ST_ISSUER_LIST, &st, e);
+    if (rc != 0)
+        return rc;
+    rc = store_step(st, e);
+    store_exec(st, NULL);
+    if (rc < 0)
+        return rc;
+    if (rc == STORE_ROW)
+        return sc_fail(e, SC_EEXIST, "ca.database_in_use",
+                       "the database already holds a CA: refusing to initialise over it");
+    return 0;
+}
+
 static int dir_is_empty_or_absent(const char *path)
 {
     DIR *d = opendir(path);
@@ -254,6 +290,11 @@ int ca_init(const ca_init_opts *o, sc_err *e)
     if (!dir_is_empty_or_absent(o->home))
         return sc_fail(e, SC_EEXIST, "ca.home_exists",
                        "%s exists and is not empty: refusing to overwrite a CA home", o->home);
+    const char *database = o->database && *o->database ? o->database : "sqlite:ca.db";
+    char dburl[PATH_MAX];
+    int drc = ca_database_url(o->home, database, dburl, sizeof(dburl), e);
+    if (drc != 0)
+        return drc;
 
     pki_ca *ca = calloc(1, sizeof(*ca));
     pki_issuer *is = calloc(4, sizeof(*is));
@@ -277,8 +318,8 @@ int ca_init(const ca_init_opts *o, sc_err *e)
         rc = sc_fail(e, SC_EIO, "ca.mkdir", "cannot create %s: %s", o->home, strerror(errno));
         goto out;
     }
-    path_join(path, sizeof(path), o->home, "ca.db");
-    if ((rc = store_open(path, &ca->db, e)) != 0 || (rc = store_migrate(ca->db, e)) != 0)
+    if ((rc = store_open(dburl, &ca->db, e)) != 0 || (rc = store_migrate(ca->db, e)) != 0 ||
+        (rc = ca_database_empty(ca->db, e)) != 0)
         goto out;
     if ((rc = store_tx_begin(ca->db, e)) != 0)
         goto out;
@@ -324,7 +365,7 @@ int ca_init(const ca_init_opts *o, sc_err *e)
     if ((rc = conf_parse("", 0, &cfg, e)) != 0 || (rc = conf_set(cfg, "name", name, e)) != 0 ||
         (rc = conf_set(cfg, "algo", crypto_alg_name(o->alg), e)) != 0 ||
         (rc = conf_set(cfg, "base_url", ca->base_url, e)) != 0 ||
-        (rc = conf_set(cfg, "database", "sqlite:ca.db", e)) != 0 ||
+        (rc = conf_set(cfg, "database", database, e)) != 0 ||
         (rc = conf_set(cfg, "crl_hours", crlh, e)) != 0 ||
         (rc = conf_set(cfg, "ocsp_hours", crlh, e)) != 0)
         goto out;
@@ -436,10 +477,8 @@ int ca_open(const char *home, const char *pass, size_t passlen, pki_ca **out, sc
     if (v == NULL)
         v = "sqlite:ca.db";
     char dburl[PATH_MAX];
-    if (strncmp(v, "sqlite:", 7) == 0 && v[7] != '/')
-        snprintf(dburl, sizeof(dburl), "sqlite:%s/%s", home, v + 7);
-    else
-        snprintf(dburl, sizeof(dburl), "%s", v);
+    if ((rc = ca_database_url(home, v, dburl, sizeof(dburl), e)) != 0)
+        goto fail;
     if ((rc = store_open(dburl, &ca->db, e)) != 0 || (rc = store_migrate(ca->db, e)) != 0 ||
         (rc = load_issuers(ca, e)) != 0)
         goto fail;

@@ -118,6 +118,7 @@ typedef struct ca_init_opts {
     const char *name;       /* organisation name of the CA, e.g. "sealca 演示 CA" */
     sc_alg alg;
     const char *base_url;   /* http://host:port for CRL DP / AIA; NULL = none */
+    const char *database;   /* sqlite:PATH (relative to the home) or postgres[ql]://…; NULL = sqlite:ca.db */
     const char *pass;
     size_t passlen;
 } ca_init_opts;

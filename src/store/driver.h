@@ -1,4 +1,4 @@
-/* driver.h - the vtable a store driver implements (SQLite now, PostgreSQL later). */
+/* driver.h - the vtable a store driver implements (SQLite, PostgreSQL) and helpers drivers share. */
 #ifndef SEALCA_STORE_DRIVER_H
 #define SEALCA_STORE_DRIVER_H
 
@@ -24,8 +24,19 @@ typedef struct store_drv {
     int64_t (*changes)(void *conn);
     const char *begin_sql; /* the write-transaction opener */
     int one_writer;        /* the database takes one writer at a time (SQLite) */
+    /* Schema DDL in this dialect: a malloc'd rewrite of the portable DDL in migrations.c, or
+     * NULL when sql is already right (SQLite) or on out-of-memory (*oom set). */
+    char *(*ddl)(const char *sql, int *oom);
+    /* Run inside a migration's transaction before the version re-check, so that two processes
+     * migrating at once queue (NULL: begin_sql already serialises writers). */
+    const char *migrate_lock_sql;
 } store_drv;
 
 extern const store_drv store_driver_sqlite;
+extern const store_drv store_driver_pg;
+
+/* The portable SQL with each `?` outside string literals and quoted names numbered as `$1`..`$n`
+ * (libpq's placeholders). Returns a malloc'd string (NULL on out-of-memory) and the count. */
+char *store_sql_number_params(const char *sql, int *nparams);
 
 #endif

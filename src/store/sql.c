@@ -26,9 +26,11 @@ static const char *const sql_text[ST__COUNT] = {
         "not_after, status, change_seq, created_at, der) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, 'good', 0, ?, ?)",
     [ST_CERT_GET] = "SELECT " CERT_COLS " FROM certs WHERE serial = ?",
-    /* filters: issuer (NULL = any), status (NULL = any), page by created order */
-    [ST_CERT_LIST] = "SELECT " CERT_COLS " FROM certs WHERE (? IS NULL OR issuer = ?) AND "
-                     "(? IS NULL OR status = ?) ORDER BY created_at, serial LIMIT ? OFFSET ?",
+    /* filters: issuer (NULL = any), status (NULL = any), page by created order; the CASTs
+     * give PostgreSQL the type of a parameter that is only tested for NULL */
+    [ST_CERT_LIST] = "SELECT " CERT_COLS " FROM certs WHERE (CAST(? AS TEXT) IS NULL OR "
+                     "issuer = ?) AND (CAST(? AS TEXT) IS NULL OR status = ?) "
+                     "ORDER BY created_at, serial LIMIT ? OFFSET ?",
     /* compare-and-set on the old status: a concurrent change makes this touch 0 rows */
     [ST_CERT_SET_STATUS] =
         "UPDATE certs SET status = ?, reason = ?, revoked_at = ?, invalidity_at = ?, "

@@ -167,4 +167,6 @@ const store_drv store_driver_sqlite = {
     .changes = sq_changes,
     .begin_sql = "BEGIN IMMEDIATE",
     .one_writer = 1,
+    .ddl = NULL, /* migrations.c is written in SQLite's spelling */
+    .migrate_lock_sql = NULL,
 };

@@ -26,6 +26,37 @@ struct store {
     int in_tx;
 };
 
+char *store_sql_number_params(const char *sql, int *nparams)
+{
+    size_t n = strlen(sql), q = 0;
+    for (size_t i = 0; i < n; i++)
+        q += sql[i] == '?';
+    /* each `?` grows to at most `$` and 5 digits */
+    char *out = malloc(n + q * 5 + 1);
+    if (out == NULL)
+        return NULL;
+    size_t o = 0;
+    int k = 0;
+    char quote = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = sql[i];
+        if (quote) {
+            if (c == quote)
+                quote = 0; /* a doubled quote closes and reopens: same result */
+        } else if (c == '\'' || c == '"') {
+            quote = c;
+        } else if (c == '?') {
+            o += (size_t)snprintf(out + o, 7, "$%d", ++k);
+            continue;
+        }
+        out[o++] = c;
+    }
+    out[o] = 0;
+    if (nparams != NULL)
+        *nparams = k;
+    return out;
+}
+
 int store_open(const char *url, store **out, sc_err *e)
 {
     *out = NULL;
@@ -34,8 +65,7 @@ int store_open(const char *url, store **out, sc_err *e)
     if (strncmp(url, "sqlite:", 7) == 0)
         path = url + 7;
     else if (strncmp(url, "postgres://", 11) == 0 || strncmp(url, "postgresql://", 13) == 0)
-        return sc_fail(e, SC_EINVAL, "store.driver",
-                       "the PostgreSQL driver is not part of this build yet");
+        drv = &store_driver_pg; /* the whole URL is libpq's connection string */
     if (strlen(path) == 0 || strlen(path) > 4000)
         return sc_fail(e, SC_EINVAL, "store.url", "bad database path");
     store *s = calloc(1, sizeof(*s));
@@ -190,13 +220,33 @@ int64_t store_changes(store *s)
     return s->drv->changes(s->conn);
 }
 
+/* Run portable DDL, rewritten for the driver's dialect first. */
+static int store_exec_ddl(store *s, const char *sql, sc_err *e)
+{
+    if (s->drv->ddl == NULL)
+        return s->drv->exec_script(s->conn, sql, e);
+    int oom = 0;
+    char *mapped = s->drv->ddl(sql, &oom);
+    if (oom)
+        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    int rc = s->drv->exec_script(s->conn, mapped ? mapped : sql, e);
+    free(mapped);
+    return rc;
+}
+
 int store_schema_version(store *s, int *version, sc_err *e)
 {
     store_stmt *st;
-    int rc = s->drv->exec_script(s->conn,
-                                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
-                                 " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
-                                 e);
+    sc_err ce = {0};
+    int rc = store_exec_ddl(s,
+                            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                            " version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+                            &ce);
+    /* PostgreSQL: a process creating it at the same instant wins the catalog's unique key */
+    if (rc == SC_EEXIST)
+        rc = 0;
+    else if (rc != 0)
+        sc_fail(e, ce.status, ce.code, "%s", ce.msg);
     if (rc == 0)
         rc = store_stmt_get(s, ST_SCHEMA_VERSION, &st, e);
     if (rc != 0)
@@ -223,6 +273,9 @@ int store_migrate(store *s, sc_err *e)
         /* each version in one transaction: a crash leaves the previous version intact */
         if ((rc = store_tx_begin(s, e)) != 0)
             return rc;
+        if (s->drv->migrate_lock_sql != NULL &&
+            (rc = s->drv->exec_script(s->conn, s->drv->migrate_lock_sql, e)) != 0)
+            goto fail;
         /* re-check under the write lock: another process may have migrated meanwhile */
         int now = 0;
         store_stmt *st;
@@ -236,7 +289,7 @@ int store_migrate(store *s, sc_err *e)
             store_tx_rollback(s);
             continue;
         }
-        if ((rc = s->drv->exec_script(s->conn, store_migration_sql(v), e)) != 0)
+        if ((rc = store_exec_ddl(s, store_migration_sql(v), e)) != 0)
             goto fail;
         if ((rc = store_stmt_get(s, ST_SCHEMA_RECORD, &st, e)) != 0)
             goto fail;

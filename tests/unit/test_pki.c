@@ -1,7 +1,6 @@
 /* test_pki.c - the CA core end to end: profiles, issuance checked by OpenSSL, refusals that record nothing, revocation, full/delta CRLs, rollover, CSRs. */
-#include "testutil.h"
+#include "testdb.h"
 
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,11 +29,16 @@
 #define IDNUM "11010519491231002X"
 #define ORG_SUBJECT "CN=福州测试科技有限公司,O=福州测试科技有限公司,C=CN"
 
-/* One SM2 CA home for the whole file (CA keys are scrypt-encrypted: opening is slow). */
+/* One SM2 CA home per driver for the whole file (CA keys are scrypt-encrypted: opening is
+ * slow); its database is a temp SQLite file or a fresh PostgreSQL schema (testdb.h). */
+static int g_pg;     /* the driver main() is running the group on */
+static tdb *g_db;    /* the group's database, for raw SQL */
+
 typedef struct fx {
     char *dir;
     char home[4200];
     pki_ca *ca;
+    tdb db;
 } fx;
 
 static pki_ca *open_home(const char *home)
@@ -46,10 +50,11 @@ static pki_ca *open_home(const char *home)
     return ca;
 }
 
-static int make_home(const char *home, sc_alg alg, sc_err *e)
+static int make_home(const char *home, sc_alg alg, const char *database, sc_err *e)
 {
     ca_init_opts o = {0};
     o.home = home;
+    o.database = database;
     o.name = "sealca 测试 CA";
     o.alg = alg;
     o.base_url = "http://ca.example.test";
@@ -63,8 +68,11 @@ static int group_setup(void **state)
     fx *f = calloc(1, sizeof(*f));
     f->dir = tu_tmpdir();
     snprintf(f->home, sizeof(f->home), "%s/home", f->dir);
+    tdb_create(&f->db, g_pg, f->dir, "home/ca.db");
+    g_db = &f->db;
     sc_err e = {0};
-    if (make_home(f->home, SC_ALG_SM2, &e) != 0) {
+    /* SQLite keeps the default (sqlite:ca.db in the home), as `sealca init` does */
+    if (make_home(f->home, SC_ALG_SM2, g_pg ? f->db.url : NULL, &e) != 0) {
         fprintf(stderr, "ca_init: %s %s\n", e.code, e.msg);
         return -1;
     }
@@ -80,6 +88,8 @@ static int group_teardown(void **state)
 {
     fx *f = *state;
     ca_close(f->ca);
+    tdb_drop(&f->db);
+    g_db = NULL;
     tu_rmrf(f->dir);
     free(f);
     return 0;
@@ -194,17 +204,11 @@ static void serial_hex(const ASN1_INTEGER *ai, char out[65])
     BN_free(bn);
 }
 
+/* Raw SQL on the group CA's database through a second connection. */
 static void sql_exec(pki_ca *ca, const char *sql)
 {
-    char path[4300];
-    snprintf(path, sizeof(path), "%s/ca.db", ca->home);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 10000);
-    char *msg = NULL;
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
-    sqlite3_close(db);
+    (void)ca;
+    tdb_exec(g_db, sql);
 }
 
 /* ---- profiles ---- */
@@ -991,9 +995,31 @@ static void test_csr(void **state)
 
 /* ---- concurrency ---- */
 
+/* The audit checkpoint signer's public key, looked up among the CA's issuers. */
+static int audit_key_of(void *arg, const char *signer, sc_key **out, sc_err *e)
+{
+    pki_ca *ca = arg;
+    pki_issuer *is = ca_issuer(ca, signer);
+    if (is == NULL)
+        return sc_fail(e, SC_ENOTFOUND, "test.no_signer", "no issuer %s", signer);
+    sc_buf spki = {0};
+    int rc = crypto_key_spki(is->pub, &spki, e);
+    if (rc == 0)
+        rc = crypto_key_from_spki(spki.p, spki.len, out, e);
+    sc_buf_free(&spki);
+    return rc;
+}
+
 #define CRLS_PER_CHILD 5
 
-static void crl_child(const char *home)
+/* What a child did in one round: the serial it issued and the CRL number it got. */
+typedef struct round_out {
+    int64_t crl;
+    char serial[40];
+} round_out;
+
+/* Another node: its own process and store connection, issuing and publishing CRLs for sub-1. */
+static void crl_child(const char *home, int fd)
 {
     pki_ca *ca = NULL;
     sc_err e = {0};
@@ -1002,80 +1028,122 @@ static void crl_child(const char *home)
     pki_issuer *iss = ca_issuer(ca, "sub-1");
     if (iss == NULL)
         _exit(3);
+    sc_key *k = NULL;
+    if (crypto_key_generate(SC_ALG_SM2, &k, &e) != 0)
+        _exit(5);
     for (int i = 0; i < CRLS_PER_CHILD; i++) {
+        round_out o;
+        memset(&o, 0, sizeof(o));
         int rc = SC_ERETRY;
+        for (int attempt = 0; attempt < 50 && rc == SC_ERETRY; attempt++) {
+            cert_info ci;
+            sc_err ie = {0};
+            rc = issue(ca, "person-sign", "CN=张三", NULL, IDNUM, 0, k, &ci, &ie);
+            if (rc == 0) {
+                snprintf(o.serial, sizeof(o.serial), "%s", ci.serial);
+                cert_info_free(&ci);
+            }
+        }
+        if (rc != 0)
+            _exit(6);
+        rc = SC_ERETRY;
         for (int attempt = 0; attempt < 50 && rc == SC_ERETRY; attempt++) {
             sc_buf der = {0};
             crl_result res;
             sc_err ce = {0};
             rc = pki_crl_generate(ca, iss, 0, &der, &res, &ce);
+            o.crl = res.number;
             sc_buf_free(&der);
         }
         if (rc != 0)
             _exit(4);
+        if (write(fd, &o, sizeof(o)) != (ssize_t)sizeof(o))
+            _exit(7);
     }
+    crypto_key_free(k);
     ca_close(ca);
     _exit(0);
 }
 
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Two processes (nodes) issue and generate CRLs for the same issuer at once: no serial twice,
+ * CRL numbers strictly increasing per node, none repeated or skipped overall, each CRL carries
+ * its row's number, and the audit chain both wrote to verifies. On PostgreSQL this is what the
+ * counters row lock (READ COMMITTED) has to guarantee. */
 static void test_crl_numbers_two_processes(void **state)
 {
     fx *f = *state;
     char home[4200];
     snprintf(home, sizeof(home), "%s", f->home);
-    char dbpath[4300];
-    snprintf(dbpath, sizeof(dbpath), "%s/ca.db", home);
-    int64_t before = counter(f->ca, "crl:sub-1");
+    int64_t before = counter(f->ca, "crl:sub-1"), certs_before = cert_rows(f->ca);
     /* no database connection is carried across fork */
     ca_close(f->ca);
     f->ca = NULL;
     pid_t pid[2];
+    int fds[2][2];
     for (int c = 0; c < 2; c++) {
+        assert_int_equal(pipe(fds[c]), 0);
         pid[c] = fork();
         assert_true(pid[c] >= 0);
-        if (pid[c] == 0)
-            crl_child(home);
+        if (pid[c] == 0) {
+            close(fds[c][0]);
+            crl_child(home, fds[c][1]);
+        }
+        close(fds[c][1]);
     }
+    int64_t nums[2 * CRLS_PER_CHILD];
+    char serials[2 * CRLS_PER_CHILD][40];
+    int n = 0;
     for (int c = 0; c < 2; c++) {
+        round_out o;
+        int64_t last = before;
+        while (read(fds[c][0], &o, sizeof(o)) == (ssize_t)sizeof(o)) {
+            assert_true(n < 2 * CRLS_PER_CHILD);
+            assert_true(o.crl > last); /* each node sees its numbers grow */
+            last = o.crl;
+            nums[n] = o.crl;
+            snprintf(serials[n], sizeof(serials[n]), "%s", o.serial);
+            n++;
+        }
+        close(fds[c][0]);
         int st = 0;
         assert_int_equal(waitpid(pid[c], &st, 0), pid[c]);
         assert_true(WIFEXITED(st));
         assert_int_equal(WEXITSTATUS(st), 0);
     }
+    assert_int_equal(n, 2 * CRLS_PER_CHILD);
     f->ca = open_home(home);
-    /* in insertion order, numbers strictly increase, and each DER carries its row's number */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
-    sqlite3_stmt *q = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db,
-                                        "SELECT number, der FROM crls WHERE issuer = 'sub-1' "
-                                        "AND number > ? ORDER BY rowid",
-                                        -1, &q, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_int64(q, 1, before);
-    int64_t last = before;
-    int n = 0;
-    while (sqlite3_step(q) == SQLITE_ROW) {
-        int64_t num = sqlite3_column_int64(q, 0);
-        /* the store keeps only the newest CRLs of an issuer: the first surviving row may be
-         * later than before + 1, but from there on numbers are consecutive */
-        assert_true(num > last);
-        if (n > 0)
-            assert_true(num == last + 1);
-        last = num;
-        sc_buf der = {0};
-        sc_buf_append(&der, sqlite3_column_blob(q, 1), (size_t)sqlite3_column_bytes(q, 1));
-        X509_CRL *c = parse_crl(&der);
-        assert_true(crl_int_ext(c, NID_crl_number) == num);
+    qsort(nums, (size_t)n, sizeof(nums[0]), cmp_i64);
+    for (int i = 0; i < n; i++) {
+        assert_true(nums[i] == before + 1 + i); /* no repeat, no gap */
+        uint8_t der[65536];
+        long dl = tdb_blob_by_int(g_db, "SELECT der FROM crls WHERE issuer = 'sub-1' AND number = ?",
+                                  nums[i], der, sizeof(der));
+        /* the store keeps only the newest CRLs of an issuer: older ones may be pruned */
+        if (dl <= 0 && i < n - 2)
+            continue;
+        assert_true(dl > 0);
+        sc_buf b = {0};
+        sc_buf_append(&b, der, (size_t)dl);
+        X509_CRL *c = parse_crl(&b);
+        assert_true(crl_int_ext(c, NID_crl_number) == nums[i]);
         X509_CRL_free(c);
-        sc_buf_free(&der);
-        n++;
+        sc_buf_free(&b);
     }
-    sqlite3_finalize(q);
-    sqlite3_close(db);
-    assert_true(n >= 2); /* pruning keeps several */
-    assert_true(last == before + 2 * CRLS_PER_CHILD); /* no number skipped or repeated */
-    assert_true(counter(f->ca, "crl:sub-1") == last);
+    for (int i = 0; i < n; i++)
+        for (int j = i + 1; j < n; j++)
+            assert_string_not_equal(serials[i], serials[j]);
+    assert_true(cert_rows(f->ca) == certs_before + n);
+    assert_true(counter(f->ca, "crl:sub-1") == before + n);
+    audit_report rep;
+    sc_err e = {0};
+    if (audit_verify(f->ca->db, audit_key_of, f->ca, &rep, &e) != 0)
+        fail_msg("audit_verify after two nodes: record %lld: %s", (long long)rep.first_bad, rep.why);
 }
 
 /* ---- rollover (changes the active issuing CA: runs last) ---- */
@@ -1153,16 +1221,7 @@ static void test_rollover(void **state)
 
 static int audit_key(void *arg, const char *signer, sc_key **out, sc_err *e)
 {
-    pki_ca *ca = arg;
-    pki_issuer *is = ca_issuer(ca, signer);
-    if (is == NULL)
-        return sc_fail(e, SC_ENOTFOUND, "test.no_signer", "no issuer %s", signer);
-    sc_buf spki = {0};
-    int rc = crypto_key_spki(is->pub, &spki, e);
-    if (rc == 0)
-        rc = crypto_key_from_spki(spki.p, spki.len, out, e);
-    sc_buf_free(&spki);
-    return rc;
+    return audit_key_of(arg, signer, out, e);
 }
 
 static void test_audit_log_of_everything_verifies(void **state)
@@ -1189,13 +1248,23 @@ static void test_ecdsa_ca(void **state)
     char *dir = tu_tmpdir();
     char home[4200];
     snprintf(home, sizeof(home), "%s/home", dir);
+    tdb db;
+    tdb_create(&db, g_pg, dir, "home/ca.db");
     sc_err e = {0};
-    if (make_home(home, SC_ALG_ECDSA_P256, &e) != 0)
+    if (make_home(home, SC_ALG_ECDSA_P256, g_pg ? db.url : NULL, &e) != 0)
         fail_msg("ca_init: %s %s", e.code, e.msg);
     /* a second init on the same home is refused */
     sc_err ie = {0};
-    assert_int_equal(make_home(home, SC_ALG_ECDSA_P256, &ie), SC_EEXIST);
+    assert_int_equal(make_home(home, SC_ALG_ECDSA_P256, g_pg ? db.url : NULL, &ie), SC_EEXIST);
     assert_string_equal(ie.code, "ca.home_exists");
+    /* and so is a new home on a database that already holds a CA */
+    if (g_pg) {
+        char home2[4300];
+        snprintf(home2, sizeof(home2), "%s/home2", dir);
+        sc_err de = {0};
+        assert_int_equal(make_home(home2, SC_ALG_ECDSA_P256, db.url, &de), SC_EEXIST);
+        assert_string_equal(de.code, "ca.database_in_use");
+    }
     fx g = {0};
     g.ca = open_home(home);
     snprintf(g.home, sizeof(g.home), "%s", home);
@@ -1238,6 +1307,7 @@ static void test_ecdsa_ca(void **state)
     crypto_key_free(k);
     cert_info_free(&ci);
     ca_close(g.ca);
+    tdb_drop(&db);
     tu_rmrf(dir);
 }
 
@@ -1262,5 +1332,9 @@ int main(void)
         cmocka_unit_test(test_audit_log_of_everything_verifies),
         cmocka_unit_test(test_ecdsa_ca),
     };
-    return cmocka_run_group_tests_name("pki", tests, group_setup, group_teardown);
+    int drivers = tdb_drivers(), failed = drivers < 0;
+    for (g_pg = 0; g_pg < drivers; g_pg++)
+        failed += cmocka_run_group_tests_name(g_pg ? "pki[postgresql]" : "pki[sqlite]", tests,
+                                              group_setup, group_teardown);
+    return failed != 0;
 }

@@ -1,8 +1,7 @@
 /* test_store.c - the store interface contract (migrations, transactions, errors, counters, concurrency), driver-agnostic. */
-#include "testutil.h"
+#include "testdb.h"
 
 #include <pthread.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -11,13 +10,15 @@
 #include "store/store.h"
 
 /*
- * Every test goes through open_test_store(), so the same tests can run against PostgreSQL
- * later: only this helper (and make_v1_database, which builds an old schema by hand) knows
- * that the database is a temporary SQLite file.
+ * Every test goes through open_test_store() on a fresh database of the driver main() is
+ * running (g_pg): a temporary SQLite file, or a new PostgreSQL schema (testdb.h).
  */
+static int g_pg;
+
 typedef struct fixture {
     char *dir;
-    char url[4200];
+    tdb db;
+    char url[4600];
 } fixture;
 
 static int setup(void **state)
@@ -26,7 +27,8 @@ static int setup(void **state)
     f->dir = tu_tmpdir();
     if (f->dir == NULL)
         return -1;
-    snprintf(f->url, sizeof(f->url), "sqlite:%s/test.db", f->dir);
+    tdb_create(&f->db, g_pg, f->dir, "test.db");
+    snprintf(f->url, sizeof(f->url), "%s", f->db.url);
     *state = f;
     return 0;
 }
@@ -34,6 +36,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     fixture *f = *state;
+    tdb_drop(&f->db);
     tu_rmrf(f->dir);
     free(f);
     return 0;
@@ -164,7 +167,7 @@ static void test_migrate_fresh_and_twice(void **state)
     store *s = open_test_store(f, 0);
     sc_err e = {0};
     int v = -1;
-    assert_string_equal(store_driver(s), "sqlite");
+    assert_string_equal(store_driver(s), tdb_names[g_pg]);
     assert_int_equal(store_schema_version(s, &v, &e), 0);
     assert_int_equal(v, 0);
     assert_true(store_migration_count() >= 1);
@@ -222,27 +225,28 @@ static void test_too_new_refused(void **state)
     store_close(s);
 }
 
-/* A database as an old sealca at schema version 1 left it, built by hand (SQLite-specific). */
+/* A database as an old sealca at schema version 1 left it, built by hand through a raw
+ * connection (on PostgreSQL in the driver's DDL dialect). */
 static void make_v1_database(fixture *f)
 {
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->url + strlen("sqlite:"), &db), SQLITE_OK);
-    char *msg = NULL;
-    int rc = sqlite3_exec(db,
-                          "BEGIN; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
-                          "applied_at INTEGER NOT NULL);",
-                          NULL, NULL, &msg);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db, store_migration_sql(1), NULL, NULL, &msg);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_exec(db,
-                          "INSERT INTO schema_migrations VALUES (1, 1600000000);"
-                          "UPDATE counters SET value = 41 WHERE name = 'status';"
-                          "COMMIT;",
-                          NULL, NULL, &msg);
-    if (rc != SQLITE_OK)
-        fail_msg("building the v1 database: %s", msg ? msg : "?");
-    sqlite3_close(db);
+    const char *head = "BEGIN; CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, "
+                       "applied_at INTEGER NOT NULL);";
+    const char *tail = "INSERT INTO schema_migrations VALUES (1, 1600000000);"
+                       "UPDATE counters SET value = 41 WHERE name = 'status';"
+                       "COMMIT;";
+    const char *v1 = store_migration_sql(1);
+    size_t n = strlen(head) + strlen(v1) + strlen(tail) + 1;
+    char *sql = malloc(n);
+    snprintf(sql, n, "%s%s%s", head, v1, tail);
+    if (g_pg) {
+        int oom = 0;
+        char *mapped = store_driver_pg.ddl(sql, &oom);
+        assert_non_null(mapped);
+        free(sql);
+        sql = mapped;
+    }
+    tdb_exec(&f->db, sql);
+    free(sql);
 }
 
 static void test_older_version_upgrades(void **state)
@@ -362,6 +366,10 @@ static void *second_writer_main(void *arg)
     if (write(w->ready[1], "x", 1) != 1)
         w->begin_rc = 998;
     w->begin_rc = store_tx_begin(b, &e);
+    /* SQLite queues writers at BEGIN; on PostgreSQL the counter row lock is the queue */
+    int64_t seq = 0;
+    if (w->begin_rc == 0)
+        w->begin_rc = counter_next(b, "status", &seq, &e);
     snprintf(w->code, sizeof(w->code), "%s", e.code);
     if (w->begin_rc == 0) {
         char subj[64];
@@ -391,6 +399,8 @@ static void test_second_writer_waits_for_first(void **state)
     assert_int_equal(store_tx_commit(a, &e), 0);
 
     assert_int_equal(store_tx_begin(a, &e), 0); /* A holds the write lock */
+    int64_t seq = 0;
+    assert_int_equal(counter_next(a, "status", &seq, &e), 0);
     second_writer w = {0};
     w.f = f;
     assert_int_equal(pipe(w.ready), 0);
@@ -547,9 +557,15 @@ static void test_bad_urls(void **state)
     assert_int_equal(store_open("sqlite:", &s, &e), SC_EINVAL);
     assert_string_equal(e.code, "store.url");
     assert_null(s);
+    /* a PostgreSQL server that is not there: SC_EIO, and the password is not in the message */
     sc_err e2 = {0};
-    assert_int_equal(store_open("postgres://localhost/x", &s, &e2), SC_EINVAL);
-    assert_string_equal(e2.code, "store.driver");
+    assert_int_equal(store_open("postgresql://alice:s3cret-pw@127.0.0.1:1/x?connect_timeout=3",
+                                &s, &e2),
+                     SC_EIO);
+    assert_string_equal(e2.code, "store.connect");
+    assert_null(strstr(e2.msg, "s3cret-pw"));
+    assert_non_null(strstr(e2.msg, "127.0.0.1"));
+    assert_null(s);
     sc_err e3 = {0};
     assert_int_equal(store_open("sqlite:/nonexistent-dir-sealca/x/y.db", &s, &e3), SC_EIO);
     assert_null(s);
@@ -560,6 +576,194 @@ static void test_bad_urls(void **state)
     assert_int_equal(store_stmt_get(s, ST__COUNT, &st, &e4), SC_EINTERNAL);
     assert_null(store_sql_text(ST__COUNT));
     store_close(s);
+}
+
+static void test_number_params(void **state)
+{
+    int n = -1;
+    char *t = store_sql_number_params("SELECT a FROM t WHERE x = ? AND y IN (?, ?)", &n);
+    assert_string_equal(t, "SELECT a FROM t WHERE x = $1 AND y IN ($2, $3)");
+    assert_int_equal(n, 3);
+    free(t);
+    /* quoted text and names keep their question marks; '' inside a literal stays inside */
+    t = store_sql_number_params("SELECT '?', 'it''s ?', \"a?b\" FROM t WHERE v = ?", &n);
+    assert_string_equal(t, "SELECT '?', 'it''s ?', \"a?b\" FROM t WHERE v = $1");
+    assert_int_equal(n, 1);
+    free(t);
+    t = store_sql_number_params("SELECT 1", &n);
+    assert_string_equal(t, "SELECT 1");
+    assert_int_equal(n, 0);
+    free(t);
+    /* more than nine parameters get two digits, and every statement translates */
+    t = store_sql_number_params(store_sql_text(ST_ISSUER_INSERT), &n);
+    assert_int_equal(n, 12);
+    assert_non_null(strstr(t, "$10, $11, $12)"));
+    assert_null(strchr(t, '?'));
+    free(t);
+    for (int id = 0; id < ST__COUNT; id++) {
+        t = store_sql_number_params(store_sql_text((store_sql_id)id), &n);
+        assert_non_null(t);
+        assert_null(strchr(t, '?'));
+        free(t);
+    }
+}
+
+static void test_pg_ddl_words(void **state)
+{
+    int oom = 0;
+    char *t = store_driver_pg.ddl("CREATE TABLE x (seq INTEGER PRIMARY KEY, b BLOB NOT NULL, "
+                                  "BLOBS INTEGER, n INTEGER NOT NULL, c TEXT DEFAULT 'BLOB');",
+                                  &oom);
+    assert_false(oom);
+    assert_string_equal(t, "CREATE TABLE x (seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY "
+                           "KEY, b BYTEA NOT NULL, BLOBS INTEGER, n INTEGER NOT NULL, c TEXT "
+                           "DEFAULT 'BLOB');");
+    free(t);
+    /* the whole of migration 1 keeps no SQLite-only word */
+    t = store_driver_pg.ddl(store_migration_sql(1), &oom);
+    assert_null(strstr(t, "BLOB"));
+    assert_null(strstr(t, "INTEGER PRIMARY KEY"));
+    assert_non_null(strstr(t, "cert_der BYTEA NOT NULL"));
+    free(t);
+    assert_null(store_driver_sqlite.ddl);
+}
+
+/* Values come back exactly: blobs with NUL and high bytes, empty blobs, UTF-8 text, int64 ends. */
+static void test_values_round_trip(void **state)
+{
+    fixture *f = *state;
+    store *s = open_test_store(f, 1);
+    sc_err e = {0};
+    store_stmt *st;
+    uint8_t prev[32], hash[32];
+    for (int i = 0; i < 32; i++) {
+        prev[i] = (uint8_t)(i * 37);
+        hash[i] = (uint8_t)(255 - i);
+    }
+    prev[0] = 0;
+    prev[5] = 0;
+    const int64_t ids[3] = {INT64_MAX, 1, INT64_MIN + 1};
+    const char *text = "新疆 \xf0\x9f\x94\x90 'quote' \"dq\" \\ ?";
+    assert_int_equal(store_tx_begin(s, &e), 0);
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(store_stmt_get(s, ST_AUDIT_INSERT, &st, &e), 0);
+        store_bind_int64(st, 1, ids[k]);
+        store_bind_int64(st, 2, -ids[k]);
+        store_bind_text(st, 3, text);
+        store_bind_text(st, 4, "");
+        store_bind_text(st, 5, "o");
+        store_bind_text(st, 6, "r");
+        store_bind_text(st, 7, "d");
+        store_bind_blob(st, 8, prev, k == 1 ? 0 : 32);
+        store_bind_blob(st, 9, hash, 32);
+        assert_int_equal(store_exec(st, &e), 0);
+        assert_int_equal(store_changes(s), 1);
+    }
+    assert_int_equal(store_tx_commit(s, &e), 0);
+    assert_int_equal(store_stmt_get(s, ST_AUDIT_ALL, &st, &e), 0);
+    const int64_t order[3] = {INT64_MIN + 1, 1, INT64_MAX};
+    for (int k = 0; k < 3; k++) {
+        assert_int_equal(store_step(st, &e), STORE_ROW);
+        assert_true(store_col_int64(st, 0) == order[k]);
+        assert_true(store_col_int64(st, 1) == -order[k]);
+        size_t len = 99;
+        assert_string_equal(store_col_text(st, 2, &len), text);
+        assert_int_equal(len, strlen(text));
+        assert_string_equal(store_col_text(st, 3, &len), "");
+        assert_int_equal(len, 0);
+        assert_false(store_col_isnull(st, 3));
+        const uint8_t *p = store_col_blob(st, 7, &len);
+        assert_false(store_col_isnull(st, 7));
+        if (order[k] == 1) {
+            assert_int_equal(len, 0);
+        } else {
+            assert_int_equal(len, 32);
+            assert_memory_equal(p, prev, 32);
+        }
+        p = store_col_blob(st, 8, &len);
+        assert_int_equal(len, 32);
+        assert_memory_equal(p, hash, 32);
+    }
+    assert_int_equal(store_step(st, &e), STORE_DONE);
+    store_exec(st, NULL);
+    /* NULL stays NULL; an aggregate over nothing is NULL too */
+    assert_int_equal(store_stmt_get(s, ST_AUDIT_CP_LAST, &st, &e), 0);
+    assert_int_equal(store_step(st, &e), STORE_ROW);
+    assert_true(store_col_isnull(st, 0));
+    store_exec(st, NULL);
+    store_close(s);
+}
+
+typedef struct deadlocker {
+    fixture *f;
+    int rc;
+    char code[48];
+} deadlocker;
+
+/* Takes counter y, then x (the main thread takes x, then y). */
+static void *deadlock_main(void *arg)
+{
+    deadlocker *d = arg;
+    store *b = NULL;
+    sc_err e = {0};
+    int64_t v;
+    d->rc = store_open(d->f->url, &b, &e);
+    if (d->rc == 0 && (d->rc = store_tx_begin(b, &e)) == 0) {
+        d->rc = counter_next(b, "y", &v, &e);
+        if (d->rc == 0) {
+            struct timespec w = {0, 300 * 1000 * 1000};
+            nanosleep(&w, NULL);
+            d->rc = counter_next(b, "x", &v, &e);
+        }
+        if (d->rc == 0)
+            d->rc = store_tx_commit(b, &e);
+        else
+            store_tx_rollback(b);
+    }
+    snprintf(d->code, sizeof(d->code), "%s", e.code);
+    store_close(b);
+    return NULL;
+}
+
+/* Two writers locking rows in opposite orders: PostgreSQL breaks the deadlock and the loser
+ * sees SC_ERETRY ("store.busy"), which callers answer by retrying the whole transaction.
+ * (SQLite queues whole transactions at BEGIN, so it cannot deadlock: nothing to test there.) */
+static void test_deadlock_is_retry(void **state)
+{
+    fixture *f = *state;
+    if (!g_pg)
+        return;
+    store *a = open_test_store(f, 1);
+    sc_err e = {0};
+    int64_t v;
+    assert_int_equal(store_tx_begin(a, &e), 0);
+    counter_init(a, "x", 0);
+    counter_init(a, "y", 0);
+    assert_int_equal(store_tx_commit(a, &e), 0);
+    assert_int_equal(store_tx_begin(a, &e), 0);
+    assert_int_equal(counter_next(a, "x", &v, &e), 0);
+    deadlocker d = {f, 0, ""};
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, deadlock_main, &d), 0);
+    struct timespec w = {0, 150 * 1000 * 1000};
+    nanosleep(&w, NULL);
+    sc_err ae = {0};
+    int arc = counter_next(a, "y", &v, &ae);
+    if (arc == 0)
+        arc = store_tx_commit(a, &ae);
+    else
+        store_tx_rollback(a);
+    pthread_join(th, NULL);
+    /* exactly one of the two lost, with the retry class */
+    assert_true((arc == 0) != (d.rc == 0));
+    if (arc != 0) {
+        assert_int_equal(arc, SC_ERETRY);
+        assert_string_equal(ae.code, "store.busy");
+    } else {
+        assert_int_equal(d.rc, SC_ERETRY);
+        assert_string_equal(d.code, "store.busy");
+    }
+    store_close(a);
 }
 
 int main(void)
@@ -573,6 +777,14 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_counter_increases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counter_two_processes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_urls, setup, teardown),
+        cmocka_unit_test(test_number_params),
+        cmocka_unit_test(test_pg_ddl_words),
+        cmocka_unit_test_setup_teardown(test_values_round_trip, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deadlock_is_retry, setup, teardown),
     };
-    return cmocka_run_group_tests_name("store", tests, NULL, NULL);
+    int drivers = tdb_drivers(), failed = drivers < 0;
+    for (g_pg = 0; g_pg < drivers; g_pg++)
+        failed += cmocka_run_group_tests_name(g_pg ? "store[postgresql]" : "store[sqlite]", tests,
+                                              NULL, NULL);
+    return failed != 0;
 }
