@@ -29,7 +29,10 @@ static const char usage[] =
     "  verify-cert --cert FILE --chain FILE     check a certificate path with sealca's verifier\n"
     "  ocsp --request REQ.der --out RESP.der    answer one OCSP request offline (signed by ocsp-N)\n"
     "  verify-ocsp --response RESP.der          check an OCSP response with sealca's verifier\n"
-    "  bench issue|crl|sm2 …        benchmarks (see docs/benchmarks.md)\n";
+    "  serve [--listen 127.0.0.1:8080] [--tls-listen A:P --tls-cert F --tls-key F] [--threads N]\n"
+    "        [--access-log FILE|-|none]   CA certificates, CRLs and OCSP over HTTP; keys stay in\n"
+    "        a separate key process\n"
+    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n";
 
 static const struct {
     const char *name;
@@ -39,7 +42,7 @@ static const struct {
     {"resume", cmd_resume},     {"crl", cmd_crl},           {"list", cmd_list},
     {"show", cmd_show},         {"chain", cmd_chain},       {"profiles", cmd_profiles},
     {"profile", cmd_profile},   {"ca", cmd_ca},             {"audit", cmd_audit},
-    {"verify-crl", cmd_verify_crl}, {"verify-cert", cmd_verify_cert}, {"bench", cmd_bench},
+    {"verify-crl", cmd_verify_crl}, {"verify-cert", cmd_verify_cert}, {"bench", cmd_bench},       {"serve", cmd_serve},
     {"ocsp", cmd_ocsp},         {"verify-ocsp", cmd_verify_ocsp},
 };
 

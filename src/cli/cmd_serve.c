@@ -1,0 +1,183 @@
+/* cmd_serve.c - sealca serve: the key process, the HTTP listeners, background publication. */
+#include "cli.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api/api.h"
+
+typedef struct maint {
+    api_app *app;
+    pthread_t th;
+    int ok;
+} maint;
+
+/* Background publication: OCSP entries follow status changes within ~0.2 s, CRLs within 15 s. */
+static void *maint_main(void *arg)
+{
+    maint *m = arg;
+    api_app *app = m->app;
+    int64_t last_crl = 0, last_due = (int64_t)time(NULL);
+    while (!app->stopping) {
+        int64_t now = (int64_t)time(NULL);
+        sc_err e = {0};
+        int due = now - last_due >= 60;
+        if (api_ocsp_sync(app, now, due, &e) != 0)
+            fprintf(stderr, "sealca serve: OCSP refresh: %s\n", e.msg);
+        else if (due)
+            last_due = now;
+        if (now - last_crl >= 15) {
+            sc_err ce = {0};
+            if (api_crl_refresh(app, now, &ce) != 0)
+                fprintf(stderr, "sealca serve: CRL publication: %s\n", ce.msg);
+            last_crl = now;
+        }
+        for (int i = 0; i < 4 && !app->stopping; i++)
+            usleep(50000);
+    }
+    pki_ca *ca = pthread_getspecific(app->ca_key);
+    if (ca != NULL) {
+        ca_close(ca);
+        pthread_setspecific(app->ca_key, NULL);
+    }
+    return NULL;
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    cli_ctx c = {0};
+    const char *listen = "127.0.0.1:8080", *tls_listen = NULL, *tls_cert = NULL, *tls_key = NULL;
+    const char *logf = "-";
+    unsigned threads = 4;
+    static const struct option lo[] = {CLI_COMMON_LONGOPTS,
+                                       {"listen", required_argument, NULL, 'l'},
+                                       {"tls-listen", required_argument, NULL, 'L'},
+                                       {"tls-cert", required_argument, NULL, 'c'},
+                                       {"tls-key", required_argument, NULL, 'k'},
+                                       {"threads", required_argument, NULL, 't'},
+                                       {"access-log", required_argument, NULL, 'a'},
+                                       {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (cli_common_opt(&c, opt, optarg))
+            continue;
+        switch (opt) {
+        case 'l': listen = optarg; break;
+        case 'L': tls_listen = optarg; break;
+        case 'c': tls_cert = optarg; break;
+        case 'k': tls_key = optarg; break;
+        case 't': threads = (unsigned)atoi(optarg); break;
+        case 'a': logf = optarg; break;
+        default: return EXIT_USAGE;
+        }
+    }
+    if (optind != argc)
+        return cli_usage("serve: unexpected argument '%s'", argv[optind]);
+    if (threads < 1 || threads > 64)
+        return cli_usage("--threads must be 1..64");
+    if ((tls_cert == NULL) != (tls_key == NULL) || (tls_listen != NULL && tls_cert == NULL))
+        return cli_usage("HTTPS needs --tls-listen, --tls-cert and --tls-key together");
+    pki_ca *ca = NULL;
+    int rc = cli_open(&c, 1, &ca);
+    if (rc != 0)
+        return rc;
+    sc_err e = {0};
+    keyproc *kp = NULL;
+    /* the key process is forked first, before any thread or listener exists; this process then
+     * forgets the passphrase and never holds a private key */
+    rc = keyproc_start(ca, &kp, &e);
+    ca_close(ca);
+    cli_done(&c);
+    if (rc != 0)
+        return cli_fail(&e);
+    FILE *log = NULL;
+    if (strcmp(logf, "-") == 0)
+        log = stdout;
+    else if (strcmp(logf, "none") != 0 && (log = fopen(logf, "a")) == NULL) {
+        keyproc_stop(kp);
+        sc_fail(&e, SC_EIO, "serve.log", "cannot open access log %s: %s", logf, strerror(errno));
+        return cli_fail(&e);
+    }
+    /* signals are taken by the main thread only */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    api_app app;
+    http_server *plain = NULL, *tls = NULL;
+    maint m = {0};
+    if (api_app_init(&app, c.home, kp, &e) != 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    pki_ca *mca = api_ca(&app, &e);
+    ocsp_cache_conf cf = {0};
+    if (mca == NULL || ocsp_cache_new(mca, &cf, &app.ocsp, &e) != 0) {
+        rc = cli_fail(&e);
+        goto out_app;
+    }
+    {
+        store_stmt *st;
+        if (store_stmt_get(mca->db, ST_COUNTER_GET, &st, &e) == 0) {
+            store_bind_text(st, 1, "status");
+            if (store_step(st, &e) == STORE_ROW)
+                app.seen_status = store_col_int64(st, 0);
+            store_exec(st, NULL);
+        }
+    }
+    /* publish CRLs before the first relying party asks */
+    if (api_crl_refresh(&app, (int64_t)time(NULL), &e) != 0) {
+        rc = cli_fail(&e);
+        goto out_app;
+    }
+    size_t nroutes;
+    const http_route *routes = api_routes(&nroutes);
+    http_opts ho = {.listen = listen, .threads = threads, .conn_limit = 2000,
+                    .per_ip_limit = 0, .idle_timeout = 15, .mem_limit = 32 * 1024,
+                    .access_log = log};
+    if (http_start(&ho, routes, nroutes, &app, &plain, &e) != 0) {
+        rc = cli_fail(&e);
+        goto out_app;
+    }
+    if (tls_listen != NULL) {
+        http_opts to = ho;
+        to.listen = tls_listen;
+        to.tls_cert = tls_cert;
+        to.tls_key = tls_key;
+        if (http_start(&to, routes, nroutes, &app, &tls, &e) != 0) {
+            rc = cli_fail(&e);
+            goto out_http;
+        }
+    }
+    m.app = &app;
+    pthread_create(&m.th, NULL, maint_main, &m);
+    fprintf(stderr, "sealca: serving http://%s (port %u)%s%s; key process pid %ld; engine %s\n",
+            listen, http_port(plain), tls ? ", https://" : "", tls ? tls_listen : "",
+            (long)keyproc_pid(kp), crypto_sm2_engine_name());
+    int sig = 0;
+    sigwait(&set, &sig);
+    fprintf(stderr, "sealca: signal %d: finishing requests in progress and stopping\n", sig);
+    app.stopping = 1;
+    pthread_join(m.th, NULL);
+out_http:
+    http_stop(tls, 10000);
+    http_stop(plain, 10000);
+out_app:
+    ocsp_cache_free(app.ocsp);
+    api_app_free(&app);
+out:
+    if (log != NULL && log != stdout)
+        fclose(log);
+    keyproc_stop(kp);
+    return rc;
+}
