@@ -28,7 +28,7 @@ if [ ! -f var/demo-org.pem ]; then
 fi
 cat <<EOT
 
-sealca demo CA is ready.
+sealca demo CA is ready; starting the server (Ctrl-C stops it).
   home:            $HOME_DIR  (config sealca.conf, keys/ encrypted, ca.db)
   CA chain:        $HOME_DIR/certs/chain.pem
   demo org cert:   var/demo-org.pem  (key var/demo-org.key, encrypted with the demo passphrase)
@@ -41,5 +41,10 @@ Try next:
   $S revoke --serial <SERIAL> --reason certificateHold && $S crl --out var/demo.crl
   $S verify-crl --crl var/demo.crl && $S audit verify
   $S profiles
+  curl http://127.0.0.1:8080/crl/sub-1.crl -o sub-1.crl     # the CRL, as relying parties fetch it
+  openssl ocsp -issuer $HOME_DIR/certs/sub-1.pem -cert var/demo-org.pem -url http://127.0.0.1:8080/ocsp -noverify
 See docs/quickstart.md (new users), docs/operator.md (operators), docs/relying-party.md (platforms).
+
 EOT
+exec $S serve --home "$HOME_DIR" --passphrase-file "$PASSFILE" --listen "${SEALCA_LISTEN:-127.0.0.1:8080}" \
+    --access-log var/access.log
