@@ -126,6 +126,63 @@ if $S bench sm2 --engine fast --seconds 1 >/dev/null 2>&1; then
 | botan speed SM2 | ${b_sign:-n/a} | ${b_verify:-n/a} |"
 fi
 
+# ---------------------------------------------------------------- OCSP over HTTP
+OCSP_SECS=$([ "$QUICK" = 1 ] && echo 3 || echo 10)
+rm -rf srv; $S init --home srv --base-url http://127.0.0.1:18480 >/dev/null
+$S issue --home srv --profile person-sign --subject "CN=bench" --id-number 11010519491231002X --csr ee.csr --out srv-ee.pem 2>/dev/null
+$S serve --home srv --listen 127.0.0.1:18480 --threads 2 --access-log none >srv.out 2>&1 &
+SRV=$!
+trap 'kill $SRV 2>/dev/null; rm -rf "$W"' EXIT
+for i in $(seq 1 50); do grep -q serving srv.out && break; sleep 0.2; done
+openssl ocsp -issuer srv/certs/sub-1.pem -cert srv-ee.pem -no_nonce -reqout req.der >/dev/null 2>&1
+openssl ocsp -issuer srv/certs/sub-1.pem -cert srv-ee.pem -reqout req-nonce.der >/dev/null 2>&1
+B64=$(base64 -w0 req.der | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+curl -fsS -o /dev/null "http://127.0.0.1:18480/ocsp/$B64"   # the first request fills the cache
+wrk_rps() { # url [script]
+    for i in 1 2 3; do
+        wrk -t1 -c64 -d${OCSP_SECS}s ${2:+-s $2} "$1" 2>/dev/null | awk '/Requests\/sec/ {print $2}'
+    done | median
+}
+OCSP_GET=$(wrk_rps "http://127.0.0.1:18480/ocsp/$B64")
+# live signing: POST with a nonce (signed by the key process for every request)
+lua_body=$(od -An -v -tx1 req-nonce.der | tr -d ' \n' | sed 's/../\\x&/g')
+cat > post.lua <<L
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/ocsp-request"
+wrk.body = "$lua_body"
+L
+OCSP_NONCE=$(wrk_rps "http://127.0.0.1:18480/ocsp" post.lua)
+# revocation-to-visible latency: hold, then poll the GET answer until it changes
+good=$(curl -fsS "http://127.0.0.1:18480/ocsp/$B64" | sha256sum)
+SN=$(openssl x509 -in srv-ee.pem -noout -serial | cut -d= -f2)
+lat=""
+for i in $(seq 1 $([ "$QUICK" = 1 ] && echo 5 || echo 20)); do
+    $S revoke --home srv --serial "$SN" --reason certificateHold >/dev/null 2>&1
+    t0=$(date +%s%N)
+    while [ "$(curl -fsS "http://127.0.0.1:18480/ocsp/$B64" | sha256sum)" = "$good" ]; do :; done
+    t1=$(date +%s%N)
+    lat="$lat $(( (t1 - t0) / 1000000 ))"
+    $S resume --home srv --serial "$SN" >/dev/null 2>&1
+    sleep 0.5   # the resume is re-signed too; take its answer as the new baseline
+    good=$(curl -fsS "http://127.0.0.1:18480/ocsp/$B64" | sha256sum)
+done
+LAT_P50=$(printf '%s\n' $lat | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+LAT_MAX=$(printf '%s\n' $lat | sort -n | tail -1)
+kill -TERM $SRV; wait $SRV 2>/dev/null || true
+# peer: openssl ocsp as a responder (HTTP/1.0, serial, signs every response) for the same CA
+( cd ossl
+  printf 'V\t351231000000Z\t\t01\tunknown\t/CN=bench\n' > index.txt
+  openssl req -new -key ca.key -subj "/CN=OpenSSL OCSP" -sigopt $DISTID -out ocsp.csr
+  openssl x509 -req -in ocsp.csr -CA ca.pem -CAkey ca.key -set_serial 2 -days 30 -sm3 -sigopt $DISTID -vfyopt $DISTID -out ocsp.pem 2>/dev/null
+  openssl x509 -req -in ../ee.csr -CA ca.pem -CAkey ca.key -set_serial 1 -days 30 -sm3 -sigopt $DISTID -vfyopt $DISTID -out ee.pem 2>/dev/null )
+openssl ocsp -port 18481 -index ossl/index.txt -CA ossl/ca.pem -rsigner ossl/ocsp.pem -rkey ossl/ca.key -rsigopt $DISTID -nmin 60 >/dev/null 2>&1 &
+OSRV=$!
+sleep 1
+openssl ocsp -issuer ossl/ca.pem -cert ossl/ee.pem -no_nonce -reqout oreq.der >/dev/null 2>&1
+OB64=$(base64 -w0 oreq.der | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+OSSL_OCSP=$(for i in 1 2 3; do wrk -t1 -c1 -d${OCSP_SECS}s -H "Connection: close" "http://127.0.0.1:18481/$OB64" 2>/dev/null | awk '/Requests\/sec/ {print $2}'; done | median)
+kill $OSRV 2>/dev/null || true
+
 {
 echo "# Benchmarks"
 echo
@@ -157,6 +214,17 @@ echo
 echo "| revoked | sealca time | sealca peak RSS | CRL size | openssl ca time | openssl peak RSS | speed-up |"
 echo "|---|---|---|---|---|---|---|"
 printf '%s' "$crl_rows"
+echo
+echo "## OCSP over HTTP (\`sealca serve\`, 2 worker threads, wrk on the same 2 cores)"
+echo
+echo "| | responses/s |"
+echo "|---|---|"
+echo "| sealca, GET, pre-signed (no nonce), keep-alive, 64 connections | $OCSP_GET |"
+echo "| sealca, POST with nonce (signed live by the key process) | $OCSP_NONCE |"
+echo "| openssl ocsp -port (HTTP/1.0, one connection per request, signs every response) | $OSSL_OCSP |"
+echo
+echo "Revocation (\`sealca revoke --reason certificateHold\` from another process) to a changed OCSP"
+echo "answer at the responder, one node on SQLite: median ${LAT_P50} ms, worst ${LAT_MAX} ms over the runs."
 if [ -n "$SM2_TABLE" ]; then
 echo
 echo "## SM2 operations, one core (\`sealca bench sm2\`)"
