@@ -81,14 +81,44 @@ int cmd_serve(int argc, char **argv)
         return cli_usage("serve: unexpected argument '%s'", argv[optind]);
     if (threads < 1 || threads > 64)
         return cli_usage("--threads must be 1..64");
-    if ((tls_cert == NULL) != (tls_key == NULL) || (tls_listen != NULL && tls_cert == NULL))
-        return cli_usage("HTTPS needs --tls-listen, --tls-cert and --tls-key together");
+    if ((tls_cert == NULL) != (tls_key == NULL) || (tls_cert != NULL && tls_listen == NULL))
+        return cli_usage("--tls-cert and --tls-key go together, with --tls-listen");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 1, &ca);
     if (rc != 0)
         return rc;
     sc_err e = {0};
     keyproc *kp = NULL;
+    sc_buf tls_cert_pem = {0}, tls_key_pem = {0};
+    if (tls_listen != NULL && tls_cert == NULL) {
+        /* the HTTPS certificate made at init (DIR/tls/); its key is decrypted here, in the
+         * network process, because TLS needs it there - it is not a CA key */
+        char p[4200];
+        sc_key *k = NULL;
+        uint8_t *cd = NULL;
+        size_t cl = 0;
+        snprintf(p, sizeof(p), "%s/tls/server.key", c.home);
+        int r2 = crypto_key_load(p, c.pass, c.passlen, &k, &e);
+        if (r2 == 0)
+            r2 = crypto_key_export_plain(k, &tls_key_pem, &e);
+        crypto_key_free(k);
+        snprintf(p, sizeof(p), "%s/tls/server.pem", c.home);
+        if (r2 == 0 && (r2 = sc_file_read(p, 1 << 20, &cd, &cl)) != 0)
+            sc_fail(&e, r2, "serve.tls", "cannot read %s", p);
+        if (r2 == 0) {
+            sc_buf_append(&tls_cert_pem, cd, cl);
+            sc_buf_putc(&tls_cert_pem, 0);
+            sc_buf_putc(&tls_key_pem, 0);
+        }
+        free(cd);
+        if (r2 != 0) {
+            ca_close(ca);
+            cli_done(&c);
+            sc_buf_wipe(&tls_key_pem);
+            sc_buf_free(&tls_cert_pem);
+            return cli_fail(&e);
+        }
+    }
     /* the key process is forked first, before any thread or listener exists; this process then
      * forgets the passphrase and never holds a private key */
     rc = keyproc_start(ca, &kp, &e);
@@ -154,6 +184,8 @@ int cmd_serve(int argc, char **argv)
         to.listen = tls_listen;
         to.tls_cert = tls_cert;
         to.tls_key = tls_key;
+        to.tls_cert_pem = tls_cert ? NULL : (const char *)tls_cert_pem.p;
+        to.tls_key_pem = tls_cert ? NULL : (const char *)tls_key_pem.p;
         if (http_start(&to, routes, nroutes, &app, &tls, &e) != 0) {
             rc = cli_fail(&e);
             goto out_http;
@@ -161,9 +193,11 @@ int cmd_serve(int argc, char **argv)
     }
     m.app = &app;
     pthread_create(&m.th, NULL, maint_main, &m);
-    fprintf(stderr, "sealca: serving http://%s (port %u)%s%s; key process pid %ld; engine %s\n",
-            listen, http_port(plain), tls ? ", https://" : "", tls ? tls_listen : "",
-            (long)keyproc_pid(kp), crypto_sm2_engine_name());
+    char tlsinfo[160] = "";
+    if (tls != NULL)
+        snprintf(tlsinfo, sizeof(tlsinfo), ", https://%s (tls port %u)", tls_listen, http_port(tls));
+    fprintf(stderr, "sealca: serving http://%s (port %u)%s; key process pid %ld; engine %s\n",
+            listen, http_port(plain), tlsinfo, (long)keyproc_pid(kp), crypto_sm2_engine_name());
     int sig = 0;
     sigwait(&set, &sig);
     fprintf(stderr, "sealca: signal %d: finishing requests in progress and stopping\n", sig);
@@ -176,6 +210,8 @@ out_app:
     ocsp_cache_free(app.ocsp);
     api_app_free(&app);
 out:
+    sc_buf_wipe(&tls_key_pem);
+    sc_buf_free(&tls_cert_pem);
     if (log != NULL && log != stdout)
         fclose(log);
     keyproc_stop(kp);

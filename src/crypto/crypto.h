@@ -57,6 +57,9 @@ int crypto_key_save(const sc_key *k, const char *path, const char *pass, size_t 
 int crypto_key_export(const sc_key *k, const char *pass, size_t passlen, sc_buf *pem, sc_err *e);
 int crypto_key_import(const uint8_t *pem, size_t len, const char *pass, size_t passlen,
                       sc_key **out, sc_err *e);
+/* Unencrypted PKCS#8 PEM in memory, for handing the HTTPS key to the TLS library only (never
+ * written to disk by sealca). The caller wipes it (sc_buf_wipe). */
+int crypto_key_export_plain(const sc_key *k, sc_buf *pem, sc_err *e);
 void crypto_key_free(sc_key *k);
 sc_alg crypto_key_alg(const sc_key *k);
 int crypto_key_is_private(const sc_key *k);

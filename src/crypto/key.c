@@ -614,3 +614,21 @@ int crypto_key_can_sign(const sc_key *k)
 {
     return k->priv || k->remote != NULL;
 }
+
+int crypto_key_export_plain(const sc_key *k, sc_buf *pem, sc_err *e)
+{
+    if (!k->priv || k->pkey == NULL)
+        return sc_fail(e, SC_EINVAL, "key.not_private", "not a private key");
+    BIO *bio = BIO_new(BIO_s_secmem());
+    int rc = SC_ECRYPTO;
+    if (bio != NULL && PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL) == 1) {
+        char *data = NULL;
+        long n = BIO_get_mem_data(bio, &data);
+        rc = sc_buf_append(pem, data, (size_t)n);
+        OPENSSL_cleanse(data, (size_t)n);
+    }
+    BIO_free(bio);
+    if (rc == SC_ECRYPTO)
+        sc_fail_ossl(e, rc, "key.export", "cannot export the key");
+    return rc;
+}

@@ -51,6 +51,8 @@ typedef struct http_opts {
     const char *listen;     /* "127.0.0.1:8080" or "[::1]:8080" */
     const char *tls_cert;   /* PEM file; with tls_key makes the listener HTTPS */
     const char *tls_key;
+    const char *tls_cert_pem; /* or the PEM texts themselves (NUL-terminated) */
+    const char *tls_key_pem;
     unsigned threads;       /* worker threads (thread pool) */
     unsigned conn_limit;    /* total connections */
     unsigned per_ip_limit;  /* connections per client address */

@@ -291,7 +291,17 @@ int http_start(const http_opts *o, const http_route *routes, size_t nroutes, voi
     pthread_mutex_init(&s->log_lock, NULL);
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
                      MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
-    if (o->tls_cert != NULL && o->tls_key != NULL) {
+    if (o->tls_cert_pem != NULL && o->tls_key_pem != NULL) {
+        s->tls_cert = strdup(o->tls_cert_pem);
+        s->tls_key = strdup(o->tls_key_pem);
+        if (s->tls_cert == NULL || s->tls_key == NULL) {
+            free(s->tls_cert);
+            free(s->tls_key);
+            free(s);
+            return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+        }
+        flags |= MHD_USE_TLS;
+    } else if (o->tls_cert != NULL && o->tls_key != NULL) {
         uint8_t *c = NULL, *k = NULL;
         size_t cl = 0, kl = 0;
         if (sc_file_read(o->tls_cert, 1 << 20, &c, &cl) != 0 ||

@@ -1,6 +1,7 @@
 /* ca.c - a CA home: creation (init), opening, issuers and their keys, chain, rollover. */
 #include "pki/pki.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <dirent.h>
 #include <stdio.h>
@@ -22,8 +23,13 @@ static const char *const config_keys[] = {"name",      "algo",       "base_url",
 
 static int path_join(char *out, size_t outsz, const char *home, const char *rel)
 {
-    int n = snprintf(out, outsz, "%s/%s", home, rel);
-    return (n < 0 || (size_t)n >= outsz) ? -1 : 0;
+    size_t hl = strlen(home), rl = strlen(rel);
+    if (hl + 1 + rl + 1 > outsz)
+        return -1;
+    memcpy(out, home, hl);
+    out[hl] = '/';
+    memcpy(out + hl + 1, rel, rl + 1);
+    return 0;
 }
 
 /* A Name of C=CN, O=org, CN=cn (encoding order). */
@@ -357,7 +363,8 @@ int ca_init(const ca_init_opts *o, sc_err *e)
     is = NULL;
     for (size_t i = 0; i < ca->nissuers; i++)
         write_pem_file(ca, &ca->issuers[i]);
-    if ((rc = write_chain_file(ca, e)) != 0)
+    if ((rc = write_chain_file(ca, e)) != 0 ||
+        (rc = ca_make_tls(ca, &ca->issuers[1], o->pass, o->passlen, e)) != 0)
         goto out;
     /* the config is written last: its presence marks a complete home */
     char crlh[16];
@@ -716,5 +723,134 @@ out:
         free(n);
     }
     free(pr);
+    return rc;
+}
+
+/* Host part of an http://host[:port] URL; 0 on success. */
+static int url_host(const char *url, char *host, size_t n)
+{
+    const char *p = strstr(url, "://");
+    if (p == NULL)
+        return -1;
+    p += 3;
+    size_t l = strcspn(p, ":/");
+    if (l == 0 || l >= n || p[0] == '[')
+        return -1;
+    memcpy(host, p, l);
+    host[l] = 0;
+    return 0;
+}
+
+int ca_make_tls(pki_ca *ca, pki_issuer *issuing, const char *pass, size_t passlen, sc_err *e)
+{
+    char dir[PATH_MAX], path[PATH_MAX];
+    if (path_join(dir, sizeof(dir), ca->home, "tls") != 0)
+        return sc_fail(e, SC_EINVAL, "ca.path", "home path too long");
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+        return sc_fail(e, SC_EIO, "ca.mkdir", "cannot create %s: %s", dir, strerror(errno));
+    pki_profile *root_pr = malloc(sizeof(*root_pr)), *srv_pr = malloc(sizeof(*srv_pr));
+    sc_name *nm = malloc(sizeof(*nm));
+    pki_issuer *tca = calloc(1, sizeof(*tca));
+    sc_key *tkey = NULL, *skey = NULL;
+    sc_buf der = {0}, pem = {0}, kpem = {0};
+    int rc;
+    if (root_pr == NULL || srv_pr == NULL || nm == NULL || tca == NULL) {
+        rc = sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+        goto out;
+    }
+    if ((rc = profile_get(ca->db, "root-ca", root_pr, e)) != 0 ||
+        (rc = profile_get(ca->db, "tls-server", srv_pr, e)) != 0)
+        goto out;
+    int64_t now = (int64_t)time(NULL);
+    pki_issuer *signer = issuing;
+    sc_key *signkey = issuing->key;
+    if (ca->alg == SC_ALG_SM2) {
+        /* a small ECDSA P-256 root for TLS only; browsers and curl can be told to trust it */
+        char cn[64];
+        snprintf(cn, sizeof(cn), "HTTPS Root");
+        if ((rc = make_name(nm, ca->name, cn, e)) != 0 ||
+            (rc = crypto_key_generate(SC_ALG_ECDSA_P256, &tkey, e)) != 0)
+            goto out;
+        cert_tbs t = {0};
+        t.prof = root_pr;
+        t.subject = nm;
+        t.pub = tkey;
+        t.not_before = now - BACKDATE;
+        t.not_after = now + 3653 * DAY;
+        t.path_len = 0;
+        random_serial(t.serial);
+        if ((rc = cert_build(&t, NULL, tkey, &der, e)) != 0)
+            goto out;
+        snprintf(tca->id, sizeof(tca->id), "tls-root");
+        size_t dl = 0;
+        uint8_t *d = sc_buf_steal(&der, &dl);
+        if ((rc = issuer_from_der(tca, d, dl, e)) != 0)
+            goto out;
+        cert_pem(tca->der, tca->derlen, &pem);
+        path_join(path, sizeof(path), ca->home, "tls/ca.pem");
+        if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0)
+            goto out;
+        pem.len = 0;
+        path_join(path, sizeof(path), ca->home, "tls/ca.key");
+        if ((rc = crypto_key_save(tkey, path, pass, passlen, e)) != 0)
+            goto out;
+        signer = tca;
+        signkey = tkey;
+    } else {
+        /* an ECDSA or RSA CA's own chain is what browsers already accept once they trust it */
+        cert_pem(ca_issuer(ca, issuing->parent)->der, ca_issuer(ca, issuing->parent)->derlen, &pem);
+        path_join(path, sizeof(path), ca->home, "tls/ca.pem");
+        if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0)
+            goto out;
+        pem.len = 0;
+    }
+    char host[128] = "localhost";
+    if (ca->base_url[0])
+        url_host(ca->base_url, host, sizeof(host));
+    if ((rc = make_name(nm, ca->name, host, e)) != 0 ||
+        (rc = crypto_key_generate(SC_ALG_ECDSA_P256, &skey, e)) != 0)
+        goto out;
+    cert_tbs t = {0};
+    t.prof = srv_pr;
+    t.subject = nm;
+    t.pub = skey;
+    t.not_before = now - BACKDATE;
+    t.not_after = now + 397 * DAY; /* the CA/Browser Forum limit */
+    t.path_len = -1;
+    t.san_dns[t.n_san_dns++] = "localhost";
+    uint8_t ip[4];
+    if (inet_pton(AF_INET, host, ip) == 1)
+        memcpy(t.san_ip[t.n_san_ip++], ip, 4);
+    else if (strcmp(host, "localhost") != 0)
+        t.san_dns[t.n_san_dns++] = host;
+    static const uint8_t lo[4] = {127, 0, 0, 1};
+    if (t.n_san_ip == 0 || memcmp(t.san_ip[0], lo, 4) != 0)
+        memcpy(t.san_ip[t.n_san_ip++], lo, 4);
+    random_serial(t.serial);
+    if ((rc = cert_build(&t, signer, signkey, &der, e)) != 0)
+        goto out;
+    /* server certificate, then its issuer(s), as TLS servers send them */
+    cert_pem(der.p, der.len, &pem);
+    cert_pem(signer->der, signer->derlen, &pem);
+    path_join(path, sizeof(path), ca->home, "tls/server.pem");
+    if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0)
+        goto out;
+    path_join(path, sizeof(path), ca->home, "tls/server.key");
+    rc = crypto_key_save(skey, path, pass, passlen, e);
+out:
+    if (rc != 0)
+        sc_fail(e, rc, "ca.tls", "cannot make the HTTPS certificate");
+    crypto_key_free(tkey);
+    crypto_key_free(skey);
+    if (tca != NULL) {
+        issuer_free_fields(tca);
+        free(tca);
+    }
+    sc_buf_free(&der);
+    sc_buf_free(&pem);
+    sc_buf_free(&kpem);
+    free(root_pr);
+    free(srv_pr);
+    free(nm);
     return rc;
 }

@@ -191,6 +191,17 @@ int cert_build(const cert_tbs *t, const pki_issuer *issuer, sc_key *signkey, sc_
         der_end(&w);
         ext_end(&w);
     }
+    if (t->n_san_dns > 0 || t->n_san_ip > 0) {
+        /* RFC 5280 §4.2.1.6; browsers require it for TLS server names */
+        ext_begin(&w, "2.5.29.17", 0);
+        der_begin(&w, DER_SEQUENCE);
+        for (int i = 0; i < t->n_san_dns; i++)
+            der_prim(&w, DER_CTX(2), t->san_dns[i], strlen(t->san_dns[i]));
+        for (int i = 0; i < t->n_san_ip; i++)
+            der_prim(&w, DER_CTX(7), t->san_ip[i], 4);
+        der_end(&w);
+        ext_end(&w);
+    }
     if (pr->ocsp_nocheck) {
         ext_begin(&w, OID_OCSP_NOCHECK, 0);
         der_null(&w);

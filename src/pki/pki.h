@@ -140,6 +140,11 @@ int ca_issuer_key(pki_ca *ca, pki_issuer *iss, sc_key **out, sc_err *e);
 int ca_chain_pem(pki_ca *ca, pki_issuer *from, sc_buf *out, sc_err *e);
 /* New issuing CA key and certificate, link certificates both ways, new OCSP signer. */
 int ca_rollover(pki_ca *ca, const char *actor, sc_err *e);
+/* The HTTPS listener's certificate (browsers speak neither SM2 nor TLCP): an ECDSA P-256 server
+ * certificate for the host of base_url, localhost and 127.0.0.1, in DIR/tls/. An ECDSA or RSA
+ * CA issues it from its issuing CA; an SM2 CA gets a separate ECDSA P-256 TLS root for it.
+ * The server key is stored encrypted under the passphrase. Called by ca_init. */
+int ca_make_tls(pki_ca *ca, pki_issuer *issuing, const char *pass, size_t passlen, sc_err *e);
 /* Sign an audit checkpoint with the active issuing CA key when records are pending. */
 int ca_audit_checkpoint(pki_ca *ca, sc_err *e);
 
@@ -156,6 +161,9 @@ typedef struct cert_tbs {
     uint8_t serial[16];
     const char *base_url;         /* for CRL DP and AIA; NULL or "" for none */
     int path_len;                 /* issuing CA: pathLenConstraint, -1 = none */
+    const char *san_dns[4];       /* subjectAltName dNSName values (TLS server certificates) */
+    uint8_t san_ip[4][4];         /* and IPv4 addresses */
+    int n_san_dns, n_san_ip;
 } cert_tbs;
 
 /* Encode and sign a certificate. issuer NULL means self-signed (root): the subject is the

@@ -56,6 +56,9 @@ static const builtin builtins[] = {
              "key_usage = digitalSignature, nonRepudiation\next_key_usage = OCSPSigning\n"
              "ocsp_nocheck = yes\nsubject_required = CN, O\ndefault_days = 730\nmax_days = 1096\n"
              "policy = " SEALCA_POLICY "\n"},
+    {"tls-server", "label = HTTPS服务器证书\nlabel_en = HTTPS server certificate\nrole = end-entity\n"
+                   "key_usage = digitalSignature\next_key_usage = serverAuth\nsubject_required = CN\n"
+                   "default_days = 397\nmax_days = 397\n"},
     {"seal-maker", "label = 制章人证书\nlabel_en = Seal maker certificate\nrole = seal-maker\n"
                    "key_usage = digitalSignature, nonRepudiation\nsubject_required = CN, O\n"
                    "default_days = 1826\nmax_days = 3653\npolicy = " SEALCA_POLICY "\n"},

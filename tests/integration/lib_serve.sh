@@ -14,6 +14,7 @@ serve_start() {
     done
     PORT=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' serve.out | head -1)
     KPID=$(sed -n 's/.*key process pid \([0-9]*\).*/\1/p' serve.out | head -1)
+    TLSPORT=$(sed -n 's/.*(tls port \([0-9]*\)).*/\1/p' serve.out | head -1)
     URL="http://127.0.0.1:$PORT"
 }
 serve_stop() {

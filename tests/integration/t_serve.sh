@@ -6,8 +6,14 @@ sm2_csr a "/CN=a"; sm2_csr b "/CN=b"
 $S issue --home ca --profile person-sign --subject "CN=甲" --id-number 11010519491231002X --csr a.csr --out a.pem
 $S issue --home ca --profile person-sign --subject "CN=乙" --id-number 11010519491231002X --csr b.csr --out b.pem
 I=ca/certs/sub-1.pem
-serve_start ca
+serve_start ca --tls-listen 127.0.0.1:0
 trap 'kill -9 $SPID $KPID 2>/dev/null || true' EXIT
+
+# HTTPS with the ECDSA P-256 certificate made at init (browsers speak neither SM2 nor TLCP)
+[ -n "$TLSPORT" ] || die "no HTTPS listener"
+[ "$(curl -fsS --cacert ca/tls/ca.pem https://localhost:$TLSPORT/healthz)" = ok ] || die "HTTPS with our TLS root"
+openssl x509 -in ca/tls/server.pem -noout -text | grep -q "DNS:localhost, IP Address:127.0.0.1" || die "TLS SAN"
+if curl -fsS https://localhost:$TLSPORT/healthz >/dev/null 2>&1; then die "HTTPS accepted without our root"; fi
 
 # health and publication
 [ "$(curl -fsS $URL/healthz)" = ok ] || die healthz
