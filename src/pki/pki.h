@@ -138,7 +138,8 @@ pki_issuer *ca_issuer_for(pki_ca *ca, const char *role, const char *parent_id);
 int ca_issuer_key(pki_ca *ca, pki_issuer *iss, sc_key **out, sc_err *e);
 /* Issuing CA, issuing CA's parents… up to the root, as PEM. */
 int ca_chain_pem(pki_ca *ca, pki_issuer *from, sc_buf *out, sc_err *e);
-/* New issuing CA key and certificate, link certificates both ways, new OCSP signer. */
+/* New issuing CA key and certificate, link certificates both ways, new OCSP signer.
+ * ca->issuers is reallocated: pki_issuer pointers taken before the call are invalid after it. */
 int ca_rollover(pki_ca *ca, const char *actor, sc_err *e);
 /* The HTTPS listener's certificate (browsers speak neither SM2 nor TLCP): an ECDSA P-256 server
  * certificate for the host of base_url, localhost and 127.0.0.1, in DIR/tls/. An ECDSA or RSA

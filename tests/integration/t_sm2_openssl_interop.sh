@@ -63,3 +63,13 @@ n1=$(openssl crl -inform DER -in full.crl -noout -crlnumber | cut -d= -f2)
 n2=$(openssl crl -inform DER -in delta.crl -noout -crlnumber | cut -d= -f2)
 [ $(($n2)) -gt $(($n1)) ] || die "CRL number did not grow"
 $S audit verify --home ca
+
+# real certificates from another producer (Tongsuo) verify through sealca's own code, and a
+# modified one does not
+T="$FIXTURES/certs/tongsuo"
+$S verify-cert --cert "$T/server_sign.crt" --chain "$T/chain-ca.crt"
+$S verify-cert --cert "$T/server_enc.crt" --chain "$T/chain-ca.crt"
+openssl x509 -in "$T/server_sign.crt" -outform DER -out ts.der
+size=$(stat -c %s ts.der)
+printf '\001' | dd of=ts.der bs=1 seek=$((size - 20)) conv=notrunc 2>/dev/null
+if $S verify-cert --cert ts.der --chain "$T/chain-ca.crt" 2>/dev/null; then die "tampered Tongsuo certificate verified"; fi
