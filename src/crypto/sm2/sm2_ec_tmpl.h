@@ -183,7 +183,7 @@ static int NAME(mul_g)(sm2_aff *out, const uint64_t kin[4])
     memset(&acc, 0, sizeof(acc));
     for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
         uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
-        select_aff(&sel, g_comb[i], d, SM2_COMB_POINTS);
+        SELECT_AFF(&sel, g_comb[i], d, SM2_COMB_POINTS);
         fe ny;
         fp_neg(ny, sel.y);
         fe_cmov(sel.y, ny, 0 - sign);
