@@ -76,7 +76,8 @@ typedef struct der_tlv {
 
 static inline der_r der_reader(const uint8_t *p, size_t n)
 {
-    der_r r = {p, p + n};
+    /* an empty sc_buf has p == NULL, and NULL + 0 is undefined behaviour in C */
+    der_r r = {p, p != NULL ? p + n : p};
     return r;
 }
 /* Next TLV (strict DER lengths: definite, minimal). 0 ok, -1 malformed or at end. */
