@@ -732,6 +732,87 @@ static void test_keygen(void **state)
     }
 }
 
+/*
+ * Verification splits u2 into four 64-bit pieces with tables of 2^(64j)P: check
+ * sm2_ec_verify_x against OpenSSL's u1*G + u2*P for u2 with zero, all-ones and
+ * single-bit pieces (wNAF carries out of a piece, pieces skipped) and random ones.
+ */
+static void test_verify_x_split(void **state)
+{
+    (void)state;
+    static const char *shapes[] = {
+        "0000000000000000000000000000000000000000000000000000000000000001",
+        "0000000000000000000000000000000000000000000000010000000000000000",
+        "0000000000000001000000000000000000000000000000000000000000000000",
+        "8000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000FFFFFFFFFFFFFFFF0000000000000000",
+        "FFFFFFFFFFFFFFFF0000000000000000FFFFFFFFFFFFFFFF0000000000000000",
+        "0000000000000000FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF",
+        "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54122", /* n-1 */
+        "7FFFFFFFFFFFFFFF7FFFFFFFFFFFFFFF7FFFFFFFFFFFFFFF7FFFFFFFFFFFFFFF",
+        "AAAAAAAAAAAAAAAA5555555555555555AAAAAAAAAAAAAAAA5555555555555555",
+    };
+    const int nshapes = (int)(sizeof(shapes) / sizeof(shapes[0]));
+    long iters = tu_iters(300, 10);
+    BIGNUM *n = NULL, *bx = BN_new(), *b1 = NULL, *b2 = NULL;
+    assert_true(BN_hex2bn(&n, N_HEX) > 0);
+    for (long i = 0; i < iters; i++) {
+        uint8_t pt[65], u1b[32], u2b[32], out[65], xb[32];
+        rand_point(pt);
+        sm2_aff pa;
+        assert_int_equal(sm2_ec_aff_from_bytes(&pa, pt + 1), 0);
+        sm2_pubtab *tab = malloc(sizeof(*tab));
+        assert_non_null(tab);
+        sm2_ec_pubtab_init(tab, &pa);
+        rnd(u1b, 32);
+        if (i < 2 * nshapes) {
+            tu_unhex(shapes[i % nshapes], u2b, 32);
+            if (i >= nshapes) /* with random low bits mixed into the zero pieces' neighbours */
+                u2b[31] ^= (uint8_t)(rnd32() | 1);
+        } else {
+            rnd(u2b, 32);
+            int z = (int)(rnd32() % 5); /* zero a random 64-bit piece 4 times in 5 */
+            if (z < 4)
+                memset(u2b + 8 * z, 0, 8);
+        }
+        b1 = BN_bin2bn(u1b, 32, b1);
+        b2 = BN_bin2bn(u2b, 32, b2);
+        BN_mod(b1, b1, n, bnctx);
+        BN_mod(b2, b2, n, bnctx);
+        assert_int_equal(BN_bn2binpad(b1, u1b, 32), 32);
+        assert_int_equal(BN_bn2binpad(b2, u2b, 32), 32);
+        EC_POINT *p = EC_POINT_new(grp), *r = EC_POINT_new(grp);
+        assert_int_equal(EC_POINT_oct2point(grp, p, pt, 65, bnctx), 1);
+        assert_int_equal(EC_POINT_mul(grp, r, b1, p, b2, bnctx), 1);
+        uint64_t u1[4], u2[4], rme[4];
+        sm2_sn_from_bytes(u1, u1b);
+        sm2_sn_from_bytes(u2, u2b);
+        if (EC_POINT_is_at_infinity(grp, r)) {
+            memset(rme, 0, sizeof(rme));
+            assert_int_equal(sm2_ec_verify_x(u1, u2, tab, rme), 0);
+        } else {
+            assert_int_equal(EC_POINT_point2oct(grp, r, POINT_CONVERSION_UNCOMPRESSED, out, 65, bnctx), 65);
+            bx = BN_bin2bn(out + 1, 32, bx);
+            BN_mod(bx, bx, n, bnctx);
+            assert_int_equal(BN_bn2binpad(bx, xb, 32), 32);
+            sm2_sn_from_bytes(rme, xb);
+            assert_int_equal(sm2_ec_verify_x(u1, u2, tab, rme), 1);
+            BN_add_word(bx, 1);
+            BN_mod(bx, bx, n, bnctx);
+            assert_int_equal(BN_bn2binpad(bx, xb, 32), 32);
+            sm2_sn_from_bytes(rme, xb);
+            assert_int_equal(sm2_ec_verify_x(u1, u2, tab, rme), 0);
+        }
+        EC_POINT_free(p);
+        EC_POINT_free(r);
+        free(tab);
+    }
+    BN_free(n);
+    BN_free(bx);
+    BN_free(b1);
+    BN_free(b2);
+}
+
 static void test_bad_inputs(void **state)
 {
     (void)state;
@@ -937,7 +1018,7 @@ int main(void)
         cmocka_unit_test(test_mul_edges),     cmocka_unit_test(test_mul_g_random),
         cmocka_unit_test(test_mul_p_random),  cmocka_unit_test(test_sign_cross),
         cmocka_unit_test(test_encrypt_cross), cmocka_unit_test(test_keygen),
-        cmocka_unit_test(test_bad_inputs),
+        cmocka_unit_test(test_bad_inputs),    cmocka_unit_test(test_verify_x_split),
     };
     int fails = cmocka_run_group_tests_name("sm2fast_common", once, NULL, NULL);
     fails += cmocka_run_group_tests_name("sm2fast_c64", per_path, setup_c, setup_auto);

@@ -468,30 +468,76 @@ static int wnaf_recode(int naf[258], const uint64_t k[4], int w)
 #define SM2_COMB_POINTS 32
 static sm2_aff g_comb[SM2_COMB_WINDOWS][SM2_COMB_POINTS] __attribute__((aligned(64)));
 
-typedef uint64_t v4u64 __attribute__((vector_size(32)));
-
-/* Masked scan of a whole table row: the memory access pattern does not depend on idx (0 gives 0,0). */
-typedef uint32_t v8u32 __attribute__((vector_size(32)));
-
-static inline void select_aff(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+/*
+ * Masked scans of a whole table row: the memory access pattern does not depend on idx
+ * (idx 0 gives 0,0). Written with intrinsics: GCC lowered the former generic-vector
+ * compare to scalar sete + stack spills (~80 instructions per entry). SSE2 is part of
+ * x86-64; the AVX2 variant is used by the MULX/ADX path when the CPU has AVX2.
+ */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
 {
-    v4u64 x = {0, 0, 0, 0}, y = {0, 0, 0, 0};
-    /* 32-bit lane compares (SSE2 pcmpeqd); idx <= 32 so the lanes are exact */
-    const uint32_t i32 = (uint32_t)idx;
-    const v8u32 want = {i32, i32, i32, i32, i32, i32, i32, i32};
-    const v8u32 one = {1, 1, 1, 1, 1, 1, 1, 1};
-    v8u32 cur = one;
+    __m128i x0 = _mm_setzero_si128(), x1 = x0, y0 = x0, y1 = x0;
+    const __m128i want = _mm_set1_epi32((int)(uint32_t)idx), one = _mm_set1_epi32(1);
+    __m128i cur = one;
     for (int j = 0; j < npts; j++) {
-        v4u64 vm = (v4u64)(cur == want), ex, ey; /* all-ones where j+1 == idx */
-        memcpy(&ex, row[j].x, 32);
-        memcpy(&ey, row[j].y, 32);
-        x |= ex & vm;
-        y |= ey & vm;
-        cur += one;
+        const __m128i m = _mm_cmpeq_epi32(cur, want); /* all-ones where j+1 == idx */
+        const __m128i *e = (const __m128i *)&row[j];
+        x0 = _mm_or_si128(x0, _mm_and_si128(m, _mm_loadu_si128(e + 0)));
+        x1 = _mm_or_si128(x1, _mm_and_si128(m, _mm_loadu_si128(e + 1)));
+        y0 = _mm_or_si128(y0, _mm_and_si128(m, _mm_loadu_si128(e + 2)));
+        y1 = _mm_or_si128(y1, _mm_and_si128(m, _mm_loadu_si128(e + 3)));
+        cur = _mm_add_epi32(cur, one);
     }
-    memcpy(out->x, &x, 32);
-    memcpy(out->y, &y, 32);
+    _mm_storeu_si128((__m128i *)out->x, x0);
+    _mm_storeu_si128((__m128i *)out->x + 1, x1);
+    _mm_storeu_si128((__m128i *)out->y, y0);
+    _mm_storeu_si128((__m128i *)out->y + 1, y1);
 }
+
+__attribute__((target("avx2"), noinline)) static void select_aff_avx2(sm2_aff *out, const sm2_aff *row,
+                                                                     uint64_t idx, int npts)
+{
+    __m256i x = _mm256_setzero_si256(), y = x;
+    const __m256i want = _mm256_set1_epi32((int)(uint32_t)idx), one = _mm256_set1_epi32(1);
+    __m256i cur = one;
+    for (int j = 0; j < npts; j++) {
+        const __m256i m = _mm256_cmpeq_epi32(cur, want);
+        const __m256i *e = (const __m256i *)&row[j];
+        x = _mm256_or_si256(x, _mm256_and_si256(m, _mm256_loadu_si256(e + 0)));
+        y = _mm256_or_si256(y, _mm256_and_si256(m, _mm256_loadu_si256(e + 1)));
+        cur = _mm256_add_epi32(cur, one);
+    }
+    _mm256_storeu_si256((__m256i *)out->x, x);
+    _mm256_storeu_si256((__m256i *)out->y, y);
+}
+
+static int g_use_avx2; /* set once at init from CPUID; public */
+
+static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+{
+    select_aff_sse2(out, row, idx, npts);
+}
+
+static inline void select_aff_adx(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+{
+    if (g_use_avx2)
+        select_aff_avx2(out, row, idx, npts);
+    else
+        select_aff_sse2(out, row, idx, npts);
+}
+#else
+static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+{
+    memset(out, 0, sizeof(*out));
+    for (int j = 0; j < npts; j++) {
+        uint64_t m = ct_mask_eq((uint64_t)j + 1, idx);
+        fe_cmov(out->x, row[j].x, m);
+        fe_cmov(out->y, row[j].y, m);
+    }
+}
+#endif
 
 static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
 {
@@ -507,10 +553,12 @@ static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
 #define FMUL(r, a, b) fp_mul_c((r), (a), (b))
 #define FSQR(r, a) fp_sqr_c((r), (a))
 #define NAME(x) x##_c64
+#define SELECT_AFF select_aff_c64
 #include "crypto/sm2/sm2_ec_tmpl.h"
 #undef FMUL
 #undef FSQR
 #undef NAME
+#undef SELECT_AFF
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define SM2_HAVE_ADX 1
@@ -518,10 +566,12 @@ static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
 #define FMUL(r, a, b) fp_mul_adx((r), (a), (b))
 #define FSQR(r, a) fp_sqr_adx((r), (a))
 #define NAME(x) x##_adx
+#define SELECT_AFF select_aff_adx
 #include "crypto/sm2/sm2_ec_tmpl.h"
 #undef FMUL
 #undef FSQR
 #undef NAME
+#undef SELECT_AFF
 #else
 #define SM2_HAVE_ADX 0
 #endif
@@ -627,6 +677,10 @@ static void comb_build(void)
 static void ec_init_once(void)
 {
     comb_build();
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    __builtin_cpu_init();
+    g_use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0; /* checks the OS saves YMM state too */
+#endif
 #if SM2_HAVE_ADX
     const char *force = getenv("SEALCA_SM2_IMPL");
     if (cpu_has_adx_bmi2() && !(force != NULL && strcmp(force, "c") == 0))

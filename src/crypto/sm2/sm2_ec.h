@@ -27,10 +27,12 @@ typedef struct sm2_aff {
     uint64_t y[4];
 } sm2_aff;
 
-/* Odd multiples P, 3P, ..., 63P of a public key for wNAF verification (window 7). */
+/* For wNAF verification (window 7): the public scalar is split into 4 pieces of 64 bits, and
+ * odd[j] holds the odd multiples Q, 3Q, ..., 63Q of Q = 2^(64j) P, so only 64 doublings are shared. */
 #define SM2_PUBTAB_N 32
+#define SM2_PUBTAB_SPLIT 4
 typedef struct sm2_pubtab {
-    sm2_aff odd[SM2_PUBTAB_N];
+    sm2_aff odd[SM2_PUBTAB_SPLIT][SM2_PUBTAB_N];
 } sm2_pubtab;
 
 /* Builds the fixed-base comb table once (thread-safe) and selects the code path. */

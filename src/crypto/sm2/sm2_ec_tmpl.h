@@ -183,7 +183,7 @@ static int NAME(mul_g)(sm2_aff *out, const uint64_t kin[4])
     memset(&acc, 0, sizeof(acc));
     for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
         uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
-        select_aff(&sel, g_comb[i], d, SM2_COMB_POINTS);
+        SELECT_AFF(&sel, g_comb[i], d, SM2_COMB_POINTS);
         fe ny;
         fp_neg(ny, sel.y);
         fe_cmov(sel.y, ny, 0 - sign);
@@ -288,34 +288,40 @@ static void NAME(pt_add_vt)(jpt *r, const jpt *a, const jpt *b)
     *r = t;
 }
 
-/* Odd multiples P..63P, converted to affine together with one inversion (Montgomery's trick). */
+/* Odd multiples Q..63Q of Q = 2^(64i) P for each split i, converted to affine together with one
+ * inversion per split (Montgomery's trick). Public data; run once per public-key context. */
 static void NAME(pubtab_init)(sm2_pubtab *tb, const sm2_aff *p)
 {
-    jpt j[SM2_PUBTAB_N], p2, p1;
+    jpt j[SM2_PUBTAB_N], p2, base;
     fe prod[SM2_PUBTAB_N], inv, t, zi, zi2;
     uint64_t hz, rz;
-    fe_copy(p1.X, p->x);
-    fe_copy(p1.Y, p->y);
-    fe_copy(p1.Z, FP_ONE);
-    NAME(pt_dbl)(&p2, &p1);
-    j[0] = p1;
-    for (int i = 1; i < SM2_PUBTAB_N; i++)
-        NAME(pt_add_raw)(&j[i], &j[i - 1], &p2, &hz, &rz); /* (2i+1)P; never special: prime order */
-    fe_copy(prod[0], j[0].Z);
-    for (int i = 1; i < SM2_PUBTAB_N; i++)
-        FMUL(prod[i], prod[i - 1], j[i].Z);
-    NAME(fp_inv)(inv, prod[SM2_PUBTAB_N - 1]);
-    for (int i = SM2_PUBTAB_N - 1; i >= 0; i--) {
-        if (i > 0) {
-            FMUL(zi, inv, prod[i - 1]);
-            FMUL(inv, inv, j[i].Z);
-        } else {
-            fe_copy(zi, inv);
+    fe_copy(base.X, p->x);
+    fe_copy(base.Y, p->y);
+    fe_copy(base.Z, FP_ONE);
+    for (int s = 0; s < SM2_PUBTAB_SPLIT; s++) {
+        if (s > 0)
+            for (int i = 0; i < 64; i++)
+                NAME(pt_dbl)(&base, &base); /* 2^(64s) P: never infinity, P has prime order n > 2^192 */
+        NAME(pt_dbl)(&p2, &base);
+        j[0] = base;
+        for (int i = 1; i < SM2_PUBTAB_N; i++)
+            NAME(pt_add_raw)(&j[i], &j[i - 1], &p2, &hz, &rz); /* (2i+1)Q; never special: prime order */
+        fe_copy(prod[0], j[0].Z);
+        for (int i = 1; i < SM2_PUBTAB_N; i++)
+            FMUL(prod[i], prod[i - 1], j[i].Z);
+        NAME(fp_inv)(inv, prod[SM2_PUBTAB_N - 1]);
+        for (int i = SM2_PUBTAB_N - 1; i >= 0; i--) {
+            if (i > 0) {
+                FMUL(zi, inv, prod[i - 1]);
+                FMUL(inv, inv, j[i].Z);
+            } else {
+                fe_copy(zi, inv);
+            }
+            FSQR(zi2, zi);
+            FMUL(tb->odd[s][i].x, j[i].X, zi2);
+            FMUL(t, zi2, zi);
+            FMUL(tb->odd[s][i].y, j[i].Y, t);
         }
-        FSQR(zi2, zi);
-        FMUL(tb->odd[i].x, j[i].X, zi2);
-        FMUL(t, zi2, zi);
-        FMUL(tb->odd[i].y, j[i].Y, t);
     }
 }
 
@@ -325,7 +331,7 @@ static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_
 {
     uint64_t k[5];
     jpt acc, acc2;
-    int naf[258];
+    int naf[SM2_PUBTAB_SPLIT][258];
     fe ny;
     memcpy(k, u1, 32);
     k[4] = 0;
@@ -342,17 +348,30 @@ static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_
             NAME(pt_madd_vt)(&acc, &acc, e->x, e->y);
         }
     }
-    int top = wnaf_recode(naf, u2, 7);
+    /* u2 = sum of a_s 2^(64s): one wNAF per 64-bit piece, all sharing the doublings */
+    int top = -1;
+    for (int s = 0; s < SM2_PUBTAB_SPLIT; s++) {
+        const uint64_t piece[4] = {u2[s], 0, 0, 0};
+        if (piece[0] == 0) {
+            memset(naf[s], 0, sizeof(naf[s]));
+            continue;
+        }
+        int ts = wnaf_recode(naf[s], piece, 7);
+        if (ts > top)
+            top = ts;
+    }
     memset(&acc2, 0, sizeof(acc2));
     for (int i = top; i >= 0; i--) {
         if (!fe_is_zero_vt(acc2.Z))
             NAME(pt_dbl)(&acc2, &acc2);
-        int d = naf[i];
-        if (d > 0) {
-            NAME(pt_madd_vt)(&acc2, &acc2, tb->odd[d >> 1].x, tb->odd[d >> 1].y);
-        } else if (d < 0) {
-            fp_neg(ny, tb->odd[(-d) >> 1].y);
-            NAME(pt_madd_vt)(&acc2, &acc2, tb->odd[(-d) >> 1].x, ny);
+        for (int s = 0; s < SM2_PUBTAB_SPLIT; s++) {
+            int d = naf[s][i];
+            if (d > 0) {
+                NAME(pt_madd_vt)(&acc2, &acc2, tb->odd[s][d >> 1].x, tb->odd[s][d >> 1].y);
+            } else if (d < 0) {
+                fp_neg(ny, tb->odd[s][(-d) >> 1].y);
+                NAME(pt_madd_vt)(&acc2, &acc2, tb->odd[s][(-d) >> 1].x, ny);
+            }
         }
     }
     NAME(pt_add_vt)(&acc, &acc, &acc2);
