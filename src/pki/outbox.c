@@ -14,8 +14,7 @@ static int dn_normalise(const char *in, char *out, size_t outsz)
     LDAPDN dn = NULL;
     if (ldap_str2dn(in, &dn, LDAP_DN_FORMAT_LDAPV3 | LDAP_DN_P_NOLEADTRAILSPACES) != LDAP_SUCCESS ||
         dn == NULL) {
-        if (dn != NULL)
-            ldap_dnfree(dn);
+        if (dn != NULL) ldap_dnfree(dn);
         return -1;
     }
     for (int i = 0; dn[i] != NULL; i++)
@@ -33,8 +32,7 @@ static int dn_normalise(const char *in, char *out, size_t outsz)
     char *s = NULL;
     int rc = ldap_dn2str(dn, &s, LDAP_DN_FORMAT_LDAPV3 | LDAP_DN_PRETTY);
     ldap_dnfree(dn);
-    if (rc != LDAP_SUCCESS || s == NULL)
-        return -1;
+    if (rc != LDAP_SUCCESS || s == NULL) return -1;
     size_t l = strlen(s);
     if (l == 0 || l >= outsz) {
         ldap_memfree(s);
@@ -49,16 +47,14 @@ int outbox_dn(const uint8_t *name_der, size_t len, const char *base, char *out, 
               sc_err *e)
 {
     char subj[OUTBOX_MAX_DN], full[2 * OUTBOX_MAX_DN + 2];
-    if (outsz > 0)
-        out[0] = 0;
+    if (outsz > 0) out[0] = 0;
     if (name_der_text(name_der, len, subj, sizeof(subj)) != 0 || subj[0] == 0)
         return sc_fail(e, SC_EINVAL, "outbox.bad_dn",
                        "the subject cannot name a directory entry (empty, damaged or too long)");
-    int n = snprintf(full, sizeof(full), "%s%s%s", subj, base && *base ? "," : "",
-                     base ? base : "");
+    int n =
+        snprintf(full, sizeof(full), "%s%s%s", subj, base && *base ? "," : "", base ? base : "");
     if (n < 0 || (size_t)n >= sizeof(full) || dn_normalise(full, out, outsz) != 0) {
-        if (outsz > 0)
-            out[0] = 0;
+        if (outsz > 0) out[0] = 0;
         return sc_fail(e, SC_EINVAL, "outbox.bad_dn",
                        "the subject and ldap_base do not make a valid directory DN");
     }
@@ -68,15 +64,12 @@ int outbox_dn(const uint8_t *name_der, size_t len, const char *base, char *out, 
 int outbox_add(pki_ca *ca, const char *kind, const char *object, sc_slice subject,
                const uint8_t *der, size_t len, sc_err *e)
 {
-    if (ca->ldap[0] == 0)
-        return 0;
+    if (ca->ldap[0] == 0) return 0;
     char dn[OUTBOX_MAX_DN];
     int rc = outbox_dn(subject.p, subject.len, ca->ldap_base, dn, sizeof(dn), e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_stmt *st;
-    if ((rc = store_stmt_get(ca->db, ST_OUTBOX_INSERT, &st, e)) != 0)
-        return rc;
+    if ((rc = store_stmt_get(ca->db, ST_OUTBOX_INSERT, &st, e)) != 0) return rc;
     int64_t now = (int64_t)time(NULL);
     store_bind_text(st, 1, kind);
     store_bind_text(st, 2, object);
@@ -94,8 +87,8 @@ static int ldap_dn_ok(const char *v)
     return strlen(v) < 512 && dn_normalise(v, tmp, sizeof(tmp)) == 0;
 }
 
-int ca_ldap_check(const char *url, const char *bind_dn, const char *password_file,
-                  const char *base, sc_err *e)
+int ca_ldap_check(const char *url, const char *bind_dn, const char *password_file, const char *base,
+                  sc_err *e)
 {
     if (url == NULL || *url == 0) {
         if ((bind_dn && *bind_dn) || (password_file && *password_file) || (base && *base))
@@ -116,8 +109,7 @@ int ca_ldap_check(const char *url, const char *bind_dn, const char *password_fil
     LDAPURLDesc *lud = NULL;
     if (ldap_url_parse(url, &lud) != LDAP_URL_SUCCESS || lud == NULL || lud->lud_host == NULL ||
         lud->lud_host[0] == 0) {
-        if (lud)
-            ldap_free_urldesc(lud);
+        if (lud) ldap_free_urldesc(lud);
         return sc_fail(e, SC_EINVAL, "conf.bad_ldap", "ldap: not a valid ldap:// URL");
     }
     ldap_free_urldesc(lud);

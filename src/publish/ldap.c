@@ -7,27 +7,25 @@
 #include <string.h>
 #include <time.h>
 
-#define PASSWORD_MAX 1024       /* bytes of ldap_password_file */
-#define CLAIM_LEASE 120         /* a claimed row is due again after this if its drainer died */
-#define DONE_KEEP (7 * 86400)   /* rows done are kept this long */
-#define OBJECT_MAX 80
+#define PASSWORD_MAX 1024        /* bytes of ldap_password_file */
+#define CLAIM_LEASE  120         /* a claimed row is due again after this if its drainer died */
+#define DONE_KEEP    (7 * 86400) /* rows done are kept this long */
+#define OBJECT_MAX   80
 
 typedef struct row {
     int64_t id;
     char kind[8];
     char object[OBJECT_MAX];
     char dn[OUTBOX_MAX_DN];
-    uint8_t *der;               /* owned */
+    uint8_t *der; /* owned */
     size_t derlen;
     int64_t attempts, next_attempt;
 } row;
 
 int64_t ldappub_backoff(int64_t attempts)
 {
-    if (attempts < 1)
-        attempts = 1;
-    if (attempts > 16)
-        return LDAPPUB_BACKOFF_MAX;
+    if (attempts < 1) attempts = 1;
+    if (attempts > 16) return LDAPPUB_BACKOFF_MAX;
     int64_t d = (int64_t)5 << (attempts - 1);
     return d > LDAPPUB_BACKOFF_MAX ? LDAPPUB_BACKOFF_MAX : d;
 }
@@ -39,14 +37,10 @@ static int kind_is_cert(const row *r)
 
 static const char *kind_attr(const row *r)
 {
-    if (strcmp(r->kind, "cert") == 0)
-        return "userCertificate;binary";
-    if (strcmp(r->kind, "cacert") == 0)
-        return "cACertificate;binary";
-    if (strcmp(r->kind, "crl") == 0)
-        return "certificateRevocationList;binary";
-    if (strcmp(r->kind, "delta") == 0)
-        return "deltaRevocationList;binary";
+    if (strcmp(r->kind, "cert") == 0) return "userCertificate;binary";
+    if (strcmp(r->kind, "cacert") == 0) return "cACertificate;binary";
+    if (strcmp(r->kind, "crl") == 0) return "certificateRevocationList;binary";
+    if (strcmp(r->kind, "delta") == 0) return "deltaRevocationList;binary";
     return NULL;
 }
 
@@ -55,17 +49,14 @@ static const char *structural_for(const char *t, int leaf_cert, int leaf_ca)
 {
     if (strcmp(t, "cn") == 0 || strcmp(t, "commonname") == 0)
         return leaf_cert ? "inetOrgPerson" : leaf_ca ? "applicationProcess" : "organizationalRole";
-    if (strcmp(t, "c") == 0 || strcmp(t, "countryname") == 0)
-        return "country";
-    if (strcmp(t, "o") == 0 || strcmp(t, "organizationname") == 0)
-        return "organization";
+    if (strcmp(t, "c") == 0 || strcmp(t, "countryname") == 0) return "country";
+    if (strcmp(t, "o") == 0 || strcmp(t, "organizationname") == 0) return "organization";
     if (strcmp(t, "ou") == 0 || strcmp(t, "organizationalunitname") == 0)
         return "organizationalUnit";
     if (strcmp(t, "l") == 0 || strcmp(t, "st") == 0 || strcmp(t, "localityname") == 0 ||
         strcmp(t, "stateorprovincename") == 0)
         return "locality";
-    if (strcmp(t, "dc") == 0 || strcmp(t, "domaincomponent") == 0)
-        return "domain";
+    if (strcmp(t, "dc") == 0 || strcmp(t, "domaincomponent") == 0) return "domain";
     return NULL;
 }
 
@@ -73,12 +64,10 @@ static const char *structural_for(const char *t, int leaf_cert, int leaf_ca)
 static void ldap_errtext(LDAP *ld, int rc, const char *what, char *out, size_t outsz)
 {
     char *diag = NULL;
-    if (ld != NULL)
-        ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
+    if (ld != NULL) ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag);
     snprintf(out, outsz, "%s: %s (%d)%s%.160s", what, ldap_err2string(rc), rc,
              diag && *diag ? ": " : "", diag ? diag : "");
-    if (diag)
-        ldap_memfree(diag);
+    if (diag) ldap_memfree(diag);
 }
 
 static int value_put(LDAP *ld, const row *r)
@@ -92,8 +81,7 @@ static int value_put(LDAP *ld, const row *r)
     LDAPMod *mods[2] = {&m, NULL};
     int rc = ldap_modify_ext_s(ld, r->dn, mods, NULL, NULL);
     /* the same certificate published twice (a retry after a lost reply) is success */
-    if (rc == LDAP_TYPE_OR_VALUE_EXISTS && kind_is_cert(r))
-        rc = LDAP_SUCCESS;
+    if (rc == LDAP_TYPE_OR_VALUE_EXISTS && kind_is_cert(r)) rc = LDAP_SUCCESS;
     return rc;
 }
 
@@ -107,8 +95,7 @@ static int aux_add(LDAP *ld, const row *r)
         LDAPMod m = {.mod_op = LDAP_MOD_ADD, .mod_type = "objectClass", .mod_values = vals};
         LDAPMod *mods[2] = {&m, NULL};
         int rc = ldap_modify_ext_s(ld, r->dn, mods, NULL, NULL);
-        if (rc != LDAP_SUCCESS && rc != LDAP_TYPE_OR_VALUE_EXISTS)
-            return rc;
+        if (rc != LDAP_SUCCESS && rc != LDAP_TYPE_OR_VALUE_EXISTS) return rc;
     }
     return LDAP_SUCCESS;
 }
@@ -117,8 +104,7 @@ static int aux_add(LDAP *ld, const row *r)
 static int entry_exists(LDAP *ld, LDAPDN dn, int *lrc)
 {
     char *s = NULL;
-    if ((*lrc = ldap_dn2str(dn, &s, LDAP_DN_FORMAT_LDAPV3)) != LDAP_SUCCESS)
-        return -1;
+    if ((*lrc = ldap_dn2str(dn, &s, LDAP_DN_FORMAT_LDAPV3)) != LDAP_SUCCESS) return -1;
     char *attrs[2] = {LDAP_NO_ATTRS, NULL};
     struct timeval tv = {LDAPPUB_TIMEOUT, 0};
     LDAPMessage *res = NULL;
@@ -126,10 +112,8 @@ static int entry_exists(LDAP *ld, LDAPDN dn, int *lrc)
                              1, &res);
     ldap_msgfree(res);
     ldap_memfree(s);
-    if (*lrc == LDAP_SUCCESS)
-        return 1;
-    if (*lrc == LDAP_NO_SUCH_OBJECT)
-        return 0;
+    if (*lrc == LDAP_SUCCESS) return 1;
+    if (*lrc == LDAP_NO_SUCH_OBJECT) return 0;
     return -1;
 }
 
@@ -156,22 +140,22 @@ static int entry_add(LDAP *ld, LDAPDN dn, const row *r, char *err, size_t errsz)
         memcpy(types[j], rdn[j]->la_attr.bv_val, rdn[j]->la_attr.bv_len);
         types[j][rdn[j]->la_attr.bv_len] = 0;
         for (char *c = types[j]; *c; c++)
-            if (*c >= 'A' && *c <= 'Z')
-                *c = (char)(*c - 'A' + 'a');
+            if (*c >= 'A' && *c <= 'Z') *c = (char)(*c - 'A' + 'a');
         vals[j] = rdn[j]->la_value;
         vp[j][0] = &vals[j];
         vp[j][1] = NULL;
-        mods[nm] = (LDAPMod){.mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES, .mod_type = types[j],
-                             .mod_bvalues = vp[j]};
+        mods[nm] = (LDAPMod){
+            .mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES, .mod_type = types[j], .mod_bvalues = vp[j]};
         nm++;
-        if (strcmp(types[j], "cn") == 0 || strcmp(types[j], "commonname") == 0)
-            ncn = j;
+        if (strcmp(types[j], "cn") == 0 || strcmp(types[j], "commonname") == 0) ncn = j;
     }
     int leaf_cert = r != NULL && kind_is_cert(r), leaf_ca = r != NULL && !kind_is_cert(r);
     const char *st = structural_for(ncn >= 0 ? "cn" : types[0], leaf_cert, leaf_ca);
     if (st == NULL) {
-        snprintf(err, errsz, "no object class for an entry named by %.40s (use cn, o, ou, l, st, "
-                 "c or dc)", types[0]);
+        snprintf(err, errsz,
+                 "no object class for an entry named by %.40s (use cn, o, ou, l, st, "
+                 "c or dc)",
+                 types[0]);
         return LDAP_OTHER;
     }
     int no = 0;
@@ -185,23 +169,23 @@ static int entry_add(LDAP *ld, LDAPDN dn, const row *r, char *err, size_t errsz)
     mods[nm++] = (LDAPMod){.mod_op = LDAP_MOD_ADD, .mod_type = "objectClass", .mod_values = ocv};
     struct berval *snv[2] = {ncn >= 0 ? &vals[ncn] : NULL, NULL};
     if (leaf_cert && ncn >= 0) /* inetOrgPerson (person) requires sn: the cn stands in */
-        mods[nm++] = (LDAPMod){.mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES, .mod_type = "sn",
-                               .mod_bvalues = snv};
+        mods[nm++] = (LDAPMod){
+            .mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES, .mod_type = "sn", .mod_bvalues = snv};
     struct berval pv = {0};
     struct berval *pvp[2] = {&pv, NULL};
     if (r != NULL) {
         pv.bv_len = (ber_len_t)r->derlen;
         pv.bv_val = (char *)r->der;
         mods[nm++] = (LDAPMod){.mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES,
-                               .mod_type = (char *)kind_attr(r), .mod_bvalues = pvp};
+                               .mod_type = (char *)kind_attr(r),
+                               .mod_bvalues = pvp};
     }
     for (int i = 0; i < nm; i++)
         mp[i] = &mods[i];
     mp[nm] = NULL;
     char *s = NULL;
     int rc = ldap_dn2str(dn, &s, LDAP_DN_FORMAT_LDAPV3);
-    if (rc == LDAP_SUCCESS)
-        rc = ldap_add_ext_s(ld, s, mp, NULL, NULL);
+    if (rc == LDAP_SUCCESS) rc = ldap_add_ext_s(ld, s, mp, NULL, NULL);
     if (rc != LDAP_SUCCESS && rc != LDAP_ALREADY_EXISTS)
         ldap_errtext(ld, rc, r ? "add entry" : "add parent entry", err, errsz);
     ldap_memfree(s);
@@ -214,8 +198,7 @@ static int entry_create(LDAP *ld, const row *r, const char *base, char *err, siz
 {
     LDAPDN dn = NULL, bdn = NULL;
     int rc = ldap_str2dn(r->dn, &dn, LDAP_DN_FORMAT_LDAPV3);
-    if (rc == LDAP_SUCCESS)
-        rc = ldap_str2dn(base, &bdn, LDAP_DN_FORMAT_LDAPV3);
+    if (rc == LDAP_SUCCESS) rc = ldap_str2dn(base, &bdn, LDAP_DN_FORMAT_LDAPV3);
     if (rc != LDAP_SUCCESS) {
         snprintf(err, errsz, "entry %.200s: not a valid DN", r->dn);
         goto out;
@@ -249,10 +232,8 @@ static int entry_create(LDAP *ld, const row *r, const char *base, char *err, siz
             goto out;
     rc = entry_add(ld, dn, r, err, errsz);
 out:
-    if (dn)
-        ldap_dnfree(dn);
-    if (bdn)
-        ldap_dnfree(bdn);
+    if (dn) ldap_dnfree(dn);
+    if (bdn) ldap_dnfree(bdn);
     return rc;
 }
 
@@ -272,11 +253,9 @@ static int row_publish(LDAP *ld, const row *r, const char *base, char *err, size
         else if (rc != LDAP_SUCCESS)
             return rc;
     } else if (rc == LDAP_OBJECT_CLASS_VIOLATION) {
-        if ((rc = aux_add(ld, r)) == LDAP_SUCCESS)
-            rc = value_put(ld, r);
+        if ((rc = aux_add(ld, r)) == LDAP_SUCCESS) rc = value_put(ld, r);
     }
-    if (rc != LDAP_SUCCESS)
-        ldap_errtext(ld, rc, kind_attr(r), err, errsz);
+    if (rc != LDAP_SUCCESS) ldap_errtext(ld, rc, kind_attr(r), err, errsz);
     return rc;
 }
 
@@ -337,8 +316,7 @@ static int rows_due(store *db, int64_t now, size_t max, row **out, size_t *n, sc
     *n = 0;
     store_stmt *st;
     int rc = store_stmt_get(db, ST_OUTBOX_DUE, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_int64(st, 1, now);
     store_bind_int64(st, 2, (int64_t)max);
     row *rows = calloc(max ? max : 1, sizeof(*rows));
@@ -383,34 +361,28 @@ static int row_claim(store *db, row *r, int64_t now, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(db, ST_OUTBOX_CLAIM, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_int64(st, 1, now + CLAIM_LEASE);
     store_bind_int64(st, 2, r->id);
     store_bind_int64(st, 3, r->next_attempt);
-    if ((rc = store_exec(st, e)) != 0)
-        return rc;
+    if ((rc = store_exec(st, e)) != 0) return rc;
     return store_changes(db) == 1;
 }
 
 /* 1 when a newer row replaces the same attribute of the same entry (CRLs, CA certificates). */
 static int row_superseded(store *db, const row *r, sc_err *e)
 {
-    if (kind_is_cert(r))
-        return 0;
+    if (kind_is_cert(r)) return 0;
     store_stmt *st;
     int rc = store_stmt_get(db, ST_OUTBOX_NEWER, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, r->kind);
     store_bind_text(st, 2, r->dn);
     store_bind_int64(st, 3, r->id);
     int64_t c = 0;
-    if ((rc = store_step(st, e)) == STORE_ROW)
-        c = store_col_int64(st, 0);
+    if ((rc = store_step(st, e)) == STORE_ROW) c = store_col_int64(st, 0);
     store_exec(st, NULL);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     return c > 0;
 }
 
@@ -418,8 +390,7 @@ static int row_done(store *db, const row *r, int64_t now, const char *note, sc_e
 {
     store_stmt *st;
     int rc = store_stmt_get(db, ST_OUTBOX_DONE, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_int64(st, 1, now);
     store_bind_text(st, 2, note);
     store_bind_int64(st, 3, r->id);
@@ -430,8 +401,7 @@ static int row_retry(store *db, const row *r, int64_t now, const char *why, sc_e
 {
     store_stmt *st;
     int rc = store_stmt_get(db, ST_OUTBOX_RETRY, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_int64(st, 1, r->attempts + 1);
     store_bind_int64(st, 2, now + ldappub_backoff(r->attempts + 1));
     store_bind_text(st, 3, why);
@@ -450,10 +420,8 @@ static int pending_count(store *db, int64_t *out, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(db, ST_OUTBOX_PENDING, &st, e);
-    if (rc != 0)
-        return rc;
-    if ((rc = store_step(st, e)) == STORE_ROW)
-        *out = store_col_int64(st, 0);
+    if (rc != 0) return rc;
+    if ((rc = store_step(st, e)) == STORE_ROW) *out = store_col_int64(st, 0);
     store_exec(st, NULL);
     return rc < 0 ? rc : 0;
 }
@@ -463,16 +431,14 @@ int ldappub_drain(pki_ca *ca, size_t max, ldappub_stats *stp, sc_err *e)
     ldappub_stats dummy;
     ldappub_stats *st = stp ? stp : &dummy;
     memset(st, 0, sizeof(*st));
-    if (ca->ldap[0] == 0 || max == 0)
-        return 0;
+    if (ca->ldap[0] == 0 || max == 0) return 0;
     int64_t now = (int64_t)time(NULL);
     row *rows = NULL;
     size_t n = 0;
     int rc = rows_due(ca->db, now, max, &rows, &n, e);
     LDAP *ld = NULL;
     char down[320] = ""; /* set: the directory cannot be reached, every row gets this */
-    if (rc == 0 && n > 0 && dir_connect(ca, &ld, down, sizeof(down)) == LDAP_SUCCESS)
-        down[0] = 0;
+    if (rc == 0 && n > 0 && dir_connect(ca, &ld, down, sizeof(down)) == LDAP_SUCCESS) down[0] = 0;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         row *r = &rows[i];
         int c = row_claim(ca->db, r, now, e);
@@ -496,14 +462,12 @@ int ldappub_drain(pki_ca *ca, size_t max, ldappub_stats *stp, sc_err *e)
             rc = row_done(ca->db, r, (int64_t)time(NULL), NULL, e);
             st->published++;
         } else {
-            if (down[0] == 0 && conn_lost(lrc))
-                snprintf(down, sizeof(down), "%s", err);
+            if (down[0] == 0 && conn_lost(lrc)) snprintf(down, sizeof(down), "%s", err);
             rc = row_retry(ca->db, r, now, down[0] ? down : err, e);
             st->failed++;
         }
     }
-    if (ld != NULL)
-        ldap_unbind_ext_s(ld, NULL, NULL);
+    if (ld != NULL) ldap_unbind_ext_s(ld, NULL, NULL);
     rows_free(rows, n);
     if (rc == 0) {
         store_stmt *ps;
@@ -512,8 +476,7 @@ int ldappub_drain(pki_ca *ca, size_t max, ldappub_stats *stp, sc_err *e)
             rc = store_exec(ps, e);
         }
     }
-    if (rc == 0)
-        rc = pending_count(ca->db, &st->pending, e);
+    if (rc == 0) rc = pending_count(ca->db, &st->pending, e);
     return rc;
 }
 
@@ -521,8 +484,7 @@ int ldappub_retry_now(pki_ca *ca, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(ca->db, ST_OUTBOX_RESET, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     int64_t now = (int64_t)time(NULL);
     store_bind_int64(st, 1, now);
     store_bind_int64(st, 2, now);

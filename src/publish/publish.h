@@ -46,7 +46,7 @@ typedef struct ldappub_stats {
  * Secrets: the bind password is read from ldap_password_file (at most 1 KiB) for each drain,
  * wiped after the bind, and never appears in an error or a row.
  */
-#define LDAPPUB_TIMEOUT 5
+#define LDAPPUB_TIMEOUT     5
 #define LDAPPUB_BACKOFF_MAX 300
 int ldappub_drain(pki_ca *ca, size_t max, ldappub_stats *st, sc_err *e);
 

@@ -1,4 +1,5 @@
-/* test_publish.c - directory publication: DN mapping, settings checks, outbox rows queued with their events and retried with backoff, on both store drivers. */
+/* test_publish.c - directory publication: DN mapping, settings checks, outbox rows queued with
+ * their events and retried with backoff, on both store drivers. */
 #include "testdb.h"
 
 #include <time.h>
@@ -7,9 +8,9 @@
 #include "pki/pki.h"
 #include "publish/publish.h"
 
-#define PASS "unit-test passphrase"
+#define PASS  "unit-test passphrase"
 #define IDNUM "11010519491231002X"
-#define BASE "dc=example,dc=cn"
+#define BASE  "dc=example,dc=cn"
 /* nothing listens on port 1: every connection is refused at once */
 #define DEAD_URL "ldap://127.0.0.1:1"
 
@@ -33,8 +34,7 @@ static void dn_of(const char *subject, const char *base, char *out, size_t outsz
     assert_int_equal(name_encode(&n, &der, &e), 0);
     int rc = outbox_dn(der.p, der.len, base, out, outsz, &e);
     assert_int_equal(rc, want_rc);
-    if (rc != 0)
-        assert_string_equal(e.code, "outbox.bad_dn");
+    if (rc != 0) assert_string_equal(e.code, "outbox.bad_dn");
     sc_buf_free(&der);
 }
 
@@ -77,7 +77,8 @@ static void test_settings(void **state)
     sc_err e = {0};
     assert_int_equal(ca_ldap_check(NULL, NULL, NULL, NULL, &e), 0);
     assert_int_equal(ca_ldap_check("ldap://127.0.0.1:389", NULL, NULL, BASE, &e), 0);
-    assert_int_equal(ca_ldap_check("ldap://dir.example.cn/", "cn=admin," BASE, "/etc/pw", BASE, &e), 0);
+    assert_int_equal(ca_ldap_check("ldap://dir.example.cn/", "cn=admin," BASE, "/etc/pw", BASE, &e),
+                     0);
     check_fails("ldaps://127.0.0.1", NULL, NULL, BASE, "conf.bad_ldap");
     check_fails("http://127.0.0.1", NULL, NULL, BASE, "conf.bad_ldap");
     check_fails("ldap://", NULL, NULL, BASE, "conf.bad_ldap");
@@ -179,8 +180,7 @@ static void issue_one(pki_ca *ca, const char *subject, cert_info *ci)
     assert_int_equal(crypto_key_generate(SC_ALG_SM2, &k, &e), 0);
     issue_req r = {.profile = "person-sign", .subject = subject, .id_number = IDNUM, .pub = k};
     memset(ci, 0, sizeof(*ci));
-    if (pki_issue(ca, &r, ci, &e) != 0)
-        fail_msg("pki_issue: %s %s", e.code, e.msg);
+    if (pki_issue(ca, &r, ci, &e) != 0) fail_msg("pki_issue: %s %s", e.code, e.msg);
     crypto_key_free(k);
 }
 
@@ -277,8 +277,9 @@ static void test_outbox_claim_and_no_secret(void **state)
     uint8_t buf[512];
     const uint8_t *none[1] = {NULL};
     size_t nl[1] = {0};
-    size_t got = tdb_blob_sql(&f->db, "SELECT CAST(last_error AS BLOB) FROM outbox WHERE object = 'root-1'",
-                              none, nl, 0, buf, sizeof(buf) - 1);
+    size_t got =
+        tdb_blob_sql(&f->db, "SELECT CAST(last_error AS BLOB) FROM outbox WHERE object = 'root-1'",
+                     none, nl, 0, buf, sizeof(buf) - 1);
     buf[got] = 0;
     assert_true(got > 0);
     assert_null(strstr((char *)buf, "not-a-real-password"));
@@ -286,8 +287,9 @@ static void test_outbox_claim_and_no_secret(void **state)
     snprintf(f->ca->ldap_password_file, sizeof(f->ca->ldap_password_file), "missing.pw");
     tdb_exec(&f->db, "UPDATE outbox SET next_attempt = 0 WHERE object = 'root-1'");
     assert_int_equal(ldappub_drain(f->ca, 100, &st, &e), 0);
-    got = tdb_blob_sql(&f->db, "SELECT CAST(last_error AS BLOB) FROM outbox WHERE object = 'root-1'",
-                       none, nl, 0, buf, sizeof(buf) - 1);
+    got =
+        tdb_blob_sql(&f->db, "SELECT CAST(last_error AS BLOB) FROM outbox WHERE object = 'root-1'",
+                     none, nl, 0, buf, sizeof(buf) - 1);
     buf[got] = 0;
     assert_non_null(strstr((char *)buf, "ldap_password_file"));
 }
