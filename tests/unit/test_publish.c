@@ -265,6 +265,11 @@ static void test_outbox_queue_and_retry(void **state)
 }
 
 /* A claimed row (another drainer holds it) is skipped; the last_error never holds the password. */
+/* the row's last_error as bytes (tdb_blob_sql reads blobs; BLOB is spelled BYTEA there) */
+#define LAST_ERROR_SQL                                                                             \
+    (g_pg ? "SELECT convert_to(last_error, 'UTF8') FROM outbox WHERE object = 'root-1'"            \
+          : "SELECT CAST(last_error AS BLOB) FROM outbox WHERE object = 'root-1'")
+
 static void test_outbox_claim_and_no_secret(void **state)
 {
     fx *f = *state;
@@ -277,9 +282,7 @@ static void test_outbox_claim_and_no_secret(void **state)
     uint8_t buf[512];
     const uint8_t *none[1] = {NULL};
     size_t nl[1] = {0};
-    size_t got =
-        tdb_blob_sql(&f->db, "SELECT CAST(last_error AS BLOB) FROM outbox WHERE object = 'root-1'",
-                     none, nl, 0, buf, sizeof(buf) - 1);
+    size_t got = tdb_blob_sql(&f->db, LAST_ERROR_SQL, none, nl, 0, buf, sizeof(buf) - 1);
     buf[got] = 0;
     assert_true(got > 0);
     assert_null(strstr((char *)buf, "not-a-real-password"));
@@ -287,9 +290,7 @@ static void test_outbox_claim_and_no_secret(void **state)
     snprintf(f->ca->ldap_password_file, sizeof(f->ca->ldap_password_file), "missing.pw");
     tdb_exec(&f->db, "UPDATE outbox SET next_attempt = 0 WHERE object = 'root-1'");
     assert_int_equal(ldappub_drain(f->ca, 100, &st, &e), 0);
-    got =
-        tdb_blob_sql(&f->db, "SELECT CAST(last_error AS BLOB) FROM outbox WHERE object = 'root-1'",
-                     none, nl, 0, buf, sizeof(buf) - 1);
+    got = tdb_blob_sql(&f->db, LAST_ERROR_SQL, none, nl, 0, buf, sizeof(buf) - 1);
     buf[got] = 0;
     assert_non_null(strstr((char *)buf, "ldap_password_file"));
 }
