@@ -2,7 +2,7 @@
 # Every target that needs packages first runs scripts/deps.sh (idempotent, fast when all is present).
 
 CC       ?= cc
-PKGS     := libcrypto sqlite3 libpq libmicrohttpd libseccomp
+PKGS     := libcrypto sqlite3 libpq libmicrohttpd libseccomp ldap
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \

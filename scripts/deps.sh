@@ -3,7 +3,7 @@
 # As root it installs them; otherwise it prints the apt-get command to run.
 set -eu
 PKGS="build-essential pkg-config libssl-dev openssl libsqlite3-dev sqlite3 libcmocka-dev \
-libpq-dev postgresql postgresql-client libmicrohttpd-dev libseccomp-dev slapd ldap-utils \
+libpq-dev postgresql postgresql-client libmicrohttpd-dev libseccomp-dev slapd ldap-utils libldap-dev \
 clang libclang-rt-14-dev llvm clang-format cppcheck valgrind botan hyperfine time bc wrk curl"
 missing=""
 for p in $PKGS; do

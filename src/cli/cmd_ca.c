@@ -11,11 +11,16 @@ int cmd_init(int argc, char **argv)
 {
     cli_ctx c = {0};
     const char *name = NULL, *algo = "sm2", *base = NULL, *database = "sqlite:ca.db";
+    const char *ldap = NULL, *ldap_base = NULL, *ldap_bind_dn = NULL, *ldap_pwfile = NULL;
     static const struct option lo[] = {CLI_COMMON_LONGOPTS,
                                        {"name", required_argument, NULL, 'n'},
                                        {"algo", required_argument, NULL, 'a'},
                                        {"base-url", required_argument, NULL, 'b'},
                                        {"database", required_argument, NULL, 'd'},
+                                       {"ldap", required_argument, NULL, 'L'},
+                                       {"ldap-base", required_argument, NULL, 'B'},
+                                       {"ldap-bind-dn", required_argument, NULL, 'D'},
+                                       {"ldap-password-file", required_argument, NULL, 'P'},
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -26,6 +31,10 @@ int cmd_init(int argc, char **argv)
         case 'a': algo = optarg; break;
         case 'b': base = optarg; break;
         case 'd': database = optarg; break;
+        case 'L': ldap = optarg; break;
+        case 'B': ldap_base = optarg; break;
+        case 'D': ldap_bind_dn = optarg; break;
+        case 'P': ldap_pwfile = optarg; break;
         default: return EXIT_USAGE;
         }
     }
@@ -39,6 +48,10 @@ int cmd_init(int argc, char **argv)
     o.name = name;
     o.base_url = base;
     o.database = database;
+    o.ldap = ldap;
+    o.ldap_base = ldap_base;
+    o.ldap_bind_dn = ldap_bind_dn;
+    o.ldap_password_file = ldap_pwfile;
     if (crypto_alg_parse(algo, &o.alg) != 0)
         return cli_usage("--algo must be sm2, ecdsa-p256 or rsa3072");
     if ((rc = cli_passphrase(&c, 1)) != 0)

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api/api.h"
+#include "publish/publish.h"
 
 typedef struct maint {
     api_app *app;
@@ -37,6 +38,39 @@ static void *maint_main(void *arg)
             if (api_crl_refresh(app, now, &ce) != 0)
                 fprintf(stderr, "sealca serve: CRL publication: %s\n", ce.msg);
             last_crl = now;
+        }
+        for (int i = 0; i < 4 && !app->stopping; i++)
+            usleep(50000);
+    }
+    pki_ca *ca = pthread_getspecific(app->ca_key);
+    if (ca != NULL) {
+        ca_close(ca);
+        pthread_setspecific(app->ca_key, NULL);
+    }
+    return NULL;
+}
+
+/* Directory publication: drains the LDAP outbox every 2 s. A thread of its own beside
+ * maint_main, so that a slow or unreachable directory (LDAPPUB_TIMEOUT s per connection) never
+ * holds up the OCSP refresh, which follows status changes within a second. */
+#define PUBLISH_EVERY 2
+static void *publish_main(void *arg)
+{
+    maint *m = arg;
+    api_app *app = m->app;
+    int64_t last = 0;
+    while (!app->stopping) {
+        int64_t now = (int64_t)time(NULL);
+        if (now - last >= PUBLISH_EVERY) {
+            sc_err e = {0};
+            ldappub_stats st = {0};
+            pki_ca *ca = api_ca(app, &e);
+            if (ca == NULL || ldappub_drain(ca, 100, &st, &e) != 0)
+                fprintf(stderr, "sealca serve: directory publication: %s\n", e.msg);
+            else if (st.failed > 0)
+                fprintf(stderr, "sealca serve: directory publication: %zu failed (retried with "
+                                "backoff), %lld pending\n", st.failed, (long long)st.pending);
+            last = now;
         }
         for (int i = 0; i < 4 && !app->stopping; i++)
             usleep(50000);
@@ -145,7 +179,7 @@ int cmd_serve(int argc, char **argv)
 
     api_app app;
     http_server *plain = NULL, *tls = NULL;
-    maint m = {0};
+    maint m = {0}, pub = {0};
     if (api_app_init(&app, c.home, kp, &e) != 0) {
         rc = cli_fail(&e);
         goto out;
@@ -193,6 +227,10 @@ int cmd_serve(int argc, char **argv)
     }
     m.app = &app;
     pthread_create(&m.th, NULL, maint_main, &m);
+    if (mca->ldap[0]) {
+        pub.app = &app;
+        pub.ok = pthread_create(&pub.th, NULL, publish_main, &pub) == 0;
+    }
     char tlsinfo[160] = "";
     if (tls != NULL)
         snprintf(tlsinfo, sizeof(tlsinfo), ", https://%s (tls port %u)", tls_listen, http_port(tls));
@@ -203,6 +241,8 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "sealca: signal %d: finishing requests in progress and stopping\n", sig);
     app.stopping = 1;
     pthread_join(m.th, NULL);
+    if (pub.ok)
+        pthread_join(pub.th, NULL);
 out_http:
     http_stop(tls, 10000);
     http_stop(plain, 10000);

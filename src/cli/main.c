@@ -11,6 +11,7 @@ static const char usage[] =
     "       the CA key passphrase from SEALCA_PASSPHRASE or --passphrase-file FILE)\n"
     "\n"
     "  init --home DIR [--name NAME] [--algo sm2|ecdsa-p256|rsa3072] [--base-url http://H:P]\n"
+    "        [--ldap ldap://H:P --ldap-base DN [--ldap-bind-dn DN --ldap-password-file F]]\n"
     "        create a CA home: root CA, issuing CA, OCSP signer, seal-maker certificates\n"
     "  issue --profile NAME --subject \"CN=…,O=…,C=CN\" [--uscc CODE] [--id-number NUM]\n"
     "        (--csr FILE | --keygen --key-out FILE) [--days N] --out FILE.pem\n"
@@ -32,6 +33,8 @@ static const char usage[] =
     "  serve [--listen 127.0.0.1:8080] [--tls-listen A:P --tls-cert F --tls-key F] [--threads N]\n"
     "        [--access-log FILE|-|none]   CA certificates, CRLs and OCSP over HTTP; keys stay in\n"
     "        a separate key process\n"
+    "  publish [--now]              write queued certificates and CRLs to the LDAP directory\n"
+    "        (sealca serve does this by itself every few seconds; --now skips the backoff)\n"
     "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n";
 
 static const struct {
@@ -43,7 +46,7 @@ static const struct {
     {"show", cmd_show},         {"chain", cmd_chain},       {"profiles", cmd_profiles},
     {"profile", cmd_profile},   {"ca", cmd_ca},             {"audit", cmd_audit},
     {"verify-crl", cmd_verify_crl}, {"verify-cert", cmd_verify_cert}, {"bench", cmd_bench},       {"serve", cmd_serve},
-    {"ocsp", cmd_ocsp},         {"verify-ocsp", cmd_verify_ocsp},
+    {"ocsp", cmd_ocsp},         {"verify-ocsp", cmd_verify_ocsp}, {"publish", cmd_publish},
 };
 
 int main(int argc, char **argv)

@@ -18,8 +18,31 @@
 /* Backdate notBefore so that relying parties with a slightly slow clock accept a new cert. */
 #define BACKDATE 600
 
-static const char *const config_keys[] = {"name",      "algo",       "base_url", "database",
-                                          "crl_hours", "ocsp_hours", NULL};
+static const char *const config_keys[] = {"name",         "algo",
+                                          "base_url",     "database",
+                                          "crl_hours",    "ocsp_hours",
+                                          "ldap",         "ldap_bind_dn",
+                                          "ldap_password_file", "ldap_base",
+                                          NULL};
+
+/* Copy checked directory settings into the CA handle (all fit: ca_ldap_check bounds them). */
+static void ca_set_ldap(pki_ca *ca, const char *url, const char *bind_dn, const char *pwfile,
+                        const char *base)
+{
+    snprintf(ca->ldap, sizeof(ca->ldap), "%s", url ? url : "");
+    snprintf(ca->ldap_bind_dn, sizeof(ca->ldap_bind_dn), "%s", bind_dn ? bind_dn : "");
+    snprintf(ca->ldap_password_file, sizeof(ca->ldap_password_file), "%s", pwfile ? pwfile : "");
+    snprintf(ca->ldap_base, sizeof(ca->ldap_base), "%s", base ? base : "");
+}
+
+/* CA certificates go to the directory as cACertificate on the CA's own entry; OCSP signers,
+ * seal makers and link certificates are not CA entries of their own. */
+static int ca_outbox_cacert(pki_ca *ca, const pki_issuer *is, sc_err *e)
+{
+    if (strcmp(is->role, "root") != 0 && strcmp(is->role, "issuing") != 0)
+        return 0;
+    return outbox_add(ca, "cacert", is->id, is->subject_der, is->der, is->derlen, e);
+}
 
 static int path_join(char *out, size_t outsz, const char *home, const char *rel)
 {
@@ -296,6 +319,20 @@ int ca_init(const ca_init_opts *o, sc_err *e)
     if (!dir_is_empty_or_absent(o->home))
         return sc_fail(e, SC_EEXIST, "ca.home_exists",
                        "%s exists and is not empty: refusing to overwrite a CA home", o->home);
+    int lrc = ca_ldap_check(o->ldap, o->ldap_bind_dn, o->ldap_password_file, o->ldap_base, e);
+    if (lrc != 0)
+        return lrc;
+    /* a relative password file given at init is taken from the current directory: store it
+     * absolute (sealca.conf reads a relative one under the home) */
+    char pwabs[PATH_MAX] = "";
+    if (o->ldap_password_file && *o->ldap_password_file) {
+        if (access(o->ldap_password_file, R_OK) != 0)
+            return sc_fail(e, SC_EINVAL, "conf.bad_ldap_password_file",
+                           "ldap_password_file %s is not readable", o->ldap_password_file);
+        if (realpath(o->ldap_password_file, pwabs) == NULL)
+            return sc_fail(e, SC_EINVAL, "conf.bad_ldap_password_file",
+                           "ldap_password_file %s: %s", o->ldap_password_file, strerror(errno));
+    }
     const char *database = o->database && *o->database ? o->database : "sqlite:ca.db";
     char dburl[PATH_MAX];
     int drc = ca_database_url(o->home, database, dburl, sizeof(dburl), e);
@@ -317,6 +354,7 @@ int ca_init(const ca_init_opts *o, sc_err *e)
     ca->alg = o->alg;
     ca->pass = (char *)o->pass;
     ca->passlen = o->passlen;
+    ca_set_ldap(ca, o->ldap, o->ldap_bind_dn, pwabs, o->ldap_base);
     char path[PATH_MAX];
     if ((mkdir(o->home, 0700) != 0 && errno != EEXIST) ||
         (path_join(path, sizeof(path), o->home, "keys") == 0 && mkdir(path, 0700) != 0) ||
@@ -347,7 +385,8 @@ int ca_init(const ca_init_opts *o, sc_err *e)
             m.parent_key = is[1].key;
         }
         if ((rc = make_issuer(ca, ca->db, &m, name, &is[i], e)) != 0 ||
-            (rc = issuer_insert(ca->db, &is[i], e)) != 0)
+            (rc = issuer_insert(ca->db, &is[i], e)) != 0 ||
+            (rc = ca_outbox_cacert(ca, &is[i], e)) != 0)
             goto fail;
     }
     char detail[400];
@@ -375,6 +414,13 @@ int ca_init(const ca_init_opts *o, sc_err *e)
         (rc = conf_set(cfg, "database", database, e)) != 0 ||
         (rc = conf_set(cfg, "crl_hours", crlh, e)) != 0 ||
         (rc = conf_set(cfg, "ocsp_hours", crlh, e)) != 0)
+        goto out;
+    if (ca->ldap[0] &&
+        ((rc = conf_set(cfg, "ldap", ca->ldap, e)) != 0 ||
+         (rc = conf_set(cfg, "ldap_base", ca->ldap_base, e)) != 0 ||
+         (ca->ldap_bind_dn[0] && (rc = conf_set(cfg, "ldap_bind_dn", ca->ldap_bind_dn, e)) != 0) ||
+         (ca->ldap_password_file[0] &&
+          (rc = conf_set(cfg, "ldap_password_file", ca->ldap_password_file, e)) != 0)))
         goto out;
     sc_buf text = {0};
     const char *head = "# sealca CA home configuration (docs/operator.md explains each key)\n";
@@ -480,6 +526,12 @@ int ca_open(const char *home, const char *pass, size_t passlen, pki_ca **out, sc
     if ((rc = conf_get_int(cfg, "ocsp_hours", 1, 24 * 7, 24, &ch, e)) != 0)
         goto fail;
     ca->ocsp_hours = (int)ch;
+    if ((rc = ca_ldap_check(conf_get(cfg, "ldap"), conf_get(cfg, "ldap_bind_dn"),
+                            conf_get(cfg, "ldap_password_file"), conf_get(cfg, "ldap_base"),
+                            e)) != 0)
+        goto fail;
+    ca_set_ldap(ca, conf_get(cfg, "ldap"), conf_get(cfg, "ldap_bind_dn"),
+                conf_get(cfg, "ldap_password_file"), conf_get(cfg, "ldap_base"));
     v = conf_get(cfg, "database");
     if (v == NULL)
         v = "sqlite:ca.db";
@@ -680,7 +732,8 @@ int ca_rollover(pki_ca *ca, const char *actor, sc_err *e)
     for (int i = 0; i < 4; i++) {
         if (i == 1 || i == 2)
             n[i].key_file[0] = 0;
-        if ((rc = issuer_insert(ca->db, &n[i], e)) != 0)
+        if ((rc = issuer_insert(ca->db, &n[i], e)) != 0 ||
+            (rc = ca_outbox_cacert(ca, &n[i], e)) != 0)
             goto fail;
     }
     store_stmt *st;

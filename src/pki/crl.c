@@ -261,6 +261,9 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
             goto fail;
     }
     char obj[64], detail[128];
+    snprintf(obj, sizeof(obj), "%s:%lld", iss->id, (long long)number);
+    if ((rc = outbox_add(ca, delta ? "delta" : "crl", obj, iss->subject_der, w.b.p, w.b.len, e)) != 0)
+        goto fail;
     snprintf(obj, sizeof(obj), "crl:%s:%lld", iss->id, (long long)number);
     snprintf(detail, sizeof(detail), "%s entries=%lld%s", delta ? "delta" : "full",
              (long long)res->entries, delta ? "" : "");

@@ -336,6 +336,14 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
             goto fail;
         }
         store_crashpoint("issue.after_insert");
+        /* directory publication is queued with the certificate, so it is never lost */
+        sc_slice subj_der = {0};
+        if (ca->ldap[0] && cert_fields(der.p, der.len, &subj_der, NULL, NULL, NULL) != 0) {
+            rc = sc_fail(e, SC_EINTERNAL, "issue.encode", "cannot read back the certificate");
+            goto fail;
+        }
+        if ((rc = outbox_add(ca, "cert", sn, subj_der, der.p, der.len, e)) != 0)
+            goto fail;
         char detail[600];
         snprintf(detail, sizeof(detail), "profile=%s v%d subject=%s days=%d", pr->name,
                  pr->version, subj_text, days);

@@ -111,6 +111,12 @@ typedef struct pki_ca {
     size_t nissuers;
     char *pass;             /* key passphrase, wiped on close */
     size_t passlen;
+    /* directory publication (sealca.conf ldap*): when ldap[0], issuance, CRLs and CA
+     * certificates queue outbox rows in their own transaction; publish/ldap.c drains them */
+    char ldap[256];               /* ldap://host[:port] */
+    char ldap_bind_dn[512];       /* "" = anonymous */
+    char ldap_password_file[PATH_MAX]; /* absolute, or relative to the home */
+    char ldap_base[512];          /* appended to every subject DN */
 } pki_ca;
 
 typedef struct ca_init_opts {
@@ -121,6 +127,10 @@ typedef struct ca_init_opts {
     const char *database;   /* sqlite:PATH (relative to the home) or postgres[ql]://…; NULL = sqlite:ca.db */
     const char *pass;
     size_t passlen;
+    const char *ldap;       /* directory publication, NULL = none (see ca_ldap_check) */
+    const char *ldap_bind_dn;
+    const char *ldap_password_file;
+    const char *ldap_base;
 } ca_init_opts;
 
 /* Create a new home: config, database, root (20 y), issuing CA (10 y), OCSP signer and
@@ -148,6 +158,26 @@ int ca_rollover(pki_ca *ca, const char *actor, sc_err *e);
 int ca_make_tls(pki_ca *ca, pki_issuer *issuing, const char *pass, size_t passlen, sc_err *e);
 /* Sign an audit checkpoint with the active issuing CA key when records are pending. */
 int ca_audit_checkpoint(pki_ca *ca, sc_err *e);
+
+/* Check the directory settings (the sealca.conf keys ldap, ldap_bind_dn, ldap_password_file,
+ * ldap_base); errors (SC_EINVAL conf.bad_ldap*) name the key. url NULL or "" = no publication,
+ * and then the other three must be absent too. */
+int ca_ldap_check(const char *url, const char *bind_dn, const char *password_file,
+                  const char *base, sc_err *e);
+
+/* ---- directory publication outbox (pki/outbox.c; drained by publish/ldap.c) ---- */
+
+#define OUTBOX_MAX_DN 1024
+/* The directory entry of a subject: its RFC 4514 text (most specific RDN first, attribute
+ * types in lower case, UTF-8 kept) with base appended, e.g. "cn=张三,o=某公司,c=CN,dc=example,
+ * dc=cn". SC_EINVAL outbox.bad_dn when the Name or base is not a valid DN. */
+int outbox_dn(const uint8_t *name_der, size_t len, const char *base, char *out, size_t outsz,
+              sc_err *e);
+/* Queue der for publication on the entry of subject, inside the caller's transaction. kind:
+ * cert | cacert | crl | delta; object: the serial or "issuer:number". Does nothing (0) when
+ * the home has no `ldap`. */
+int outbox_add(pki_ca *ca, const char *kind, const char *object, sc_slice subject,
+               const uint8_t *der, size_t len, sc_err *e);
 
 /* ---- certificates ---- */
 

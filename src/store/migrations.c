@@ -83,6 +83,22 @@ static const char *const migrations[] = {
      * without visiting the certificate rows (which carry the DER) */
     "CREATE INDEX certs_crl ON certs (issuer, status, not_after, serial, reason, revoked_at, "
     "invalidity_at);",
+    /* 3: directory publication outbox. A row is written in the same transaction as the event it
+     * publishes (issuance, CRL, CA certificate) when `ldap` is configured, and is drained by
+     * publish/ldap.c until the directory accepts it: a directory outage loses nothing. */
+    "CREATE TABLE outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('cert', 'cacert', 'crl', 'delta')),"
+    "  object TEXT NOT NULL,"              /* serial, or issuer id ':' CRL number */
+    "  dn TEXT NOT NULL,"                  /* the directory entry, RFC 4514 */
+    "  payload BLOB NOT NULL,"             /* the DER to publish */
+    "  attempts BIGINT NOT NULL,"
+    "  next_attempt BIGINT NOT NULL,"
+    "  last_error TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  done_at BIGINT);"                   /* NULL while pending */
+    "CREATE INDEX outbox_pending ON outbox (next_attempt) WHERE done_at IS NULL;"
+    "CREATE INDEX outbox_dn ON outbox (kind, dn);",
 };
 
 int store_migration_count(void)

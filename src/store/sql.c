@@ -80,6 +80,26 @@ static const char *const sql_text[ST__COUNT] = {
     [ST_AUDIT_CP_ALL] = "SELECT audit_id, head_hash, at, signer, alg, sig FROM "
                         "audit_checkpoints ORDER BY audit_id",
     [ST_AUDIT_CP_LAST] = "SELECT MAX(audit_id) FROM audit_checkpoints",
+    [ST_OUTBOX_INSERT] = "INSERT INTO outbox (kind, object, dn, payload, attempts, next_attempt, "
+                         "created_at) VALUES (?, ?, ?, ?, 0, ?, ?)",
+    [ST_OUTBOX_DUE] = "SELECT id, kind, object, dn, payload, attempts, next_attempt FROM outbox "
+                      "WHERE done_at IS NULL AND next_attempt <= ? ORDER BY id LIMIT ?",
+    /* compare-and-set on next_attempt: of two drainers (two serve nodes, or serve and the CLI)
+     * only one takes a row; a drainer that dies leaves it due again after the lease */
+    [ST_OUTBOX_CLAIM] = "UPDATE outbox SET next_attempt = ? WHERE id = ? AND next_attempt = ? "
+                        "AND done_at IS NULL",
+    [ST_OUTBOX_DONE] = "UPDATE outbox SET done_at = ?, attempts = attempts + 1, last_error = ? "
+                       "WHERE id = ?",
+    [ST_OUTBOX_RETRY] = "UPDATE outbox SET attempts = ?, next_attempt = ?, last_error = ? "
+                        "WHERE id = ?",
+    /* a newer row replacing the same attribute of the same entry makes an older one moot */
+    [ST_OUTBOX_NEWER] = "SELECT COUNT(*) FROM outbox WHERE kind = ? AND dn = ? AND id > ?",
+    [ST_OUTBOX_PENDING] = "SELECT COUNT(*), COALESCE(SUM(CASE WHEN last_error IS NULL THEN 0 "
+                          "ELSE 1 END), 0) FROM outbox WHERE done_at IS NULL",
+    [ST_OUTBOX_PRUNE] = "DELETE FROM outbox WHERE done_at IS NOT NULL AND done_at < ?",
+    /* the operator says the directory is back: every pending row is due now */
+    [ST_OUTBOX_RESET] = "UPDATE outbox SET next_attempt = ? WHERE done_at IS NULL AND "
+                        "next_attempt > ?",
 };
 
 const char *store_sql_text(store_sql_id id)

@@ -36,6 +36,15 @@ typedef enum store_sql_id {
     ST_AUDIT_CP_INSERT,
     ST_AUDIT_CP_ALL,
     ST_AUDIT_CP_LAST,
+    ST_OUTBOX_INSERT,
+    ST_OUTBOX_DUE,
+    ST_OUTBOX_CLAIM,
+    ST_OUTBOX_DONE,
+    ST_OUTBOX_RETRY,
+    ST_OUTBOX_NEWER,
+    ST_OUTBOX_PENDING,
+    ST_OUTBOX_PRUNE,
+    ST_OUTBOX_RESET,
     ST__COUNT
 } store_sql_id;
 
