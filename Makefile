@@ -94,7 +94,7 @@ fuzz: deps
 	@scripts/fuzz.sh $(or $(SECONDS_PER_TARGET),20)
 
 bench: deps build/sealca
-	@scripts/bench.sh
+	@scripts/pg-test-env.sh scripts/bench.sh
 
 soak: deps
 	@SEALCA_SOAK=1 $(MAKE) --no-print-directory unit

@@ -100,6 +100,51 @@ for n in $CRL_SIZES; do
 "
 done
 
+# ---------------------------------------------------------------- PostgreSQL
+# (make bench runs this script inside scripts/pg-test-env.sh, which starts a throwaway cluster)
+PG_ROWS=""
+if [ -n "${SEALCA_TEST_PG_URL:-}" ]; then
+    pgdb="sealca_bench_$$"
+    printf 'CREATE DATABASE :"db";\n' | psql "$SEALCA_TEST_PG_URL" -X -q -v ON_ERROR_STOP=1 -v db="$pgdb" >/dev/null
+    PGURL=$(printf '%s' "$SEALCA_TEST_PG_URL" | sed "s|^\(postgres[a-z]*://[^/]*/\)[^?]*|\1$pgdb|")
+    $S init --home pgca --database "$PGURL" --base-url http://127.0.0.1:18490 >/dev/null
+    pg_issue() {
+        for i in 1 2 3; do
+            SEALCA_SM2_ENGINE=fast $S bench issue --home pgca --csr ee.csr --count $ISSUE_N --threads $1 |
+                awk '{for (i=1;i<=NF;i++) if ($i=="certs/s") print $(i-1)}'
+        done | median
+    }
+    PG_I1=$(pg_issue 1); PG_I2=$(pg_issue 2); PG_I4=$(pg_issue 4)
+    # two nodes on the same PostgreSQL: revoke through the CLI, time until node B's OCSP changes
+    $S issue --home pgca --profile person-sign --subject "CN=pg" --id-number 11010519491231002X --csr ee.csr --out pg-ee.pem 2>/dev/null
+    cp -a pgca pgcaB
+    $S serve --home pgca --listen 127.0.0.1:18490 --threads 2 --access-log none >pga.out 2>&1 &
+    PA=$!
+    $S serve --home pgcaB --listen 127.0.0.1:18491 --threads 2 --access-log none >pgb.out 2>&1 &
+    PB=$!
+    for i in $(seq 1 50); do grep -q serving pga.out && grep -q serving pgb.out && break; sleep 0.2; done
+    openssl ocsp -issuer pgca/certs/sub-1.pem -cert pg-ee.pem -no_nonce -reqout pgreq.der >/dev/null 2>&1
+    PB64=$(base64 -w0 pgreq.der | sed 's/+/%2B/g; s|/|%2F|g; s/=/%3D/g')
+    PSN=$(openssl x509 -in pg-ee.pem -noout -serial | cut -d= -f2)
+    good=$(curl -fsS "http://127.0.0.1:18491/ocsp/$PB64" | sha256sum)
+    plat=""
+    for i in $(seq 1 $([ "$QUICK" = 1 ] && echo 5 || echo 20)); do
+        $S revoke --home pgca --serial "$PSN" --reason certificateHold >/dev/null 2>&1
+        t0=$(date +%s%N)
+        while [ "$(curl -fsS "http://127.0.0.1:18491/ocsp/$PB64" | sha256sum)" = "$good" ]; do :; done
+        t1=$(date +%s%N)
+        plat="$plat $(( (t1 - t0) / 1000000 ))"
+        $S resume --home pgca --serial "$PSN" >/dev/null 2>&1
+        sleep 0.5
+        good=$(curl -fsS "http://127.0.0.1:18491/ocsp/$PB64" | sha256sum)
+    done
+    kill -TERM $PA $PB; wait $PA $PB 2>/dev/null || true
+    PLAT_P50=$(printf '%s\n' $plat | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    PLAT_P99=$(printf '%s\n' $plat | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.99+0.999); if (i<1) i=1; print a[i]}')
+    printf 'DROP DATABASE :"db" WITH (FORCE);\n' | psql "$SEALCA_TEST_PG_URL" -X -q -v db="$pgdb" >/dev/null 2>&1 || true
+    PG_ROWS="yes"
+fi
+
 # ---------------------------------------------------------------- SM2 engine
 SM2_TABLE=""
 if $S bench sm2 --engine fast --seconds 1 >/dev/null 2>&1; then
@@ -132,7 +177,7 @@ rm -rf srv; $S init --home srv --base-url http://127.0.0.1:18480 >/dev/null
 $S issue --home srv --profile person-sign --subject "CN=bench" --id-number 11010519491231002X --csr ee.csr --out srv-ee.pem 2>/dev/null
 $S serve --home srv --listen 127.0.0.1:18480 --threads 2 --access-log none >srv.out 2>&1 &
 SRV=$!
-trap 'kill $SRV 2>/dev/null; rm -rf "$W"' EXIT
+trap 'kill $SRV 2>/dev/null; rm -rf "$W"; true' EXIT
 for i in $(seq 1 50); do grep -q serving srv.out && break; sleep 0.2; done
 openssl ocsp -issuer srv/certs/sub-1.pem -cert srv-ee.pem -no_nonce -reqout req.der >/dev/null 2>&1
 openssl ocsp -issuer srv/certs/sub-1.pem -cert srv-ee.pem -reqout req-nonce.der >/dev/null 2>&1
@@ -168,6 +213,7 @@ for i in $(seq 1 $([ "$QUICK" = 1 ] && echo 5 || echo 20)); do
 done
 LAT_P50=$(printf '%s\n' $lat | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
 LAT_MAX=$(printf '%s\n' $lat | sort -n | tail -1)
+LAT_P99=$(printf '%s\n' $lat | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.99+0.999); if (i<1) i=1; print a[i]}')
 kill -TERM $SRV; wait $SRV 2>/dev/null || true
 # peer: openssl ocsp as a responder (HTTP/1.0, serial, signs every response) for the same CA
 ( cd ossl
@@ -234,7 +280,20 @@ echo "| openssl ocsp -port (HTTP/1.0, signs every response), one connection per 
 echo "| sealca GET with the same one-connection-per-request client (ocspload.py) | $SEALCA_OCSP_1REQ |"
 echo
 echo "Revocation (\`sealca revoke --reason certificateHold\` from another process) to a changed OCSP"
-echo "answer at the responder, one node on SQLite: median ${LAT_P50} ms, worst ${LAT_MAX} ms over the runs."
+echo "answer at the responder, one node on SQLite: p50 ${LAT_P50} ms, p99 ${LAT_P99} ms (worst ${LAT_MAX} ms)."
+if [ -n "$PG_ROWS" ]; then
+echo
+echo "## PostgreSQL (throwaway local cluster, fsync off: scripts/pg-test-env.sh)"
+echo
+echo "| | SQLite (above) | PostgreSQL |"
+echo "|---|---|---|"
+echo "| issuance, fast engine, 1 thread | $S_FAST1 | $PG_I1 |"
+echo "| issuance, fast engine, 2 threads | $S_FAST2 | $PG_I2 |"
+echo "| issuance, fast engine, 4 threads | - | $PG_I4 |"
+echo
+echo "Two \`sealca serve\` nodes on one PostgreSQL: revocation through the CLI to a changed OCSP"
+echo "answer at node B: p50 ${PLAT_P50} ms, p99 ${PLAT_P99} ms."
+fi
 if [ -n "$SM2_TABLE" ]; then
 echo
 echo "## SM2 operations, one core (\`sealca bench sm2\`)"
@@ -251,3 +310,4 @@ echo "$SM2_PEERS"
 fi
 } > "$OUT"
 cat "$OUT"
+exit 0

@@ -12,12 +12,12 @@
 
 typedef struct api_app {
     char home[4096];
-    keyproc *kp;             /* signs for every issuer; NULL = read-only server */
-    pthread_key_t ca_key;    /* each worker thread has its own CA handle (own store connection) */
+    keyproc *kp;          /* signs for every issuer; NULL = read-only server */
+    pthread_key_t ca_key; /* each worker thread has its own CA handle (own store connection) */
     int64_t started;
     volatile int stopping;
-    ocsp_cache *ocsp;        /* pre-signed OCSP responses shared by all threads */
-    int64_t seen_status;     /* the 'status' counter value the caches reflect */
+    ocsp_cache *ocsp;    /* pre-signed OCSP responses shared by all threads */
+    int64_t seen_status; /* the 'status' counter value the caches reflect */
 } api_app;
 
 int api_app_init(api_app *app, const char *home, keyproc *kp, sc_err *e);

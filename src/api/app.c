@@ -37,11 +37,9 @@ void api_app_free(api_app *app)
 pki_ca *api_ca(api_app *app, sc_err *e)
 {
     pki_ca *ca = pthread_getspecific(app->ca_key);
-    if (ca != NULL)
-        return ca;
+    if (ca != NULL) return ca;
     /* no passphrase here: the server process never decrypts a key */
-    if (ca_open(app->home, NULL, 0, &ca, e) != 0)
-        return NULL;
+    if (ca_open(app->home, NULL, 0, &ca, e) != 0) return NULL;
     if (app->kp != NULL && keyproc_attach(app->kp, ca, e) != 0) {
         ca_close(ca);
         return NULL;

@@ -12,8 +12,7 @@ static void answer(api_app *app, const uint8_t *req, size_t len, int get, http_r
     sc_err e = {0};
     int64_t now = (int64_t)time(NULL);
     /* hot path: a pre-signed response, no signing and no store access */
-    if (app->ocsp != NULL && ocsp_cache_get(app->ocsp, req, len, now, &resp->body) == 0)
-        goto ok;
+    if (app->ocsp != NULL && ocsp_cache_get(app->ocsp, req, len, now, &resp->body) == 0) goto ok;
     resp->body.len = 0;
     pki_ca *ca = api_ca(app, &e);
     if (ca == NULL) {
@@ -97,24 +96,21 @@ void api_ocsp_get(void *vapp, const http_req *req, http_resp *resp)
 int api_ocsp_sync(api_app *app, int64_t now, int due, sc_err *e)
 {
     pki_ca *ca = api_ca(app, e);
-    if (ca == NULL || app->ocsp == NULL)
-        return ca == NULL ? SC_EIO : 0;
+    if (ca == NULL || app->ocsp == NULL) return ca == NULL ? SC_EIO : 0;
     store_stmt *st;
     int rc = store_stmt_get(ca->db, ST_CERT_CHANGED_SINCE, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_int64(st, 1, app->seen_status);
-    char (*serials)[33] = NULL;
+    char(*serials)[33] = NULL;
     int64_t *seqs = NULL;
     size_t n = 0, cap = 0;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
-            void *a = realloc(serials, cap * sizeof(*serials)), *b = realloc(seqs, cap * sizeof(*seqs));
-            if (a != NULL)
-                serials = a;
-            if (b != NULL)
-                seqs = b;
+            void *a = realloc(serials, cap * sizeof(*serials)),
+                 *b = realloc(seqs, cap * sizeof(*seqs));
+            if (a != NULL) serials = a;
+            if (b != NULL) seqs = b;
             if (a == NULL || b == NULL) {
                 rc = sc_fail(e, SC_ENOMEM, "oom", "out of memory");
                 break;
@@ -139,7 +135,6 @@ int api_ocsp_sync(api_app *app, int64_t now, int due, sc_err *e)
     }
     free(serials);
     free(seqs);
-    if (rc == 0 && due)
-        rc = ocsp_cache_refresh_due(app->ocsp, ca, now, NULL, e);
+    if (rc == 0 && due) rc = ocsp_cache_refresh_due(app->ocsp, ca, now, NULL, e);
     return rc;
 }

@@ -31,8 +31,7 @@ void api_readyz(void *vapp, const http_req *req, http_resp *resp)
         why = "store unreachable";
     else
         v = store_col_int64(st, 0);
-    if (ca != NULL && why == NULL)
-        store_exec(st, NULL);
+    if (ca != NULL && why == NULL) store_exec(st, NULL);
     if (why == NULL && (app->kp == NULL || keyproc_ping(app->kp) != 0))
         why = "key process not running";
     if (why != NULL) {
@@ -52,8 +51,7 @@ static int path_id(const char *path, const char *prefix, const char *suffix, cha
     if (n <= pl + sl || strncmp(path, prefix, pl) != 0 || strcmp(path + n - sl, suffix) != 0)
         return -1;
     size_t il = n - pl - sl;
-    if (il >= idsz)
-        return -1;
+    if (il >= idsz) return -1;
     memcpy(id, path + pl, il);
     id[il] = 0;
     return strspn(id, "abcdefghijklmnopqrstuvwxyz0123456789-") == il ? 0 : -1;
@@ -88,11 +86,9 @@ void api_ca_cert(void *vapp, const http_req *req, http_resp *resp)
         http_set_header(resp, "Cache-Control", "public, max-age=3600");
         return;
     }
-    if (path_id(req->path, "/ca/", ".crt", id, sizeof(id)) != 0)
-        return; /* 404 */
+    if (path_id(req->path, "/ca/", ".crt", id, sizeof(id)) != 0) return; /* 404 */
     pki_issuer *iss = ca_issuer(ca, id);
-    if (iss == NULL)
-        return;
+    if (iss == NULL) return;
     sc_buf_append(&resp->body, iss->der, iss->derlen);
     resp->status = 200;
     resp->ctype = "application/pkix-cert";
@@ -114,8 +110,7 @@ void api_crl(void *vapp, const http_req *req, http_resp *resp)
         http_error(resp, 503, "store.unavailable", "the store is not reachable");
         return;
     }
-    if (ca_issuer(ca, id) == NULL)
-        return;
+    if (ca_issuer(ca, id) == NULL) return;
     store_stmt *st;
     if (store_stmt_get(ca->db, ST_CRL_LATEST, &st, &e) != 0) {
         http_error(resp, 503, "store.unavailable", "the store is not reachable");
@@ -145,8 +140,7 @@ void api_crl(void *vapp, const http_req *req, http_resp *resp)
         const char *inm = http_header(req, "If-None-Match");
         resp->ctype = "application/pkix-crl";
         resp->status = (inm != NULL && strcmp(inm, v) == 0) ? 304 : 200;
-        if (resp->status == 304)
-            resp->body.len = 0;
+        if (resp->status == 304) resp->body.len = 0;
     } else if (rc < 0) {
         http_error(resp, 503, "store.unavailable", "the store is not reachable");
     } else {
@@ -160,8 +154,7 @@ static int latest(pki_ca *ca, const char *id, int delta, int64_t *upto, int64_t 
 {
     store_stmt *st;
     int rc = store_stmt_get(ca->db, ST_CRL_LATEST_META, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, id);
     store_bind_int64(st, 2, delta);
     rc = store_step(st, e);
@@ -177,27 +170,21 @@ static int latest(pki_ca *ca, const char *id, int delta, int64_t *upto, int64_t 
 int api_crl_refresh(api_app *app, int64_t now, sc_err *e)
 {
     pki_ca *ca = api_ca(app, e);
-    if (ca == NULL)
-        return SC_EIO;
+    if (ca == NULL) return SC_EIO;
     store_stmt *st;
     int64_t status_now = 0;
     int rc = store_stmt_get(ca->db, ST_COUNTER_GET, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, "status");
-    if (store_step(st, e) == STORE_ROW)
-        status_now = store_col_int64(st, 0);
+    if (store_step(st, e) == STORE_ROW) status_now = store_col_int64(st, 0);
     store_exec(st, NULL);
     for (size_t i = 0; i < ca->nissuers; i++) {
         pki_issuer *is = &ca->issuers[i];
-        if (strcmp(is->role, "root") != 0 && strcmp(is->role, "issuing") != 0)
-            continue;
-        if (is->not_after < now)
-            continue; /* an expired CA publishes nothing new */
+        if (strcmp(is->role, "root") != 0 && strcmp(is->role, "issuing") != 0) continue;
+        if (is->not_after < now) continue; /* an expired CA publishes nothing new */
         int64_t upto = 0, nu = 0;
         int have = latest(ca, is->id, 0, &upto, &nu, e);
-        if (have < 0)
-            return have;
+        if (have < 0) return have;
         int64_t life = (int64_t)ca->crl_hours * 3600;
         int stale = have == 0 || nu - now < life / 2;
         sc_buf der = {0};
@@ -208,18 +195,15 @@ int api_crl_refresh(api_app *app, int64_t now, sc_err *e)
             /* something changed: a delta now, and the full CRL as well (both stay current) */
             int64_t dupto = 0, dnu = 0;
             int hd = latest(ca, is->id, 1, &dupto, &dnu, e);
-            if (hd < 0)
-                return hd;
+            if (hd < 0) return hd;
             if (hd == 0 || dupto < status_now) {
                 rc = pki_crl_generate(ca, is, 1, &der, &res, e);
                 der.len = 0;
-                if (rc == 0)
-                    rc = pki_crl_generate(ca, is, 0, &der, &res, e);
+                if (rc == 0) rc = pki_crl_generate(ca, is, 0, &der, &res, e);
             }
         }
         sc_buf_free(&der);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     }
     return 0;
 }

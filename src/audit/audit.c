@@ -66,8 +66,7 @@ int audit_append(store *s, const char *actor, const char *action, const char *ob
     int rc;
     /* Take the 'audit' counter row first: on PostgreSQL its row lock orders concurrent
      * appenders, so two transactions can never chain onto the same head. */
-    if ((rc = store_stmt_get(s, ST_COUNTER_NEXT, &st, e)) != 0)
-        return rc;
+    if ((rc = store_stmt_get(s, ST_COUNTER_NEXT, &st, e)) != 0) return rc;
     store_bind_text(st, 1, "audit");
     if ((rc = store_step(st, e)) != STORE_ROW)
         return rc < 0 ? rc : sc_fail(e, SC_EINTERNAL, "audit.counter", "audit counter missing");
@@ -75,11 +74,9 @@ int audit_append(store *s, const char *actor, const char *action, const char *ob
 
     uint8_t prev[32] = {0}, h[32];
     int64_t id = 1;
-    if ((rc = store_stmt_get(s, ST_AUDIT_HEAD, &st, e)) != 0)
-        return rc;
+    if ((rc = store_stmt_get(s, ST_AUDIT_HEAD, &st, e)) != 0) return rc;
     rc = store_step(st, e);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     if (rc == STORE_ROW) {
         size_t hl = 0;
         const uint8_t *hp = store_col_blob(st, 1, &hl);
@@ -91,8 +88,7 @@ int audit_append(store *s, const char *actor, const char *action, const char *ob
     store_exec(st, NULL);
     int64_t at = (int64_t)time(NULL);
     record_hash(prev, id, at, f, fl, h);
-    if ((rc = store_stmt_get(s, ST_AUDIT_INSERT, &st, e)) != 0)
-        return rc;
+    if ((rc = store_stmt_get(s, ST_AUDIT_INSERT, &st, e)) != 0) return rc;
     store_bind_int64(st, 1, id);
     store_bind_int64(st, 2, at);
     for (int i = 0; i < 5; i++)
@@ -107,19 +103,13 @@ int audit_pending(store *s, int64_t *n, sc_err *e)
     store_stmt *st;
     int rc;
     int64_t head = 0, cp = 0;
-    if ((rc = store_stmt_get(s, ST_AUDIT_HEAD, &st, e)) != 0)
-        return rc;
-    if ((rc = store_step(st, e)) < 0)
-        return rc;
-    if (rc == STORE_ROW)
-        head = store_col_int64(st, 0);
+    if ((rc = store_stmt_get(s, ST_AUDIT_HEAD, &st, e)) != 0) return rc;
+    if ((rc = store_step(st, e)) < 0) return rc;
+    if (rc == STORE_ROW) head = store_col_int64(st, 0);
     store_exec(st, NULL);
-    if ((rc = store_stmt_get(s, ST_AUDIT_CP_LAST, &st, e)) != 0)
-        return rc;
-    if ((rc = store_step(st, e)) < 0)
-        return rc;
-    if (rc == STORE_ROW && !store_col_isnull(st, 0))
-        cp = store_col_int64(st, 0);
+    if ((rc = store_stmt_get(s, ST_AUDIT_CP_LAST, &st, e)) != 0) return rc;
+    if ((rc = store_step(st, e)) < 0) return rc;
+    if (rc == STORE_ROW && !store_col_isnull(st, 0)) cp = store_col_int64(st, 0);
     store_exec(st, NULL);
     *n = head - cp;
     return 0;
@@ -130,28 +120,22 @@ int audit_checkpoint(store *s, sc_key *key, const char *signer_id, sc_err *e)
     store_stmt *st;
     int rc;
     int64_t pending = 0;
-    if ((rc = audit_pending(s, &pending, e)) != 0)
-        return rc;
-    if (pending <= 0)
-        return 0;
-    if ((rc = store_stmt_get(s, ST_AUDIT_HEAD, &st, e)) != 0)
-        return rc;
-    if ((rc = store_step(st, e)) != STORE_ROW)
-        return rc < 0 ? rc : 0;
+    if ((rc = audit_pending(s, &pending, e)) != 0) return rc;
+    if (pending <= 0) return 0;
+    if ((rc = store_stmt_get(s, ST_AUDIT_HEAD, &st, e)) != 0) return rc;
+    if ((rc = store_step(st, e)) != STORE_ROW) return rc < 0 ? rc : 0;
     int64_t id = store_col_int64(st, 0);
     size_t hl = 0;
     const uint8_t *hp = store_col_blob(st, 1, &hl);
     uint8_t head[32];
-    if (hl != 32)
-        return sc_fail(e, SC_EINTERNAL, "audit.bad_head", "audit head record is damaged");
+    if (hl != 32) return sc_fail(e, SC_EINTERNAL, "audit.bad_head", "audit head record is damaged");
     memcpy(head, hp, 32);
     store_exec(st, NULL);
     int64_t at = (int64_t)time(NULL);
     uint8_t msg[75];
     checkpoint_msg(id, head, at, msg);
     sc_buf sig = {0};
-    if ((rc = crypto_sign(key, msg, sizeof(msg), &sig, e)) != 0)
-        return rc;
+    if ((rc = crypto_sign(key, msg, sizeof(msg), &sig, e)) != 0) return rc;
     if ((rc = store_stmt_get(s, ST_AUDIT_CP_INSERT, &st, e)) == 0) {
         store_bind_int64(st, 1, id);
         store_bind_blob(st, 2, head, 32);
@@ -189,8 +173,7 @@ int audit_verify(store *s, audit_key_fn keyfn, void *arg, audit_report *rep, sc_
     /* checkpoints first (few), then one pass over the records */
     checkpoint *cps = NULL;
     size_t ncp = 0, cap = 0;
-    if ((rc = store_stmt_get(s, ST_AUDIT_CP_ALL, &st, e)) != 0)
-        return rc;
+    if ((rc = store_stmt_get(s, ST_AUDIT_CP_ALL, &st, e)) != 0) return rc;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         if (ncp == cap) {
             cap = cap ? cap * 2 : 16;
@@ -209,11 +192,9 @@ int audit_verify(store *s, audit_key_fn keyfn, void *arg, audit_report *rep, sc_
         const uint8_t *hp = store_col_blob(st, 1, &hl);
         c->at = store_col_int64(st, 2);
         snprintf(c->signer, sizeof(c->signer), "%s", store_col_text(st, 3, NULL));
-        if (crypto_alg_parse(store_col_text(st, 4, NULL), &c->alg) != 0)
-            c->alg = SC_ALG_NONE;
+        if (crypto_alg_parse(store_col_text(st, 4, NULL), &c->alg) != 0) c->alg = SC_ALG_NONE;
         const uint8_t *sp = store_col_blob(st, 5, &sl);
-        if (hl == 32)
-            memcpy(c->head, hp, 32);
+        if (hl == 32) memcpy(c->head, hp, 32);
         if (sl <= sizeof(c->sig)) {
             memcpy(c->sig, sp, sl);
             c->siglen = sl;
@@ -296,7 +277,9 @@ int audit_verify(store *s, audit_key_fn keyfn, void *arg, audit_report *rep, sc_
     }
     for (size_t i = 0; i < ncp; i++) {
         if (cps[i].id >= expect) {
-            rc = bad(rep, expect, "records after this point are missing (signed checkpoint names a later record)", e);
+            rc = bad(
+                rep, expect,
+                "records after this point are missing (signed checkpoint names a later record)", e);
             free(cps);
             return rc;
         }

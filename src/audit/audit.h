@@ -30,10 +30,10 @@ int audit_pending(store *s, int64_t *n, sc_err *e);
 typedef int (*audit_key_fn)(void *arg, const char *signer_id, sc_key **out, sc_err *e);
 
 typedef struct audit_report {
-    int64_t records;      /* records read */
-    int64_t checkpoints;  /* signatures checked */
-    int64_t first_bad;    /* id of the first bad record, 0 when intact */
-    char why[200];        /* what is wrong with it */
+    int64_t records;     /* records read */
+    int64_t checkpoints; /* signatures checked */
+    int64_t first_bad;   /* id of the first bad record, 0 when intact */
+    char why[200];       /* what is wrong with it */
 } audit_report;
 
 /* 0 when intact; SC_EVERIFY with rep->first_bad and rep->why filled when not. */

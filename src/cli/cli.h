@@ -11,22 +11,24 @@
 
 /* exit codes */
 #define EXIT_REFUSED 1 /* the operation was refused or failed; nothing changed */
-#define EXIT_USAGE 2   /* bad command line */
+#define EXIT_USAGE   2 /* bad command line */
 
 typedef struct cli_ctx {
     const char *home;
     const char *passfile;
-    char *pass;    /* wiped at exit */
+    char *pass; /* wiped at exit */
     size_t passlen;
 } cli_ctx;
 
 /* Common options: --home, --passphrase-file. Returns 1 if opt was consumed. */
 int cli_common_opt(cli_ctx *c, int opt, const char *arg);
-#define CLI_OPT_HOME 1000
+#define CLI_OPT_HOME     1000
 #define CLI_OPT_PASSFILE 1001
 #define CLI_COMMON_LONGOPTS                                                                        \
     {"home", required_argument, NULL, CLI_OPT_HOME},                                               \
-    {"passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE}
+    {                                                                                              \
+        "passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE                               \
+    }
 
 /* Load the passphrase from --passphrase-file or SEALCA_PASSPHRASE. 0, or prints and fails. */
 int cli_passphrase(cli_ctx *c, int required);

@@ -23,16 +23,14 @@ int cmd_audit(int argc, char **argv)
     static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-        if (!cli_common_opt(&c, opt, optarg))
-            return EXIT_USAGE;
+        if (!cli_common_opt(&c, opt, optarg)) return EXIT_USAGE;
     if (argc - optind != 1 ||
         (strcmp(argv[optind], "verify") != 0 && strcmp(argv[optind], "checkpoint") != 0))
         return cli_usage("usage: sealca audit verify | sealca audit checkpoint");
     int verify = strcmp(argv[optind], "verify") == 0;
     pki_ca *ca = NULL;
     int rc = cli_open(&c, !verify, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     if (verify) {
         audit_report rep;

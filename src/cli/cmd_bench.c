@@ -45,16 +45,17 @@ static void *issue_worker(void *arg)
         ca_close(ca);
         return NULL;
     }
-    if (pthread_barrier_wait(j->ready) == PTHREAD_BARRIER_SERIAL_THREAD)
-        *j->t0 = now_s();
+    if (pthread_barrier_wait(j->ready) == PTHREAD_BARRIER_SERIAL_THREAD) *j->t0 = now_s();
     for (long i = 0; i < j->count; i++) {
         csr req;
         cert_info ci;
         sc_err ie = {0};
         char subj[128];
         snprintf(subj, sizeof(subj), "CN=压测单位%ld,O=压测单位%ld,C=CN", i, i);
-        issue_req r = {.profile = "organization-sign", .subject = subj,
-                       .uscc = "91350100M000100Y43", .actor = "bench"};
+        issue_req r = {.profile = "organization-sign",
+                       .subject = subj,
+                       .uscc = "91350100M000100Y43",
+                       .actor = "bench"};
         if (csr_parse(j->csr, j->csrlen, &req, &ie) != 0) {
             fprintf(stderr, "bench: %s\n", ie.msg);
             j->failed = 1;
@@ -82,8 +83,7 @@ static int bench_issue(cli_ctx *c, const char *csrfile, long count, int threads)
     if (sc_file_read(csrfile, CSR_MAX, &csrdata, &csrlen) != 0)
         return cli_usage("cannot read --csr %s", csrfile);
     int rc = cli_home(c);
-    if (rc == 0)
-        rc = cli_passphrase(c, 1);
+    if (rc == 0) rc = cli_passphrase(c, 1);
     if (rc != 0) {
         free(csrdata);
         return rc;
@@ -94,8 +94,8 @@ static int bench_issue(cli_ctx *c, const char *csrfile, long count, int threads)
     double t0 = 0;
     pthread_barrier_init(&ready, NULL, (unsigned)threads);
     for (int i = 0; i < threads; i++) {
-        jobs[i] = (issue_job){c->home, c->pass, c->passlen, csrdata, csrlen, count / threads, 0, 0,
-                              &ready, &t0};
+        jobs[i] = (issue_job){c->home,         c->pass, c->passlen, csrdata, csrlen,
+                              count / threads, 0,       0,          &ready,  &t0};
         pthread_create(&th[i], NULL, issue_worker, &jobs[i]);
     }
     long done = 0;
@@ -120,8 +120,7 @@ static int bench_populate(cli_ctx *c, long n)
 {
     pki_ca *ca = NULL;
     int rc = cli_open(c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     pki_issuer *iss = ca_active_issuing(ca);
     int64_t now = (int64_t)time(NULL);
@@ -138,8 +137,7 @@ static int bench_populate(cli_ctx *c, long n)
             s[0] = (uint8_t)((s[0] & 0x7f) | 0x01);
             sc_hex_encode(s, 16, sn, 0);
             store_stmt *st;
-            if (store_stmt_get(ca->db, ST_CERT_INSERT, &st, &e) != 0)
-                break;
+            if (store_stmt_get(ca->db, ST_CERT_INSERT, &st, &e) != 0) break;
             store_bind_text(st, 1, sn);
             store_bind_text(st, 2, iss->id);
             store_bind_text(st, 3, "organization-sign");
@@ -149,10 +147,8 @@ static int bench_populate(cli_ctx *c, long n)
             store_bind_int64(st, 7, now + 365 * 86400);
             store_bind_int64(st, 8, now);
             store_bind_blob(st, 9, marker, sizeof(marker));
-            if (store_exec(st, &e) != 0)
-                break;
-            if (store_stmt_get(ca->db, ST_CERT_SET_STATUS, &st, &e) != 0)
-                break;
+            if (store_exec(st, &e) != 0) break;
+            if (store_stmt_get(ca->db, ST_CERT_SET_STATUS, &st, &e) != 0) break;
             store_bind_text(st, 1, "revoked");
             store_bind_int64(st, 2, (k % 3) ? REASON_KEY_COMPROMISE : REASON_CESSATION);
             store_bind_int64(st, 3, now - k % 86400);
@@ -163,16 +159,14 @@ static int bench_populate(cli_ctx *c, long n)
             store_bind_int64(st, 5, 1);
             store_bind_text(st, 6, sn);
             store_bind_text(st, 7, "good");
-            if (store_exec(st, &e) != 0)
-                break;
+            if (store_exec(st, &e) != 0) break;
         }
         if (e.status != 0 || store_tx_commit(ca->db, &e) != 0) {
             store_tx_rollback(ca->db);
             rc = cli_fail(&e);
         }
     }
-    if (rc == 0)
-        printf("populated %ld revoked certificates under %s\n", n, iss->id);
+    if (rc == 0) printf("populated %ld revoked certificates under %s\n", n, iss->id);
     ca_close(ca);
     return rc;
 }
@@ -190,8 +184,7 @@ static int bench_sm2(const char *engine, double seconds)
     crypto_sm2_engine_set(eng);
     sc_err e = {0};
     sc_key *k = NULL;
-    if (crypto_key_generate(SC_ALG_SM2, &k, &e) != 0)
-        return cli_fail(&e);
+    if (crypto_key_generate(SC_ALG_SM2, &k, &e) != 0) return cli_fail(&e);
     uint8_t msg[32];
     crypto_random(msg, sizeof(msg));
     sc_buf sig = {0}, ct = {0}, pt = {0};
@@ -206,28 +199,37 @@ static int bench_sm2(const char *engine, double seconds)
             for (int i = 0; i < 64; i++, n++) {
                 int r = 0;
                 switch (op) {
-                case 0: sig.len = 0; r = crypto_sign(k, msg, sizeof(msg), &sig, &e); break;
-                case 1: r = crypto_verify(k, SC_ALG_SM2, msg, sizeof(msg), sig.p, sig.len, &e); break;
+                case 0:
+                    sig.len = 0;
+                    r = crypto_sign(k, msg, sizeof(msg), &sig, &e);
+                    break;
+                case 1:
+                    r = crypto_verify(k, SC_ALG_SM2, msg, sizeof(msg), sig.p, sig.len, &e);
+                    break;
                 case 2: {
                     sc_key *g = NULL;
                     r = crypto_key_generate(SC_ALG_SM2, &g, &e);
                     crypto_key_free(g);
                     break;
                 }
-                case 3: ct.len = 0; r = crypto_sm2_encrypt(k, msg, sizeof(msg), &ct, &e); break;
-                default: pt.len = 0; r = crypto_sm2_decrypt(k, ct.p, ct.len, &pt, &e); break;
+                case 3:
+                    ct.len = 0;
+                    r = crypto_sm2_encrypt(k, msg, sizeof(msg), &ct, &e);
+                    break;
+                default:
+                    pt.len = 0;
+                    r = crypto_sm2_decrypt(k, ct.p, ct.len, &pt, &e);
+                    break;
                 }
                 if (r != 0) {
                     rc = cli_fail(&e);
                     break;
                 }
             }
-            if (rc != 0)
-                break;
+            if (rc != 0) break;
             t = now_s();
         }
-        if (rc == 0)
-            printf("sm2 %s %.0f\n", ops[op], n / (t - t0));
+        if (rc == 0) printf("sm2 %s %.0f\n", ops[op], n / (t - t0));
     }
     sc_buf_free(&sig);
     sc_buf_free(&ct);
@@ -253,16 +255,28 @@ int cmd_bench(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         switch (opt) {
-        case 'c': csrfile = optarg; break;
-        case 'n': count = strtol(optarg, NULL, 10); break;
-        case 't': threads = atoi(optarg); break;
-        case 'r': revoked = strtol(optarg, NULL, 10); break;
-        case 'e': engine = optarg; break;
-        case 's': seconds = strtod(optarg, NULL); break;
-        default: return EXIT_USAGE;
+        case 'c':
+            csrfile = optarg;
+            break;
+        case 'n':
+            count = strtol(optarg, NULL, 10);
+            break;
+        case 't':
+            threads = atoi(optarg);
+            break;
+        case 'r':
+            revoked = strtol(optarg, NULL, 10);
+            break;
+        case 'e':
+            engine = optarg;
+            break;
+        case 's':
+            seconds = strtod(optarg, NULL);
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (argc - optind != 1)
@@ -275,8 +289,7 @@ int cmd_bench(int argc, char **argv)
             return cli_usage("bench issue needs --csr FILE, --count >= 1, --threads 1..16");
         rc = bench_issue(&c, csrfile, count, threads);
     } else if (strcmp(argv[optind], "sm2") == 0) {
-        if (seconds <= 0 || seconds > 600)
-            return cli_usage("--seconds must be 0..600");
+        if (seconds <= 0 || seconds > 600) return cli_usage("--seconds must be 0..600");
         rc = bench_sm2(engine, seconds);
     } else if (strcmp(argv[optind], "populate") == 0) {
         if (revoked < 1 || revoked > 10000000)

@@ -24,25 +24,39 @@ int cmd_init(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         switch (opt) {
-        case 'n': name = optarg; break;
-        case 'a': algo = optarg; break;
-        case 'b': base = optarg; break;
-        case 'd': database = optarg; break;
-        case 'L': ldap = optarg; break;
-        case 'B': ldap_base = optarg; break;
-        case 'D': ldap_bind_dn = optarg; break;
-        case 'P': ldap_pwfile = optarg; break;
-        default: return EXIT_USAGE;
+        case 'n':
+            name = optarg;
+            break;
+        case 'a':
+            algo = optarg;
+            break;
+        case 'b':
+            base = optarg;
+            break;
+        case 'd':
+            database = optarg;
+            break;
+        case 'L':
+            ldap = optarg;
+            break;
+        case 'B':
+            ldap_base = optarg;
+            break;
+        case 'D':
+            ldap_bind_dn = optarg;
+            break;
+        case 'P':
+            ldap_pwfile = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
-    if (optind != argc)
-        return cli_usage("init: unexpected argument '%s'", argv[optind]);
+    if (optind != argc) return cli_usage("init: unexpected argument '%s'", argv[optind]);
     int rc = cli_home(&c);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     ca_init_opts o = {0};
     o.home = c.home;
     o.name = name;
@@ -54,8 +68,7 @@ int cmd_init(int argc, char **argv)
     o.ldap_password_file = ldap_pwfile;
     if (crypto_alg_parse(algo, &o.alg) != 0)
         return cli_usage("--algo must be sm2, ecdsa-p256 or rsa3072");
-    if ((rc = cli_passphrase(&c, 1)) != 0)
-        return rc;
+    if ((rc = cli_passphrase(&c, 1)) != 0) return rc;
     o.pass = c.pass;
     o.passlen = c.passlen;
     sc_err e = {0};
@@ -81,12 +94,10 @@ int cmd_chain(int argc, char **argv)
     static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-        if (!cli_common_opt(&c, opt, optarg))
-            return EXIT_USAGE;
+        if (!cli_common_opt(&c, opt, optarg)) return EXIT_USAGE;
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     sc_buf pem = {0};
     pki_issuer *iss = ca_active_issuing(ca);
@@ -105,11 +116,16 @@ int cmd_chain(int argc, char **argv)
 static const char *role_name(prof_role r)
 {
     switch (r) {
-    case PROF_ROOT_CA: return "root-ca";
-    case PROF_ISSUING_CA: return "issuing-ca";
-    case PROF_OCSP: return "ocsp";
-    case PROF_SEAL_MAKER: return "seal-maker";
-    default: return "end-entity";
+    case PROF_ROOT_CA:
+        return "root-ca";
+    case PROF_ISSUING_CA:
+        return "issuing-ca";
+    case PROF_OCSP:
+        return "ocsp";
+    case PROF_SEAL_MAKER:
+        return "seal-maker";
+    default:
+        return "end-entity";
     }
 }
 
@@ -126,15 +142,12 @@ int cmd_profiles(int argc, char **argv)
     static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-        if (!cli_common_opt(&c, opt, optarg))
-            return EXIT_USAGE;
+        if (!cli_common_opt(&c, opt, optarg)) return EXIT_USAGE;
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
-    if (profile_list(ca->db, print_profile, NULL, &e) != 0)
-        rc = cli_fail(&e);
+    if (profile_list(ca->db, print_profile, NULL, &e) != 0) rc = cli_fail(&e);
     ca_close(ca);
     cli_done(&c);
     return rc;
@@ -144,12 +157,11 @@ int cmd_profile(int argc, char **argv)
 {
     cli_ctx c = {0};
     const char *file = NULL;
-    static const struct option lo[] = {CLI_COMMON_LONGOPTS, {"file", required_argument, NULL, 'f'},
-                                       {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        CLI_COMMON_LONGOPTS, {"file", required_argument, NULL, 'f'}, {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         if (opt == 'f')
             file = optarg;
         else
@@ -166,8 +178,7 @@ int cmd_profile(int argc, char **argv)
         return cli_usage("profile %s needs --file DEFINITION", verb);
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     pki_profile *p = malloc(sizeof(*p));
     uint8_t *text = NULL;
@@ -194,7 +205,8 @@ int cmd_profile(int argc, char **argv)
     }
     int exists = profile_get(ca->db, name, p, NULL) == 0;
     if (strcmp(verb, "add") == 0 && exists) {
-        sc_fail(&e, SC_EEXIST, "profile.exists", "profile %s exists: use 'profile set' for a new version", name);
+        sc_fail(&e, SC_EEXIST, "profile.exists",
+                "profile %s exists: use 'profile set' for a new version", name);
         rc = cli_fail(&e);
         goto out;
     }
@@ -231,14 +243,12 @@ int cmd_ca(int argc, char **argv)
     static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-        if (!cli_common_opt(&c, opt, optarg))
-            return EXIT_USAGE;
+        if (!cli_common_opt(&c, opt, optarg)) return EXIT_USAGE;
     if (argc - optind != 1 || strcmp(argv[optind], "rollover") != 0)
         return cli_usage("usage: sealca ca rollover");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 1, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     pki_issuer *old = ca_active_issuing(ca);
     char oldid[32];
@@ -247,9 +257,10 @@ int cmd_ca(int argc, char **argv)
         rc = cli_fail(&e);
     } else {
         pki_issuer *n = ca_active_issuing(ca);
-        printf("sealca: new issuing CA %s; %s is retired from issuing and keeps signing CRLs for "
-               "its certificates\n  link certificates: %s/certs/%s-by-%s.pem, %s/certs/%s-by-%s.pem\n",
-               n->id, oldid, c.home, oldid, n->id, c.home, n->id, oldid);
+        printf(
+            "sealca: new issuing CA %s; %s is retired from issuing and keeps signing CRLs for "
+            "its certificates\n  link certificates: %s/certs/%s-by-%s.pem, %s/certs/%s-by-%s.pem\n",
+            n->id, oldid, c.home, oldid, n->id, c.home, n->id, oldid);
     }
     ca_close(ca);
     cli_done(&c);

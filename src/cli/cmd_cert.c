@@ -12,8 +12,7 @@ static int parent_dir_ok(const char *path)
     char d[4096];
     snprintf(d, sizeof(d), "%s", path);
     char *slash = strrchr(d, '/');
-    if (slash == NULL)
-        return 1;
+    if (slash == NULL) return 1;
     *slash = 0;
     struct stat st;
     return d[0] == 0 || (stat(d, &st) == 0 && S_ISDIR(st.st_mode));
@@ -38,16 +37,29 @@ int cmd_issue(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         switch (opt) {
-        case 'p': r.profile = optarg; break;
-        case 's': r.subject = optarg; break;
-        case 'u': r.uscc = optarg; break;
-        case 'i': r.id_number = optarg; break;
-        case 'c': csrfile = optarg; break;
-        case 'g': keygen = 1; break;
-        case 'k': keyout = optarg; break;
+        case 'p':
+            r.profile = optarg;
+            break;
+        case 's':
+            r.subject = optarg;
+            break;
+        case 'u':
+            r.uscc = optarg;
+            break;
+        case 'i':
+            r.id_number = optarg;
+            break;
+        case 'c':
+            csrfile = optarg;
+            break;
+        case 'g':
+            keygen = 1;
+            break;
+        case 'k':
+            keyout = optarg;
+            break;
         case 'd': {
             char *end;
             long d = strtol(optarg, &end, 10);
@@ -56,12 +68,14 @@ int cmd_issue(int argc, char **argv)
             r.days = (int)d;
             break;
         }
-        case 'o': out = optarg; break;
-        default: return EXIT_USAGE;
+        case 'o':
+            out = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
-    if (optind != argc)
-        return cli_usage("issue: unexpected argument '%s'", argv[optind]);
+    if (optind != argc) return cli_usage("issue: unexpected argument '%s'", argv[optind]);
     if (r.profile == NULL || r.subject == NULL || out == NULL)
         return cli_usage("issue needs --profile, --subject and --out");
     if ((csrfile == NULL) == (keygen == 0))
@@ -72,8 +86,7 @@ int cmd_issue(int argc, char **argv)
         return cli_usage("the directory of --out/--key-out does not exist");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 1, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     csr req = {0};
     sc_key *newkey = NULL;
@@ -104,8 +117,7 @@ int cmd_issue(int argc, char **argv)
             goto out;
         }
         const char *kp = getenv("SEALCA_KEY_PASSPHRASE");
-        if (kp == NULL || !*kp)
-            kp = c.pass;
+        if (kp == NULL || !*kp) kp = c.pass;
         if (crypto_key_export(newkey, kp, strlen(kp), &keypem, &e) != 0) {
             rc = cli_fail(&e);
             goto out;
@@ -129,8 +141,8 @@ int cmd_issue(int argc, char **argv)
     char nb[40], na[40];
     cli_time(ci.not_before, nb, sizeof(nb));
     cli_time(ci.not_after, na, sizeof(na));
-    fprintf(stderr, "sealca: issued %s\n  serial  %s\n  subject %s\n  valid   %s .. %s\n", ci.profile,
-            ci.serial, ci.subject, nb, na);
+    fprintf(stderr, "sealca: issued %s\n  serial  %s\n  subject %s\n  valid   %s .. %s\n",
+            ci.profile, ci.serial, ci.subject, nb, na);
 out:
     cert_info_free(&ci);
     csr_free(&req);
@@ -153,33 +165,36 @@ int cmd_revoke(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         switch (opt) {
-        case 's': serial = optarg; break;
-        case 'r': reason_s = optarg; break;
-        case 'i': inv_s = optarg; break;
-        default: return EXIT_USAGE;
+        case 's':
+            serial = optarg;
+            break;
+        case 'r':
+            reason_s = optarg;
+            break;
+        case 'i':
+            inv_s = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (optind != argc || serial == NULL || reason_s == NULL)
         return cli_usage("revoke needs --serial HEX and --reason REASON");
     int reason;
-    if (reason_parse(reason_s, &reason) != 0)
-        return cli_usage("unknown --reason '%s'", reason_s);
+    if (reason_parse(reason_s, &reason) != 0) return cli_usage("unknown --reason '%s'", reason_s);
     int64_t inv = 0;
     if (inv_s != NULL) {
         struct tm tm = {0};
         char *end = strptime(inv_s, "%Y-%m-%d", &tm);
-        if (end == NULL || *end)
-            return cli_usage("--invalidity-date must be YYYY-MM-DD");
+        if (end == NULL || *end) return cli_usage("--invalidity-date must be YYYY-MM-DD");
         /* a date is given in China's civil time: midnight Asia/Shanghai */
         inv = (int64_t)timegm(&tm) - 8 * 3600;
     }
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     if (pki_revoke(ca, serial, reason, inv, "cli", &e) != 0)
         rc = cli_fail(&e);
@@ -195,24 +210,20 @@ int cmd_resume(int argc, char **argv)
 {
     cli_ctx c = {0};
     const char *serial = NULL;
-    static const struct option lo[] = {CLI_COMMON_LONGOPTS,
-                                       {"serial", required_argument, NULL, 's'},
-                                       {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        CLI_COMMON_LONGOPTS, {"serial", required_argument, NULL, 's'}, {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         if (opt == 's')
             serial = optarg;
         else
             return EXIT_USAGE;
     }
-    if (optind != argc || serial == NULL)
-        return cli_usage("resume needs --serial HEX");
+    if (optind != argc || serial == NULL) return cli_usage("resume needs --serial HEX");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     if (pki_resume(ca, serial, "cli", &e) != 0)
         rc = cli_fail(&e);
@@ -234,8 +245,7 @@ int cmd_list(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         if (opt == 's') {
             status = optarg;
             if (strcmp(status, "good") && strcmp(status, "revoked") && strcmp(status, "hold"))
@@ -251,8 +261,7 @@ int cmd_list(int argc, char **argv)
     }
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     store_stmt *st;
     if (store_stmt_get(ca->db, ST_CERT_LIST, &st, &e) != 0) {
@@ -277,8 +286,7 @@ int cmd_list(int argc, char **argv)
                store_col_text(st, 4, NULL));
     }
     store_exec(st, NULL);
-    if (r2 < 0)
-        rc = cli_fail(&e);
+    if (r2 < 0) rc = cli_fail(&e);
 out:
     ca_close(ca);
     cli_done(&c);
@@ -296,8 +304,7 @@ int cmd_show(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         if (opt == 's')
             serial = optarg;
         else if (opt == 'p')
@@ -305,12 +312,10 @@ int cmd_show(int argc, char **argv)
         else
             return EXIT_USAGE;
     }
-    if (optind != argc || serial == NULL)
-        return cli_usage("show needs --serial HEX");
+    if (optind != argc || serial == NULL) return cli_usage("show needs --serial HEX");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     cert_info ci;
     if (pki_cert_get(ca, serial, &ci, &e) != 0) {
@@ -322,10 +327,11 @@ int cmd_show(int argc, char **argv)
             char nb[40], na[40], ra[40];
             cli_time(ci.not_before, nb, sizeof(nb));
             cli_time(ci.not_after, na, sizeof(na));
-            printf("serial:      %s\nissuer:      %s\nprofile:     %s (version %d)\nsubject:     %s\n"
-                   "not before:  %s\nnot after:   %s\nstatus:      %s\n",
-                   ci.serial, ci.issuer, ci.profile, ci.profile_version, ci.subject, nb, na,
-                   ci.status);
+            printf(
+                "serial:      %s\nissuer:      %s\nprofile:     %s (version %d)\nsubject:     %s\n"
+                "not before:  %s\nnot after:   %s\nstatus:      %s\n",
+                ci.serial, ci.issuer, ci.profile, ci.profile_version, ci.subject, nb, na,
+                ci.status);
             if (ci.reason >= 0) {
                 cli_time(ci.revoked_at, ra, sizeof(ra));
                 printf("reason:      %s\nrevoked at:  %s\n", reason_name(ci.reason), ra);

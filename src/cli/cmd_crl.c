@@ -22,21 +22,25 @@ int cmd_crl(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         switch (opt) {
-        case 'o': out = optarg; break;
-        case 'd': delta = 1; break;
-        case 'i': issuer = optarg; break;
-        default: return EXIT_USAGE;
+        case 'o':
+            out = optarg;
+            break;
+        case 'd':
+            delta = 1;
+            break;
+        case 'i':
+            issuer = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
-    if (optind != argc || out == NULL)
-        return cli_usage("crl needs --out FILE");
+    if (optind != argc || out == NULL) return cli_usage("crl needs --out FILE");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 1, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     pki_issuer *iss = issuer ? ca_issuer(ca, issuer) : ca_active_issuing(ca);
     sc_buf der = {0};
@@ -87,8 +91,7 @@ int cmd_verify_crl(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         if (opt == 'c')
             file = optarg;
         else if (opt == 'i')
@@ -96,12 +99,10 @@ int cmd_verify_crl(int argc, char **argv)
         else
             return EXIT_USAGE;
     }
-    if (optind != argc || file == NULL)
-        return cli_usage("verify-crl needs --crl FILE");
+    if (optind != argc || file == NULL) return cli_usage("verify-crl needs --crl FILE");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     sc_buf der = {0};
     if (read_der(file, "X509 CRL", CRL_FILE_MAX, &der, &e) != 0) {
@@ -143,7 +144,8 @@ int cmd_verify_crl(int argc, char **argv)
         }
     }
     if (iss == NULL) {
-        sc_fail(&e, SC_ENOTFOUND, "crl.unknown_issuer", "the CRL's issuer is not a CA of this home");
+        sc_fail(&e, SC_ENOTFOUND, "crl.unknown_issuer",
+                "the CRL's issuer is not a CA of this home");
         rc = cli_fail(&e);
         goto out;
     }

@@ -29,8 +29,7 @@ int cmd_ocsp(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         if (opt == 'r')
             in = optarg;
         else if (opt == 'o')
@@ -42,8 +41,7 @@ int cmd_ocsp(int argc, char **argv)
         return cli_usage("ocsp needs --request REQ.der --out RESP.der");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 1, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     sc_buf resp = {0};
     uint8_t *req = NULL;
@@ -88,24 +86,20 @@ int cmd_verify_ocsp(int argc, char **argv)
 {
     cli_ctx c = {0};
     const char *file = NULL;
-    static const struct option lo[] = {CLI_COMMON_LONGOPTS,
-                                       {"response", required_argument, NULL, 'r'},
-                                       {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        CLI_COMMON_LONGOPTS, {"response", required_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         if (opt == 'r')
             file = optarg;
         else
             return EXIT_USAGE;
     }
-    if (optind != argc || file == NULL)
-        return cli_usage("verify-ocsp needs --response RESP.der");
+    if (optind != argc || file == NULL) return cli_usage("verify-ocsp needs --response RESP.der");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     uint8_t *der = NULL;
     size_t len = 0;
@@ -122,7 +116,8 @@ int cmd_verify_ocsp(int argc, char **argv)
         char pa[40];
         cli_time(r->produced_at, pa, sizeof(pa));
         printf("response status: successful, signature OK: signed by %s (%s), produced %s%s\n",
-               signer->id, crypto_alg_name(signer->alg), pa, r->nonce_ext_len ? ", with nonce" : "");
+               signer->id, crypto_alg_name(signer->alg), pa,
+               r->nonce_ext_len ? ", with nonce" : "");
         for (size_t i = 0; i < r->n; i++)
             print_single(&r->singles[i]);
     }

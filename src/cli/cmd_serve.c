@@ -68,8 +68,10 @@ static void *publish_main(void *arg)
             if (ca == NULL || ldappub_drain(ca, 100, &st, &e) != 0)
                 fprintf(stderr, "sealca serve: directory publication: %s\n", e.msg);
             else if (st.failed > 0)
-                fprintf(stderr, "sealca serve: directory publication: %zu failed (retried with "
-                                "backoff), %lld pending\n", st.failed, (long long)st.pending);
+                fprintf(stderr,
+                        "sealca serve: directory publication: %zu failed (retried with "
+                        "backoff), %lld pending\n",
+                        st.failed, (long long)st.pending);
             last = now;
         }
         for (int i = 0; i < 4 && !app->stopping; i++)
@@ -99,28 +101,37 @@ int cmd_serve(int argc, char **argv)
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
-        if (cli_common_opt(&c, opt, optarg))
-            continue;
+        if (cli_common_opt(&c, opt, optarg)) continue;
         switch (opt) {
-        case 'l': listen = optarg; break;
-        case 'L': tls_listen = optarg; break;
-        case 'c': tls_cert = optarg; break;
-        case 'k': tls_key = optarg; break;
-        case 't': threads = (unsigned)atoi(optarg); break;
-        case 'a': logf = optarg; break;
-        default: return EXIT_USAGE;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'L':
+            tls_listen = optarg;
+            break;
+        case 'c':
+            tls_cert = optarg;
+            break;
+        case 'k':
+            tls_key = optarg;
+            break;
+        case 't':
+            threads = (unsigned)atoi(optarg);
+            break;
+        case 'a':
+            logf = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
-    if (optind != argc)
-        return cli_usage("serve: unexpected argument '%s'", argv[optind]);
-    if (threads < 1 || threads > 64)
-        return cli_usage("--threads must be 1..64");
+    if (optind != argc) return cli_usage("serve: unexpected argument '%s'", argv[optind]);
+    if (threads < 1 || threads > 64) return cli_usage("--threads must be 1..64");
     if ((tls_cert == NULL) != (tls_key == NULL) || (tls_cert != NULL && tls_listen == NULL))
         return cli_usage("--tls-cert and --tls-key go together, with --tls-listen");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 1, &ca);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_err e = {0};
     keyproc *kp = NULL;
     sc_buf tls_cert_pem = {0}, tls_key_pem = {0};
@@ -133,8 +144,7 @@ int cmd_serve(int argc, char **argv)
         size_t cl = 0;
         snprintf(p, sizeof(p), "%s/tls/server.key", c.home);
         int r2 = crypto_key_load(p, c.pass, c.passlen, &k, &e);
-        if (r2 == 0)
-            r2 = crypto_key_export_plain(k, &tls_key_pem, &e);
+        if (r2 == 0) r2 = crypto_key_export_plain(k, &tls_key_pem, &e);
         crypto_key_free(k);
         snprintf(p, sizeof(p), "%s/tls/server.pem", c.home);
         if (r2 == 0 && (r2 = sc_file_read(p, 1 << 20, &cd, &cl)) != 0)
@@ -158,8 +168,7 @@ int cmd_serve(int argc, char **argv)
     rc = keyproc_start(ca, &kp, &e);
     ca_close(ca);
     cli_done(&c);
-    if (rc != 0)
-        return cli_fail(&e);
+    if (rc != 0) return cli_fail(&e);
     FILE *log = NULL;
     if (strcmp(logf, "-") == 0)
         log = stdout;
@@ -194,8 +203,7 @@ int cmd_serve(int argc, char **argv)
         store_stmt *st;
         if (store_stmt_get(mca->db, ST_COUNTER_GET, &st, &e) == 0) {
             store_bind_text(st, 1, "status");
-            if (store_step(st, &e) == STORE_ROW)
-                app.seen_status = store_col_int64(st, 0);
+            if (store_step(st, &e) == STORE_ROW) app.seen_status = store_col_int64(st, 0);
             store_exec(st, NULL);
         }
     }
@@ -206,8 +214,12 @@ int cmd_serve(int argc, char **argv)
     }
     size_t nroutes;
     const http_route *routes = api_routes(&nroutes);
-    http_opts ho = {.listen = listen, .threads = threads, .conn_limit = 2000,
-                    .per_ip_limit = 0, .idle_timeout = 15, .mem_limit = 32 * 1024,
+    http_opts ho = {.listen = listen,
+                    .threads = threads,
+                    .conn_limit = 2000,
+                    .per_ip_limit = 0,
+                    .idle_timeout = 15,
+                    .mem_limit = 32 * 1024,
                     .access_log = log};
     if (http_start(&ho, routes, nroutes, &app, &plain, &e) != 0) {
         rc = cli_fail(&e);
@@ -233,7 +245,8 @@ int cmd_serve(int argc, char **argv)
     }
     char tlsinfo[160] = "";
     if (tls != NULL)
-        snprintf(tlsinfo, sizeof(tlsinfo), ", https://%s (tls port %u)", tls_listen, http_port(tls));
+        snprintf(tlsinfo, sizeof(tlsinfo), ", https://%s (tls port %u)", tls_listen,
+                 http_port(tls));
     fprintf(stderr, "sealca: serving http://%s (port %u)%s; key process pid %ld; engine %s\n",
             listen, http_port(plain), tlsinfo, (long)keyproc_pid(kp), crypto_sm2_engine_name());
     int sig = 0;
@@ -241,8 +254,7 @@ int cmd_serve(int argc, char **argv)
     fprintf(stderr, "sealca: signal %d: finishing requests in progress and stopping\n", sig);
     app.stopping = 1;
     pthread_join(m.th, NULL);
-    if (pub.ok)
-        pthread_join(pub.th, NULL);
+    if (pub.ok) pthread_join(pub.th, NULL);
 out_http:
     http_stop(tls, 10000);
     http_stop(plain, 10000);
@@ -252,8 +264,7 @@ out_app:
 out:
     sc_buf_wipe(&tls_key_pem);
     sc_buf_free(&tls_cert_pem);
-    if (log != NULL && log != stdout)
-        fclose(log);
+    if (log != NULL && log != stdout) fclose(log);
     keyproc_stop(kp);
     return rc;
 }

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #define CHAIN_MAX_CERTS 16
-#define CHAIN_FILE_MAX (1024 * 1024)
+#define CHAIN_FILE_MAX  (1024 * 1024)
 
 typedef struct certbuf {
     sc_buf der;
@@ -32,15 +32,13 @@ static int load_certs(const char *path, certbuf *out, int max, int *n, sc_err *e
     } else {
         while (off < len && *n < max) {
             size_t used = 0;
-            if (pem_decode(data + off, len - off, "CERTIFICATE", &used, &out[*n].der) != 0)
-                break;
+            if (pem_decode(data + off, len - off, "CERTIFICATE", &used, &out[*n].der) != 0) break;
             off += used;
             (*n)++;
         }
     }
     free(data);
-    if (*n == 0)
-        return sc_fail(e, SC_EINVAL, "pem.bad", "%s holds no certificate", path);
+    if (*n == 0) return sc_fail(e, SC_EINVAL, "pem.bad", "%s holds no certificate", path);
     for (int i = 0; i < *n; i++)
         if (cert_fields(out[i].der.p, out[i].der.len, &out[i].subject, &out[i].issuer, &out[i].nb,
                         &out[i].na) != 0)
@@ -93,14 +91,14 @@ int cmd_verify_cert(int argc, char **argv)
     certbuf *cur = &leaf[0];
     for (int depth = 0; depth <= nchain; depth++) {
         if (now < cur->nb || now > cur->na) {
-            sc_fail(&e, SC_EVERIFY, "cert.expired", "certificate at depth %d is not valid now", depth);
+            sc_fail(&e, SC_EVERIFY, "cert.expired", "certificate at depth %d is not valid now",
+                    depth);
             rc = cli_fail(&e);
             goto out;
         }
         certbuf *up = NULL;
         for (int i = 0; i < nchain && up == NULL; i++) {
-            if (!same(chain[i].subject, cur->issuer))
-                continue;
+            if (!same(chain[i].subject, cur->issuer)) continue;
             sc_key *pub = NULL;
             sc_err ve = {0};
             if (cert_pubkey(chain[i].der.p, chain[i].der.len, &pub, &ve) == 0 &&
@@ -117,7 +115,8 @@ int cmd_verify_cert(int argc, char **argv)
             goto out;
         }
         if (!is_ca_cert(up)) {
-            sc_fail(&e, SC_EVERIFY, "cert.issuer_not_ca", "the issuer at depth %d is not a CA", depth + 1);
+            sc_fail(&e, SC_EVERIFY, "cert.issuer_not_ca", "the issuer at depth %d is not a CA",
+                    depth + 1);
             rc = cli_fail(&e);
             goto out;
         }

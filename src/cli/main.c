@@ -28,7 +28,8 @@ static const char usage[] =
     "  audit verify | audit checkpoint\n"
     "  verify-crl --crl FILE [--issuer ID]      check a CRL's signature with sealca's verifier\n"
     "  verify-cert --cert FILE --chain FILE     check a certificate path with sealca's verifier\n"
-    "  ocsp --request REQ.der --out RESP.der    answer one OCSP request offline (signed by ocsp-N)\n"
+    "  ocsp --request REQ.der --out RESP.der    answer one OCSP request offline (signed by "
+    "ocsp-N)\n"
     "  verify-ocsp --response RESP.der          check an OCSP response with sealca's verifier\n"
     "  serve [--listen 127.0.0.1:8080] [--tls-listen A:P --tls-cert F --tls-key F] [--threads N]\n"
     "        [--access-log FILE|-|none]   CA certificates, CRLs and OCSP over HTTP; keys stay in\n"
@@ -41,12 +42,25 @@ static const struct {
     const char *name;
     int (*fn)(int, char **);
 } cmds[] = {
-    {"init", cmd_init},         {"issue", cmd_issue},       {"revoke", cmd_revoke},
-    {"resume", cmd_resume},     {"crl", cmd_crl},           {"list", cmd_list},
-    {"show", cmd_show},         {"chain", cmd_chain},       {"profiles", cmd_profiles},
-    {"profile", cmd_profile},   {"ca", cmd_ca},             {"audit", cmd_audit},
-    {"verify-crl", cmd_verify_crl}, {"verify-cert", cmd_verify_cert}, {"bench", cmd_bench},       {"serve", cmd_serve},
-    {"ocsp", cmd_ocsp},         {"verify-ocsp", cmd_verify_ocsp}, {"publish", cmd_publish},
+    {"init", cmd_init},
+    {"issue", cmd_issue},
+    {"revoke", cmd_revoke},
+    {"resume", cmd_resume},
+    {"crl", cmd_crl},
+    {"list", cmd_list},
+    {"show", cmd_show},
+    {"chain", cmd_chain},
+    {"profiles", cmd_profiles},
+    {"profile", cmd_profile},
+    {"ca", cmd_ca},
+    {"audit", cmd_audit},
+    {"verify-crl", cmd_verify_crl},
+    {"verify-cert", cmd_verify_cert},
+    {"bench", cmd_bench},
+    {"serve", cmd_serve},
+    {"ocsp", cmd_ocsp},
+    {"verify-ocsp", cmd_verify_ocsp},
+    {"publish", cmd_publish},
 };
 
 int main(int argc, char **argv)
@@ -57,7 +71,6 @@ int main(int argc, char **argv)
         return argc < 2 ? EXIT_USAGE : 0;
     }
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-        if (strcmp(argv[1], cmds[i].name) == 0)
-            return cmds[i].fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", argv[1]);
 }

@@ -45,10 +45,8 @@ int cli_usage(const char *fmt, ...)
 
 int cli_home(cli_ctx *c)
 {
-    if (c->home == NULL)
-        c->home = getenv("SEALCA_HOME");
-    if (c->home == NULL || !*c->home)
-        return cli_usage("--home DIR (or SEALCA_HOME) is required");
+    if (c->home == NULL) c->home = getenv("SEALCA_HOME");
+    if (c->home == NULL || !*c->home) return cli_usage("--home DIR (or SEALCA_HOME) is required");
     return 0;
 }
 
@@ -90,13 +88,10 @@ int cli_passphrase(cli_ctx *c, int required)
 int cli_open(cli_ctx *c, int need_key, pki_ca **ca)
 {
     int rc = cli_home(c);
-    if (rc != 0)
-        return rc;
-    if ((rc = cli_passphrase(c, need_key)) != 0)
-        return rc;
+    if (rc != 0) return rc;
+    if ((rc = cli_passphrase(c, need_key)) != 0) return rc;
     sc_err e = {0};
-    if (ca_open(c->home, c->pass, c->passlen, ca, &e) != 0)
-        return cli_fail(&e);
+    if (ca_open(c->home, c->pass, c->passlen, ca, &e) != 0) return cli_fail(&e);
     return 0;
 }
 
@@ -127,7 +122,6 @@ int cli_write(const char *path, const void *p, size_t n, int mode, sc_err *e)
         return 0;
     }
     int rc = sc_file_write_atomic(path, p, n, mode);
-    if (rc != 0)
-        return sc_fail(e, rc, "io.write", "cannot write %s: %s", path, strerror(errno));
+    if (rc != 0) return sc_fail(e, rc, "io.write", "cannot write %s: %s", path, strerror(errno));
     return 0;
 }

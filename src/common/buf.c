@@ -14,10 +14,8 @@
 
 int sc_buf_reserve(sc_buf *b, size_t extra)
 {
-    if (b->oom)
-        return SC_ENOMEM;
-    if (extra <= b->cap - b->len)
-        return 0;
+    if (b->oom) return SC_ENOMEM;
+    if (extra <= b->cap - b->len) return 0;
     size_t need = b->len + extra;
     if (need < b->len) {
         b->oom = 1;
@@ -43,10 +41,8 @@ int sc_buf_reserve(sc_buf *b, size_t extra)
 
 int sc_buf_append(sc_buf *b, const void *p, size_t n)
 {
-    if (n == 0)
-        return b->oom ? SC_ENOMEM : 0;
-    if (sc_buf_reserve(b, n) != 0)
-        return SC_ENOMEM;
+    if (n == 0) return b->oom ? SC_ENOMEM : 0;
+    if (sc_buf_reserve(b, n) != 0) return SC_ENOMEM;
     memcpy(b->p + b->len, p, n);
     b->len += n;
     return 0;
@@ -65,16 +61,14 @@ void sc_buf_free(sc_buf *b)
 
 void sc_buf_wipe(sc_buf *b)
 {
-    if (b->p != NULL)
-        OPENSSL_cleanse(b->p, b->cap);
+    if (b->p != NULL) OPENSSL_cleanse(b->p, b->cap);
     sc_buf_free(b);
 }
 
 uint8_t *sc_buf_steal(sc_buf *b, size_t *len)
 {
     uint8_t *p = b->p;
-    if (len != NULL)
-        *len = b->len;
+    if (len != NULL) *len = b->len;
     memset(b, 0, sizeof(*b));
     return p;
 }
@@ -91,24 +85,19 @@ void sc_hex_encode(const uint8_t *p, size_t n, char *out, int upper)
 
 static int hexval(char c)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
     return -1;
 }
 
 long sc_hex_decode(const char *hex, uint8_t *out, size_t outcap)
 {
     size_t n = strlen(hex);
-    if (n % 2 != 0 || n / 2 > outcap)
-        return -1;
+    if (n % 2 != 0 || n / 2 > outcap) return -1;
     for (size_t i = 0; i < n / 2; i++) {
         int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return -1;
+        if (hi < 0 || lo < 0) return -1;
         out[i] = (uint8_t)(hi << 4 | lo);
     }
     return (long)(n / 2);
@@ -119,8 +108,7 @@ int sc_file_read(const char *path, size_t maxlen, uint8_t **out, size_t *outlen)
     *out = NULL;
     *outlen = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return SC_EIO;
+    if (fd < 0) return SC_EIO;
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
@@ -162,14 +150,12 @@ int sc_file_read(const char *path, size_t maxlen, uint8_t **out, size_t *outlen)
         }
         ssize_t r = read(fd, p + len, cap - 1 - len);
         if (r < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             free(p);
             close(fd);
             return SC_EIO;
         }
-        if (r == 0)
-            break;
+        if (r == 0) break;
         len += (size_t)r;
     }
     close(fd);
@@ -185,15 +171,13 @@ int sc_file_write_atomic(const char *path, const void *p, size_t n, int mode)
     if (snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof(tmp))
         return SC_EINVAL;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
-    if (fd < 0)
-        return SC_EIO;
+    if (fd < 0) return SC_EIO;
     const uint8_t *q = p;
     size_t off = 0;
     while (off < n) {
         ssize_t w = write(fd, q + off, n - off);
         if (w < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             close(fd);
             unlink(tmp);
             return SC_EIO;
@@ -218,6 +202,5 @@ int sc_memeq_ct(const void *a, const void *b, size_t n)
 
 void sc_wipe(void *p, size_t n)
 {
-    if (p != NULL)
-        OPENSSL_cleanse(p, n);
+    if (p != NULL) OPENSSL_cleanse(p, n);
 }

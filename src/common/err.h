@@ -27,9 +27,9 @@ enum {
 };
 
 typedef struct sc_err {
-    int status;       /* the SC_E* value */
-    char code[48];    /* stable machine code, e.g. "subject.bad_attribute" */
-    char msg[400];    /* human message (English; UI layers translate by code) */
+    int status;    /* the SC_E* value */
+    char code[48]; /* stable machine code, e.g. "subject.bad_attribute" */
+    char msg[400]; /* human message (English; UI layers translate by code) */
 } sc_err;
 
 /* Record an error if none is recorded yet; returns status so callers can `return sc_fail(...)`. */

@@ -21,7 +21,7 @@ typedef enum sc_alg {
 } sc_alg;
 
 /* GM/T 0009-2012 §10: the default signer ID, used on every SM2 sign and verify. */
-#define SC_SM2_DEFAULT_ID "1234567812345678"
+#define SC_SM2_DEFAULT_ID     "1234567812345678"
 #define SC_SM2_DEFAULT_ID_LEN 16
 
 /* Which SM2 implementation signs and verifies (SEALCA_SM2_ENGINE=openssl|fast). */
@@ -51,8 +51,7 @@ int crypto_key_from_spki(const uint8_t *der, size_t len, sc_key **out, sc_err *e
 int crypto_key_load(const char *path, const char *pass, size_t passlen, sc_key **out, sc_err *e);
 /* Encrypted PKCS#8 PEM (PBES2, scrypt N=2^15 r=8 p=1, SM4-CBC for SM2 keys, AES-256-CBC otherwise);
  * written atomically with mode 0600. Refuses an empty passphrase. */
-int crypto_key_save(const sc_key *k, const char *path, const char *pass, size_t passlen,
-                    sc_err *e);
+int crypto_key_save(const sc_key *k, const char *path, const char *pass, size_t passlen, sc_err *e);
 /* Same, into memory (PEM text). */
 int crypto_key_export(const sc_key *k, const char *pass, size_t passlen, sc_buf *pem, sc_err *e);
 int crypto_key_import(const uint8_t *pem, size_t len, const char *pass, size_t passlen,
@@ -103,7 +102,8 @@ int crypto_sigalg_parse(const uint8_t *der, size_t len, sc_alg *out, sc_err *e);
  * sig receives the DER SM2Signature / ECDSA-Sig-Value, or the RSA signature bytes.
  */
 int crypto_sign(sc_key *k, const uint8_t *msg, size_t len, sc_buf *sig, sc_err *e);
-/* 0 when valid; SC_EVERIFY when not (e filled); other negatives on bad input. alg must match key. */
+/* 0 when valid; SC_EVERIFY when not (e filled); other negatives on bad input. alg must match key.
+ */
 int crypto_verify(sc_key *pub, sc_alg alg, const uint8_t *msg, size_t len, const uint8_t *sig,
                   size_t siglen, sc_err *e);
 

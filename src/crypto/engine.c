@@ -29,8 +29,7 @@ const char *crypto_sm2_engine_name(void)
 
 int crypto_sm2_engine_set(sc_sm2_engine eng)
 {
-    if (eng != SC_SM2_ENGINE_FAST && eng != SC_SM2_ENGINE_OPENSSL)
-        return SC_EINVAL;
+    if (eng != SC_SM2_ENGINE_FAST && eng != SC_SM2_ENGINE_OPENSSL) return SC_EINVAL;
     __atomic_store_n(&engine_state, (int)eng, __ATOMIC_RELEASE);
     return 0;
 }
@@ -49,8 +48,7 @@ int crypto_fast_keygen(uint8_t d[32], uint8_t pt[65])
 static sm2fast_priv *fast_priv(sc_key *k)
 {
     sm2fast_priv *p = __atomic_load_n((sm2fast_priv **)&k->fast_priv, __ATOMIC_ACQUIRE);
-    if (p != NULL)
-        return p;
+    if (p != NULL) return p;
     pthread_mutex_lock(&k->lock);
     if (k->fast_priv == NULL) {
         uint8_t d[32];
@@ -65,8 +63,7 @@ static sm2fast_priv *fast_priv(sc_key *k)
 static sm2fast_pub *fast_pub(sc_key *k)
 {
     sm2fast_pub *p = __atomic_load_n((sm2fast_pub **)&k->fast_pub, __ATOMIC_ACQUIRE);
-    if (p != NULL)
-        return p;
+    if (p != NULL) return p;
     pthread_mutex_lock(&k->lock);
     if (k->fast_pub == NULL && k->have_pt)
         __atomic_store_n((sm2fast_pub **)&k->fast_pub, sm2fast_pub_new(k->pt), __ATOMIC_RELEASE);

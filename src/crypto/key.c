@@ -21,28 +21,23 @@
 #define KEY_SCRYPT_R 8
 #define KEY_SCRYPT_P 4
 
-static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_key **out,
-                        sc_err *e);
+static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_key **out, sc_err *e);
 
 static sc_alg alg_of(EVP_PKEY *pkey)
 {
-    if (EVP_PKEY_is_a(pkey, "SM2"))
-        return SC_ALG_SM2;
+    if (EVP_PKEY_is_a(pkey, "SM2")) return SC_ALG_SM2;
     if (EVP_PKEY_is_a(pkey, "EC")) {
         char grp[64] = "";
         size_t gl = 0;
         if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, grp, sizeof(grp),
                                            &gl) != 1)
             return SC_ALG_NONE;
-        if (strcmp(grp, "prime256v1") == 0 || strcmp(grp, "P-256") == 0)
-            return SC_ALG_ECDSA_P256;
-        if (strcmp(grp, "SM2") == 0)
-            return SC_ALG_SM2;
+        if (strcmp(grp, "prime256v1") == 0 || strcmp(grp, "P-256") == 0) return SC_ALG_ECDSA_P256;
+        if (strcmp(grp, "SM2") == 0) return SC_ALG_SM2;
         return SC_ALG_NONE;
     }
     if (EVP_PKEY_is_a(pkey, "RSA")) {
-        if (EVP_PKEY_get_bits(pkey) == 3072)
-            return SC_ALG_RSA3072;
+        if (EVP_PKEY_get_bits(pkey) == 3072) return SC_ALG_RSA3072;
         return SC_ALG_NONE;
     }
     return SC_ALG_NONE;
@@ -51,7 +46,8 @@ static sc_alg alg_of(EVP_PKEY *pkey)
 static int has_private(EVP_PKEY *pkey)
 {
     BIGNUM *bn = NULL;
-    const char *name = EVP_PKEY_is_a(pkey, "RSA") ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
+    const char *name =
+        EVP_PKEY_is_a(pkey, "RSA") ? OSSL_PKEY_PARAM_RSA_D : OSSL_PKEY_PARAM_PRIV_KEY;
     int ok = EVP_PKEY_get_bn_param(pkey, name, &bn) == 1;
     BN_clear_free(bn);
     return ok;
@@ -78,8 +74,7 @@ sc_key *crypto_key_wrap(EVP_PKEY *pkey, sc_err *e)
     pthread_mutex_init(&k->lock, NULL);
     if (alg == SC_ALG_SM2) {
         size_t len = 0;
-        if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, k->pt, 65, &len) ==
-                1 &&
+        if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, k->pt, 65, &len) == 1 &&
             len == 65 && k->pt[0] == 0x04)
             k->have_pt = 1;
         ERR_clear_error();
@@ -115,10 +110,9 @@ EVP_PKEY *crypto_key_pkey(sc_key *k)
 {
     pthread_mutex_lock(&k->lock);
     if (k->pkey == NULL && k->alg == SC_ALG_SM2 && k->have_pt) {
-        OSSL_PARAM prm[3] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0),
-            OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, k->pt, 65),
-            OSSL_PARAM_construct_end()};
+        OSSL_PARAM prm[3] = {OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0),
+                             OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, k->pt, 65),
+                             OSSL_PARAM_construct_end()};
         EVP_PKEY_CTX *fc = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
         EVP_PKEY *pk = NULL;
         if (fc != NULL && EVP_PKEY_fromdata_init(fc) == 1 &&
@@ -147,10 +141,14 @@ int crypto_alg_parse(const char *name, sc_alg *out)
 const char *crypto_alg_name(sc_alg alg)
 {
     switch (alg) {
-    case SC_ALG_SM2: return "sm2";
-    case SC_ALG_ECDSA_P256: return "ecdsa-p256";
-    case SC_ALG_RSA3072: return "rsa3072";
-    default: return "none";
+    case SC_ALG_SM2:
+        return "sm2";
+    case SC_ALG_ECDSA_P256:
+        return "ecdsa-p256";
+    case SC_ALG_RSA3072:
+        return "rsa3072";
+    default:
+        return "none";
     }
 }
 
@@ -170,12 +168,16 @@ int crypto_key_generate(sc_alg alg, sc_key **out, sc_err *e)
         }
         pkey = EVP_PKEY_Q_keygen(NULL, NULL, "SM2");
         break;
-    case SC_ALG_ECDSA_P256: pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256"); break;
-    case SC_ALG_RSA3072: pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072); break;
-    default: return sc_fail(e, SC_EINVAL, "key.unsupported_alg", "unsupported algorithm");
+    case SC_ALG_ECDSA_P256:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+        break;
+    case SC_ALG_RSA3072:
+        pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+        break;
+    default:
+        return sc_fail(e, SC_EINVAL, "key.unsupported_alg", "unsupported algorithm");
     }
-    if (pkey == NULL)
-        return sc_fail_ossl(e, SC_ECRYPTO, "key.keygen", "key generation failed");
+    if (pkey == NULL) return sc_fail_ossl(e, SC_ECRYPTO, "key.keygen", "key generation failed");
     *out = crypto_key_wrap(pkey, e);
     return *out ? 0 : SC_ENOMEM;
 }
@@ -214,8 +216,8 @@ int crypto_key_from_spki(const uint8_t *der, size_t len, sc_key **out, sc_err *e
         /* fromdata decodes the point with EC_POINT_oct2point, which refuses points off the
          * curve; a 65-byte 04-prefixed point cannot be infinity */
         OSSL_PARAM prm[3] = {
-            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
-                                             is_sm2 ? "SM2" : "P-256", 0),
+            OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, is_sm2 ? "SM2" : "P-256",
+                                             0),
             OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)(der + 26), 65),
             OSSL_PARAM_construct_end()};
         EVP_PKEY_CTX *fc = EVP_PKEY_CTX_new_from_name(NULL, is_sm2 ? "SM2" : "EC", NULL);
@@ -231,7 +233,8 @@ int crypto_key_from_spki(const uint8_t *der, size_t len, sc_key **out, sc_err *e
     pkey = d2i_PUBKEY(NULL, &p, (long)len);
     if (pkey == NULL || p != der + len) {
         EVP_PKEY_free(pkey);
-        return sc_fail_ossl(e, SC_EINVAL, "key.bad_spki", "public key: not a valid SubjectPublicKeyInfo");
+        return sc_fail_ossl(e, SC_EINVAL, "key.bad_spki",
+                            "public key: not a valid SubjectPublicKeyInfo");
     }
     EVP_PKEY_CTX *cctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
     /* the quick check (on the curve, not infinity) is complete for SM2 and P-256, whose
@@ -244,8 +247,7 @@ int crypto_key_from_spki(const uint8_t *der, size_t len, sc_key **out, sc_err *e
     }
 wrap:
     *out = crypto_key_wrap(pkey, e);
-    if (*out == NULL)
-        return SC_EINVAL;
+    if (*out == NULL) return SC_EINVAL;
 keep:
     /* keep the caller's bytes: they are the canonical encoding (checked by the parse above) */
     (*out)->spki = malloc(len);
@@ -258,8 +260,7 @@ keep:
 
 void crypto_key_free(sc_key *k)
 {
-    if (k == NULL)
-        return;
+    if (k == NULL) return;
     crypto_fast_free(k);
     free(k->spki);
     pthread_mutex_destroy(&k->lock);
@@ -325,24 +326,20 @@ int crypto_key_id(const sc_key *k, uint8_t out[32], size_t *outlen, sc_err *e)
     const uint8_t *p;
     size_t n;
     int rc = spki_cached(k, &p, &n, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     size_t off = 0, len = 0;
     for (int level = 0; level < 3; level++) {
-        if (off + 2 > n)
-            goto bad;
+        if (off + 2 > n) goto bad;
         uint8_t tag = p[off++];
         size_t l = p[off++];
         if (l & 0x80) {
             size_t nb = l & 0x7f;
-            if (nb == 0 || nb > 3 || off + nb > n)
-                goto bad;
+            if (nb == 0 || nb > 3 || off + nb > n) goto bad;
             l = 0;
             while (nb--)
                 l = l << 8 | p[off++];
         }
-        if (off + l > n)
-            goto bad;
+        if (off + l > n) goto bad;
         if (level == 0 && tag == 0x30) {
             continue; /* into the SPKI */
         } else if (level == 1 && tag == 0x30) {
@@ -363,18 +360,15 @@ bad:
 
 int crypto_key_equal_public(const sc_key *a, const sc_key *b)
 {
-    if (a->alg != b->alg)
-        return 0;
-    if (a->alg == SC_ALG_SM2 && a->have_pt && b->have_pt)
-        return sc_memeq_ct(a->pt, b->pt, 65) == 0;
+    if (a->alg != b->alg) return 0;
+    if (a->alg == SC_ALG_SM2 && a->have_pt && b->have_pt) return sc_memeq_ct(a->pt, b->pt, 65) == 0;
     EVP_PKEY *pa = crypto_key_pkey((sc_key *)a), *pb = crypto_key_pkey((sc_key *)b);
     return pa != NULL && pb != NULL && EVP_PKEY_eq(pa, pb) == 1;
 }
 
 int crypto_key_sm2_point(const sc_key *k, uint8_t pt[65])
 {
-    if (k->alg != SC_ALG_SM2 || !k->have_pt)
-        return SC_EINVAL;
+    if (k->alg != SC_ALG_SM2 || !k->have_pt) return SC_EINVAL;
     memcpy(pt, k->pt, 65);
     return 0;
 }
@@ -382,17 +376,14 @@ int crypto_key_sm2_point(const sc_key *k, uint8_t pt[65])
 int crypto_key_sm2_private(const sc_key *k, uint8_t d[32])
 {
     BIGNUM *bn = NULL;
-    if (k->alg != SC_ALG_SM2 || !k->priv)
-        return SC_EINVAL;
-    if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &bn) != 1)
-        return SC_ECRYPTO;
+    if (k->alg != SC_ALG_SM2 || !k->priv) return SC_EINVAL;
+    if (EVP_PKEY_get_bn_param(k->pkey, OSSL_PKEY_PARAM_PRIV_KEY, &bn) != 1) return SC_ECRYPTO;
     int ok = BN_bn2binpad(bn, d, 32) == 32;
     BN_clear_free(bn);
     return ok ? 0 : SC_ECRYPTO;
 }
 
-static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_key **out,
-                        sc_err *e)
+static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_key **out, sc_err *e)
 {
     int rc = SC_ECRYPTO;
     OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
@@ -400,8 +391,7 @@ static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_ke
     BIGNUM *bn = NULL;
     EVP_PKEY_CTX *ctx = NULL;
     EVP_PKEY *pkey = NULL;
-    if (bld == NULL)
-        goto out;
+    if (bld == NULL) goto out;
     if (!OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, "SM2", 0) ||
         !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pt, 65))
         goto out;
@@ -418,8 +408,8 @@ static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_ke
         goto out;
     /* fromdata does not check the point: do it, and that d matches it */
     EVP_PKEY_CTX *cctx = check ? EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL) : NULL;
-    int ok = !check || (cctx != NULL && (d ? EVP_PKEY_pairwise_check(cctx)
-                                           : EVP_PKEY_public_check(cctx)) == 1);
+    int ok = !check || (cctx != NULL &&
+                        (d ? EVP_PKEY_pairwise_check(cctx) : EVP_PKEY_public_check(cctx)) == 1);
     EVP_PKEY_CTX_free(cctx);
     if (!ok) {
         rc = sc_fail_ossl(e, SC_EINVAL, "key.bad_point", "SM2 key fails validation");
@@ -429,8 +419,7 @@ static int sm2_fromdata(const uint8_t *d, const uint8_t pt[65], int check, sc_ke
     pkey = NULL;
     rc = *out ? 0 : SC_ENOMEM;
 out:
-    if (rc == SC_ECRYPTO)
-        sc_fail_ossl(e, rc, "key.import", "cannot build SM2 key");
+    if (rc == SC_ECRYPTO) sc_fail_ossl(e, rc, "key.import", "cannot build SM2 key");
     EVP_PKEY_free(pkey);
     EVP_PKEY_CTX_free(ctx);
     OSSL_PARAM_free(params);
@@ -453,8 +442,7 @@ int crypto_key_sm2_from_private(const uint8_t d[32], sc_key **out, sc_err *e)
     EC_GROUP *g = EC_GROUP_new_by_curve_name(NID_sm2);
     EC_POINT *P = g ? EC_POINT_new(g) : NULL;
     BIGNUM *bn = BN_secure_new();
-    if (g == NULL || P == NULL || bn == NULL || BN_bin2bn(d, 32, bn) == NULL)
-        goto out;
+    if (g == NULL || P == NULL || bn == NULL || BN_bin2bn(d, 32, bn) == NULL) goto out;
     /* GM/T 0003.1 §6.1: d in [1, n-2] */
     BIGNUM *nm2 = BN_dup(EC_GROUP_get0_order(g));
     if (nm2 == NULL || !BN_sub_word(nm2, 2)) {
@@ -472,8 +460,7 @@ int crypto_key_sm2_from_private(const uint8_t d[32], sc_key **out, sc_err *e)
         goto out;
     rc = sm2_fromdata(d, pt, 1, out, e);
 out:
-    if (rc == SC_ECRYPTO)
-        sc_fail_ossl(e, rc, "key.import", "cannot build SM2 key");
+    if (rc == SC_ECRYPTO) sc_fail_ossl(e, rc, "key.import", "cannot build SM2 key");
     BN_clear_free(bn);
     EC_POINT_free(P);
     EC_GROUP_free(g);
@@ -483,41 +470,36 @@ out:
 int crypto_key_export(const sc_key *k, const char *pass, size_t passlen, sc_buf *pem, sc_err *e)
 {
     int rc = SC_ECRYPTO;
-    if (!k->priv)
-        return sc_fail(e, SC_EINVAL, "key.not_private", "not a private key");
+    if (!k->priv) return sc_fail(e, SC_EINVAL, "key.not_private", "not a private key");
     if (pass == NULL || passlen == 0)
         return sc_fail(e, SC_EINVAL, "key.empty_passphrase",
                        "refusing to write a private key without a passphrase");
     if (passlen > 1024)
-        return sc_fail(e, SC_EINVAL, "key.passphrase_too_long", "passphrase longer than 1024 bytes");
+        return sc_fail(e, SC_EINVAL, "key.passphrase_too_long",
+                       "passphrase longer than 1024 bytes");
     const EVP_CIPHER *cipher = k->alg == SC_ALG_SM2 ? EVP_sm4_cbc() : EVP_aes_256_cbc();
     PKCS8_PRIV_KEY_INFO *p8inf = EVP_PKEY2PKCS8(k->pkey);
     X509_ALGOR *pbe =
         PKCS5_pbe2_set_scrypt(cipher, NULL, 0, NULL, KEY_SCRYPT_N, KEY_SCRYPT_R, KEY_SCRYPT_P);
     X509_SIG *p8 = NULL;
     BIO *bio = BIO_new(BIO_s_mem());
-    if (p8inf == NULL || pbe == NULL || bio == NULL)
-        goto out;
+    if (p8inf == NULL || pbe == NULL || bio == NULL) goto out;
     p8 = PKCS8_set0_pbe(pass, (int)passlen, p8inf, pbe);
-    if (p8 == NULL)
-        goto out;
+    if (p8 == NULL) goto out;
     pbe = NULL; /* owned by p8 now */
-    if (PEM_write_bio_PKCS8(bio, p8) != 1)
-        goto out;
+    if (PEM_write_bio_PKCS8(bio, p8) != 1) goto out;
     char *data = NULL;
     long n = BIO_get_mem_data(bio, &data);
     rc = sc_buf_append(pem, data, (size_t)n);
 out:
-    if (rc == SC_ECRYPTO)
-        sc_fail_ossl(e, rc, "key.encrypt", "cannot encrypt private key");
+    if (rc == SC_ECRYPTO) sc_fail_ossl(e, rc, "key.encrypt", "cannot encrypt private key");
     X509_ALGOR_free(pbe);
     X509_SIG_free(p8);
     PKCS8_PRIV_KEY_INFO_free(p8inf); /* EVP_PKEY2PKCS8 gives a copy that we free */
     if (bio != NULL) {
         char *mem = NULL;
         long memlen = BIO_get_mem_data(bio, &mem);
-        if (memlen > 0)
-            OPENSSL_cleanse(mem, (size_t)memlen);
+        if (memlen > 0) OPENSSL_cleanse(mem, (size_t)memlen);
     }
     BIO_free(bio);
     return rc;
@@ -529,8 +511,7 @@ int crypto_key_save(const sc_key *k, const char *path, const char *pass, size_t 
     int rc = crypto_key_export(k, pass, passlen, &pem, e);
     if (rc == 0) {
         rc = sc_file_write_atomic(path, pem.p, pem.len, 0600);
-        if (rc != 0)
-            sc_fail(e, rc, "key.write", "cannot write key file %s", path);
+        if (rc != 0) sc_fail(e, rc, "key.write", "cannot write key file %s", path);
     }
     sc_buf_wipe(&pem);
     return rc;
@@ -543,8 +524,7 @@ int crypto_key_import(const uint8_t *pem, size_t len, const char *pass, size_t p
     if (len > KEY_FILE_MAX)
         return sc_fail(e, SC_ETOOBIG, "key.too_big", "key file larger than %d bytes", KEY_FILE_MAX);
     BIO *bio = BIO_new_mem_buf(pem, (int)len);
-    if (bio == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (bio == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     int rc = SC_EINVAL;
     PKCS8_PRIV_KEY_INFO *p8inf = NULL;
     EVP_PKEY *pkey = NULL;
@@ -586,8 +566,7 @@ int crypto_key_load(const char *path, const char *pass, size_t passlen, sc_key *
     if (rc == SC_ETOOBIG)
         return sc_fail(e, rc, "key.too_big", "key file %s is larger than %d bytes", path,
                        KEY_FILE_MAX);
-    if (rc != 0)
-        return sc_fail(e, rc, "key.read", "cannot read key file %s", path);
+    if (rc != 0) return sc_fail(e, rc, "key.read", "cannot read key file %s", path);
     rc = crypto_key_import(data, len, pass, passlen, out, e);
     sc_wipe(data, len);
     free(data);
@@ -601,8 +580,7 @@ int crypto_key_remote(const sc_key *pub, crypto_remote_sign_fn fn, void *ctx, sc
     size_t n;
     *out = NULL;
     int rc = spki_cached(pub, &p, &n, e);
-    if (rc == 0)
-        rc = crypto_key_from_spki(p, n, out, e);
+    if (rc == 0) rc = crypto_key_from_spki(p, n, out, e);
     if (rc == 0) {
         (*out)->remote = fn;
         (*out)->remote_ctx = ctx;
@@ -621,14 +599,14 @@ int crypto_key_export_plain(const sc_key *k, sc_buf *pem, sc_err *e)
         return sc_fail(e, SC_EINVAL, "key.not_private", "not a private key");
     BIO *bio = BIO_new(BIO_s_secmem());
     int rc = SC_ECRYPTO;
-    if (bio != NULL && PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL) == 1) {
+    if (bio != NULL &&
+        PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL) == 1) {
         char *data = NULL;
         long n = BIO_get_mem_data(bio, &data);
         rc = sc_buf_append(pem, data, (size_t)n);
         OPENSSL_cleanse(data, (size_t)n);
     }
     BIO_free(bio);
-    if (rc == SC_ECRYPTO)
-        sc_fail_ossl(e, rc, "key.export", "cannot export the key");
+    if (rc == SC_ECRYPTO) sc_fail_ossl(e, rc, "key.export", "cannot export the key");
     return rc;
 }

@@ -9,27 +9,32 @@
 #include <string.h>
 
 /* DER AlgorithmIdentifiers */
-static const uint8_t ALG_SM2SM3[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x81, 0x1c,
-                                     0xcf, 0x55, 0x01, 0x83, 0x75};
-static const uint8_t ALG_ECDSA256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48,
-                                       0xce, 0x3d, 0x04, 0x03, 0x02};
+static const uint8_t ALG_SM2SM3[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x81,
+                                     0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75};
+static const uint8_t ALG_ECDSA256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+                                       0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
 static const uint8_t ALG_RSA256[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
                                      0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00};
 
 int crypto_sigalg_der(sc_alg alg, sc_buf *out)
 {
     switch (alg) {
-    case SC_ALG_SM2: return sc_buf_append(out, ALG_SM2SM3, sizeof(ALG_SM2SM3));
-    case SC_ALG_ECDSA_P256: return sc_buf_append(out, ALG_ECDSA256, sizeof(ALG_ECDSA256));
-    case SC_ALG_RSA3072: return sc_buf_append(out, ALG_RSA256, sizeof(ALG_RSA256));
-    default: return SC_EINVAL;
+    case SC_ALG_SM2:
+        return sc_buf_append(out, ALG_SM2SM3, sizeof(ALG_SM2SM3));
+    case SC_ALG_ECDSA_P256:
+        return sc_buf_append(out, ALG_ECDSA256, sizeof(ALG_ECDSA256));
+    case SC_ALG_RSA3072:
+        return sc_buf_append(out, ALG_RSA256, sizeof(ALG_RSA256));
+    default:
+        return SC_EINVAL;
     }
 }
 
 int crypto_sigalg_parse(const uint8_t *der, size_t len, sc_alg *out, sc_err *e)
 {
     /* Exact byte matches: sm2-with-sm3 without parameters (OpenSSL) or with NULL (Chinese CAs,
-     * guomi-notes §2); ecdsa-with-SHA256 without parameters (RFC 5758); RSA with NULL (RFC 4055). */
+     * guomi-notes §2); ecdsa-with-SHA256 without parameters (RFC 5758); RSA with NULL (RFC 4055).
+     */
     static const uint8_t SM2NULL[] = {0x30, 0x0c, 0x06, 0x08, 0x2a, 0x81, 0x1c,
                                       0xcf, 0x55, 0x01, 0x83, 0x75, 0x05, 0x00};
     if (len == sizeof(ALG_SM2SM3) && memcmp(der, ALG_SM2SM3, len) == 0)
@@ -60,8 +65,7 @@ static const uint8_t SM2_ABG[128] = {
 int crypto_sm2_z(const sc_key *k, const uint8_t *id, size_t idlen, uint8_t z[32], sc_err *e)
 {
     uint8_t pt[65], entl[2];
-    if (k->alg != SC_ALG_SM2)
-        return sc_fail(e, SC_EINVAL, "sm2.not_sm2", "not an SM2 key");
+    if (k->alg != SC_ALG_SM2) return sc_fail(e, SC_EINVAL, "sm2.not_sm2", "not an SM2 key");
     if (idlen > 8191) /* ENTL is a 16-bit count of bits */
         return sc_fail(e, SC_EINVAL, "sm2.id_too_long", "SM2 ID longer than 8191 bytes");
     if (crypto_key_sm2_point(k, pt) != 0)
@@ -82,8 +86,8 @@ void crypto_sm2_e(sc_key *k, const uint8_t *msg, size_t len, uint8_t e_out[32])
 {
     if (!k->have_z) {
         /* benign race: two threads compute the same bytes */
-        if (crypto_sm2_z(k, (const uint8_t *)SC_SM2_DEFAULT_ID, SC_SM2_DEFAULT_ID_LEN, k->z, NULL) !=
-            0)
+        if (crypto_sm2_z(k, (const uint8_t *)SC_SM2_DEFAULT_ID, SC_SM2_DEFAULT_ID_LEN, k->z,
+                         NULL) != 0)
             abort(); /* an SM2 key always has a point */
         __atomic_store_n(&k->have_z, 1, __ATOMIC_RELEASE);
     }
@@ -108,8 +112,7 @@ int crypto_sig_raw_to_der(const uint8_t rs[64], sc_buf *out)
         int pad = (v[skip] & 0x80) != 0;
         tmp[n++] = 0x02;
         tmp[n++] = (uint8_t)(vl + (size_t)pad);
-        if (pad)
-            tmp[n++] = 0;
+        if (pad) tmp[n++] = 0;
         memcpy(tmp + n, v + skip, vl);
         n += vl;
     }
@@ -121,25 +124,19 @@ int crypto_sig_raw_to_der(const uint8_t rs[64], sc_buf *out)
 /* Strict DER parse of SEQUENCE { INTEGER r, INTEGER s }, values 1..2^256-1. Returns 0 or -1. */
 int crypto_sig_der_to_raw(const uint8_t *der, size_t len, uint8_t rs[64])
 {
-    if (len < 8 || len > 72 || der[0] != 0x30 || der[1] != len - 2)
-        return -1;
+    if (len < 8 || len > 72 || der[0] != 0x30 || der[1] != len - 2) return -1;
     size_t off = 2;
     memset(rs, 0, 64);
     for (int i = 0; i < 2; i++) {
-        if (off + 2 > len || der[off] != 0x02)
-            return -1;
+        if (off + 2 > len || der[off] != 0x02) return -1;
         size_t vl = der[off + 1];
         off += 2;
-        if (vl == 0 || vl > 33 || off + vl > len)
-            return -1;
+        if (vl == 0 || vl > 33 || off + vl > len) return -1;
         const uint8_t *v = der + off;
-        if (v[0] & 0x80)
-            return -1; /* negative */
-        if (vl > 1 && v[0] == 0 && !(v[1] & 0x80))
-            return -1; /* non-minimal */
+        if (v[0] & 0x80) return -1;                           /* negative */
+        if (vl > 1 && v[0] == 0 && !(v[1] & 0x80)) return -1; /* non-minimal */
         if (vl == 33) {
-            if (v[0] != 0)
-                return -1;
+            if (v[0] != 0) return -1;
             v++;
             vl--;
         }
@@ -155,8 +152,7 @@ static int pkey_sign_digest(EVP_PKEY *pkey, const uint8_t *dgst, size_t dlen, sc
     int rc = SC_ECRYPTO;
     size_t siglen = 0;
     EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-    if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1)
-        goto out;
+    if (ctx == NULL || EVP_PKEY_sign_init(ctx) != 1) goto out;
     if (EVP_PKEY_is_a(pkey, "RSA")) {
         if (EVP_PKEY_CTX_set_rsa_padding(ctx, RSA_PKCS1_PADDING) != 1 ||
             EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) != 1)
@@ -164,13 +160,11 @@ static int pkey_sign_digest(EVP_PKEY *pkey, const uint8_t *dgst, size_t dlen, sc
     }
     if (EVP_PKEY_sign(ctx, NULL, &siglen, dgst, dlen) != 1 || sc_buf_reserve(sig, siglen) != 0)
         goto out;
-    if (EVP_PKEY_sign(ctx, sig->p + sig->len, &siglen, dgst, dlen) != 1)
-        goto out;
+    if (EVP_PKEY_sign(ctx, sig->p + sig->len, &siglen, dgst, dlen) != 1) goto out;
     sig->len += siglen;
     rc = 0;
 out:
-    if (rc != 0)
-        sc_fail_ossl(e, rc, "sig.sign", "signing failed");
+    if (rc != 0) sc_fail_ossl(e, rc, "sig.sign", "signing failed");
     EVP_PKEY_CTX_free(ctx);
     return rc;
 }
@@ -178,10 +172,8 @@ out:
 int crypto_sign(sc_key *k, const uint8_t *msg, size_t len, sc_buf *sig, sc_err *e)
 {
     uint8_t dgst[32];
-    if (k->remote != NULL)
-        return k->remote(k->remote_ctx, msg, len, sig, e);
-    if (!k->priv)
-        return sc_fail(e, SC_EINVAL, "sig.no_private", "key has no private half");
+    if (k->remote != NULL) return k->remote(k->remote_ctx, msg, len, sig, e);
+    if (!k->priv) return sc_fail(e, SC_EINVAL, "sig.no_private", "key has no private half");
     if (k->alg == SC_ALG_SM2) {
         /* GM/T 0009 §10 / GM/T 0003.2 §6.1: e = SM3(Z || M) with the default ID; the digest is
          * then signed directly, so OpenSSL's (empty) default ID never enters. */
@@ -212,7 +204,8 @@ int crypto_verify(sc_key *pub, sc_alg alg, const uint8_t *msg, size_t len, const
         crypto_sm2_e(pub, msg, len, dgst);
         if (crypto_sm2_engine() == SC_SM2_ENGINE_FAST) {
             uint8_t rs[64];
-            if (crypto_sig_der_to_raw(sig, siglen, rs) != 0 || crypto_fast_verify(pub, dgst, rs) != 1)
+            if (crypto_sig_der_to_raw(sig, siglen, rs) != 0 ||
+                crypto_fast_verify(pub, dgst, rs) != 1)
                 return sc_fail(e, SC_EVERIFY, "sig.invalid", "signature does not verify");
             return 0;
         }
@@ -233,8 +226,7 @@ int crypto_verify(sc_key *pub, sc_alg alg, const uint8_t *msg, size_t len, const
     ok = ok && EVP_PKEY_verify(ctx, sig, siglen, dgst, 32) == 1;
     EVP_PKEY_CTX_free(ctx);
     ERR_clear_error();
-    if (!ok)
-        return sc_fail(e, SC_EVERIFY, "sig.invalid", "signature does not verify");
+    if (!ok) return sc_fail(e, SC_EVERIFY, "sig.invalid", "signature does not verify");
     return 0;
 }
 
@@ -247,31 +239,26 @@ static int cipher_der_to_raw(const uint8_t *der, size_t len, sc_buf *raw)
     long plen = 0;
     int tag = 0, cls = 0;
     /* parse with OpenSSL's tolerant-but-bounded primitives */
-    if (len > (1u << 24))
-        return -1;
+    if (len > (1u << 24)) return -1;
     int r = ASN1_get_object(&p, &plen, &tag, &cls, (long)len);
-    if ((r & 0x80) || tag != V_ASN1_SEQUENCE || !(r & V_ASN1_CONSTRUCTED) ||
-        p + plen != der + len)
+    if ((r & 0x80) || tag != V_ASN1_SEQUENCE || !(r & V_ASN1_CONSTRUCTED) || p + plen != der + len)
         return -1;
     const unsigned char *end = p + plen;
     uint8_t xy[64];
     for (int i = 0; i < 2; i++) {
         const unsigned char *q = p;
         ASN1_INTEGER *ai = d2i_ASN1_INTEGER(NULL, &q, end - p);
-        if (ai == NULL)
-            return -1;
+        if (ai == NULL) return -1;
         BIGNUM *bn = ASN1_INTEGER_to_BN(ai, NULL);
         ASN1_INTEGER_free(ai);
         int ok = bn != NULL && !BN_is_negative(bn) && BN_bn2binpad(bn, xy + 32 * i, 32) == 32;
         BN_free(bn);
-        if (!ok)
-            return -1;
+        if (!ok) return -1;
         p = q;
     }
     const unsigned char *q = p;
     ASN1_OCTET_STRING *c3 = d2i_ASN1_OCTET_STRING(NULL, &q, end - p);
-    if (c3 == NULL)
-        return -1;
+    if (c3 == NULL) return -1;
     p = q;
     ASN1_OCTET_STRING *c2 = d2i_ASN1_OCTET_STRING(NULL, &q, end - p);
     int ok = c2 != NULL && q == end && ASN1_STRING_length(c3) == 32 && ASN1_STRING_length(c2) > 0;
@@ -312,8 +299,7 @@ static void der_uint32(sc_buf *b, const uint8_t v[32])
     int pad = (v[skip] & 0x80) != 0;
     sc_buf_putc(b, 0x02);
     der_len(b, 32 - skip + (size_t)pad);
-    if (pad)
-        sc_buf_putc(b, 0);
+    if (pad) sc_buf_putc(b, 0);
     sc_buf_append(b, v + skip, 32 - skip);
 }
 
@@ -340,15 +326,13 @@ static int cipher_raw_to_der(const uint8_t *raw, size_t len, sc_buf *out)
 
 int crypto_sm2_encrypt(sc_key *pub, const uint8_t *m, size_t mlen, sc_buf *out, sc_err *e)
 {
-    if (pub->alg != SC_ALG_SM2)
-        return sc_fail(e, SC_EINVAL, "sm2.not_sm2", "not an SM2 key");
+    if (pub->alg != SC_ALG_SM2) return sc_fail(e, SC_EINVAL, "sm2.not_sm2", "not an SM2 key");
     if (mlen == 0 || mlen > SM2_PLAINTEXT_MAX)
         return sc_fail(e, SC_EINVAL, "sm2.bad_length", "SM2 plaintext must be 1..%u bytes",
                        SM2_PLAINTEXT_MAX);
     if (crypto_sm2_engine() == SC_SM2_ENGINE_FAST) {
         uint8_t *raw = malloc(97 + mlen);
-        if (raw == NULL)
-            return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+        if (raw == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
         int rc = crypto_fast_encrypt(pub, m, mlen, raw);
         if (rc == 0)
             rc = cipher_raw_to_der(raw, 97 + mlen, out);
@@ -368,8 +352,7 @@ int crypto_sm2_encrypt(sc_key *pub, const uint8_t *m, size_t mlen, sc_buf *out, 
     out->len += clen;
     rc = 0;
 out:
-    if (rc != 0)
-        sc_fail_ossl(e, rc, "sm2.encrypt", "SM2 encryption failed");
+    if (rc != 0) sc_fail_ossl(e, rc, "sm2.encrypt", "SM2 encryption failed");
     EVP_PKEY_CTX_free(ctx);
     return rc;
 }

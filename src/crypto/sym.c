@@ -31,15 +31,13 @@ void crypto_sm3(const void *p, size_t n, uint8_t out[32])
 void crypto_sha256(const void *p, size_t n, uint8_t out[32])
 {
     unsigned int len = 32;
-    if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1)
-        abort();
+    if (EVP_Digest(p, n, out, &len, EVP_sha256(), NULL) != 1) abort();
 }
 
 void crypto_sha1(const void *p, size_t n, uint8_t out[20])
 {
     unsigned int len = 20;
-    if (EVP_Digest(p, n, out, &len, EVP_sha1(), NULL) != 1)
-        abort();
+    if (EVP_Digest(p, n, out, &len, EVP_sha1(), NULL) != 1) abort();
 }
 
 /* HMAC (RFC 2104) over SM3, native so that it shares the SM3 above. */
@@ -76,8 +74,7 @@ int crypto_sm4_cbc(int enc, const uint8_t key[16], const uint8_t iv[16], const u
         return sc_fail(e, SC_ETOOBIG, "sm4.too_big", "SM4 input too large");
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int rc = SC_ECRYPTO, n1 = 0, n2 = 0;
-    if (c == NULL || sc_buf_reserve(out, len + 16) != 0)
-        goto out;
+    if (c == NULL || sc_buf_reserve(out, len + 16) != 0) goto out;
     if (EVP_CipherInit_ex(c, EVP_sm4_cbc(), NULL, key, iv, enc) != 1 ||
         EVP_CipherUpdate(c, out->p + out->len, &n1, in, (int)len) != 1)
         goto out;
@@ -88,8 +85,7 @@ int crypto_sm4_cbc(int enc, const uint8_t key[16], const uint8_t iv[16], const u
     out->len += (size_t)(n1 + n2);
     rc = 0;
 out:
-    if (rc == SC_ECRYPTO)
-        sc_fail_ossl(e, rc, "sm4.fail", "SM4-CBC failed");
+    if (rc == SC_ECRYPTO) sc_fail_ossl(e, rc, "sm4.fail", "SM4-CBC failed");
     EVP_CIPHER_CTX_free(c);
     return rc;
 }
@@ -100,12 +96,10 @@ int crypto_sm4_ctr(const uint8_t key[16], const uint8_t iv[16], const uint8_t *i
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int rc = SC_ECRYPTO;
     size_t off = 0;
-    if (c == NULL || EVP_EncryptInit_ex(c, EVP_sm4_ctr(), NULL, key, iv) != 1)
-        goto out;
+    if (c == NULL || EVP_EncryptInit_ex(c, EVP_sm4_ctr(), NULL, key, iv) != 1) goto out;
     while (off < len) {
         int chunk = len - off > (1 << 30) ? (1 << 30) : (int)(len - off), n = 0;
-        if (EVP_EncryptUpdate(c, out + off, &n, in + off, chunk) != 1 || n != chunk)
-            goto out;
+        if (EVP_EncryptUpdate(c, out + off, &n, in + off, chunk) != 1 || n != chunk) goto out;
         off += (size_t)chunk;
     }
     rc = 0;
@@ -128,7 +122,8 @@ static void aead_keys(const uint8_t key[32], uint8_t ek[16], uint8_t mk[32])
 static void aead_tag(const uint8_t mk[32], const uint8_t *aad, size_t aadlen, const uint8_t *ivct,
                      size_t ivctlen, uint8_t tag[32])
 {
-    /* HMAC over len(aad) || aad || iv || ct: the length prefix keeps aad/ct boundaries unambiguous */
+    /* HMAC over len(aad) || aad || iv || ct: the length prefix keeps aad/ct boundaries unambiguous
+     */
     uint8_t k0[64] = {0}, ipad[64], opad[64], inner[32], l[8];
     memcpy(k0, mk, 32);
     for (int i = 0; i < 64; i++) {

@@ -10,12 +10,12 @@
 #include "common/err.h"
 
 typedef struct http_req {
-    const char *method;     /* "GET", "POST", … */
-    const char *path;       /* decoded URL path, no query */
-    const char *remote;     /* client address, text */
-    const uint8_t *body;    /* request body (NULL when none) */
+    const char *method;  /* "GET", "POST", … */
+    const char *path;    /* decoded URL path, no query */
+    const char *remote;  /* client address, text */
+    const uint8_t *body; /* request body (NULL when none) */
     size_t bodylen;
-    void *conn;             /* the MHD connection, for header lookups */
+    void *conn; /* the MHD connection, for header lookups */
 } http_req;
 
 #define HTTP_MAX_HEADERS 8
@@ -23,7 +23,7 @@ typedef struct http_req {
 typedef struct http_resp {
     int status;
     const char *ctype;
-    sc_buf body;            /* owned: handed to the server */
+    sc_buf body; /* owned: handed to the server */
     const char *hname[HTTP_MAX_HEADERS];
     char hval[HTTP_MAX_HEADERS][128];
     int nh;
@@ -40,25 +40,25 @@ void http_error(http_resp *r, int status, const char *code, const char *message)
 typedef void (*http_handler)(void *app, const http_req *req, http_resp *resp);
 
 typedef struct http_route {
-    const char *method;     /* exact method */
-    const char *path;       /* exact path, or a prefix when prefix = 1 */
+    const char *method; /* exact method */
+    const char *path;   /* exact path, or a prefix when prefix = 1 */
     int prefix;
-    size_t max_body;        /* bytes; a larger body is answered 413 without reading it all */
+    size_t max_body; /* bytes; a larger body is answered 413 without reading it all */
     http_handler fn;
 } http_route;
 
 typedef struct http_opts {
-    const char *listen;     /* "127.0.0.1:8080" or "[::1]:8080" */
-    const char *tls_cert;   /* PEM file; with tls_key makes the listener HTTPS */
+    const char *listen;   /* "127.0.0.1:8080" or "[::1]:8080" */
+    const char *tls_cert; /* PEM file; with tls_key makes the listener HTTPS */
     const char *tls_key;
     const char *tls_cert_pem; /* or the PEM texts themselves (NUL-terminated) */
     const char *tls_key_pem;
-    unsigned threads;       /* worker threads (thread pool) */
-    unsigned conn_limit;    /* total connections */
-    unsigned per_ip_limit;  /* connections per client address */
-    unsigned idle_timeout;  /* seconds a connection may sit idle */
-    size_t mem_limit;       /* per-connection memory: bounds the request line + headers */
-    FILE *access_log;       /* one JSON line per request; NULL = none */
+    unsigned threads;      /* worker threads (thread pool) */
+    unsigned conn_limit;   /* total connections */
+    unsigned per_ip_limit; /* connections per client address */
+    unsigned idle_timeout; /* seconds a connection may sit idle */
+    size_t mem_limit;      /* per-connection memory: bounds the request line + headers */
+    FILE *access_log;      /* one JSON line per request; NULL = none */
 } http_opts;
 
 typedef struct http_server http_server;

@@ -20,7 +20,7 @@ struct http_server {
     void *app;
     FILE *log;
     pthread_mutex_t log_lock;
-    int in_flight;          /* requests between first byte and completion */
+    int in_flight; /* requests between first byte and completion */
     char *tls_cert, *tls_key;
 };
 
@@ -50,8 +50,7 @@ const char *http_header(const http_req *r, const char *name)
 
 void http_set_header(http_resp *r, const char *name, const char *value)
 {
-    if (r->nh >= HTTP_MAX_HEADERS)
-        return;
+    if (r->nh >= HTTP_MAX_HEADERS) return;
     r->hname[r->nh] = name;
     snprintf(r->hval[r->nh], sizeof(r->hval[0]), "%s", value);
     r->nh++;
@@ -96,10 +95,9 @@ static const http_route *route_find(http_server *s, const char *method, const ch
     *method_mismatch = 0;
     for (size_t i = 0; i < s->nroutes; i++) {
         const http_route *r = &s->routes[i];
-        int match = r->prefix ? strncmp(url, r->path, strlen(r->path)) == 0
-                              : strcmp(url, r->path) == 0;
-        if (!match)
-            continue;
+        int match =
+            r->prefix ? strncmp(url, r->path, strlen(r->path)) == 0 : strcmp(url, r->path) == 0;
+        if (!match) continue;
         if (strcmp(method, r->method) == 0 ||
             (strcmp(method, "HEAD") == 0 && strcmp(r->method, "GET") == 0))
             return r;
@@ -112,15 +110,13 @@ static enum MHD_Result queue(struct MHD_Connection *c, conn_state *st, http_resp
 {
     size_t len = 0;
     uint8_t *p = sc_buf_steal(&resp->body, &len);
-    struct MHD_Response *r =
-        MHD_create_response_from_buffer(len, p ? p : (uint8_t *)"", p ? MHD_RESPMEM_MUST_FREE
-                                                                      : MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, p ? p : (uint8_t *)"", p ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
     if (r == NULL) {
         free(p);
         return MHD_NO;
     }
-    if (resp->ctype)
-        MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->ctype);
+    if (resp->ctype) MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, resp->ctype);
     for (int i = 0; i < resp->nh; i++)
         MHD_add_response_header(r, resp->hname[i], resp->hval[i]);
     MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
@@ -140,15 +136,14 @@ static enum MHD_Result reply_error(struct MHD_Connection *c, conn_state *st, int
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload_data, size_t *upload_size, void **con_cls)
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_size, void **con_cls)
 {
     http_server *s = cls;
     conn_state *st = *con_cls;
     if (st == NULL) {
         st = calloc(1, sizeof(*st));
-        if (st == NULL)
-            return MHD_NO;
+        if (st == NULL) return MHD_NO;
         clock_gettime(CLOCK_MONOTONIC, &st->t0);
         snprintf(st->method, sizeof(st->method), "%s", method);
         /* the logged path is truncated and never carries a query string */
@@ -171,8 +166,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         if (st->route == NULL)
             return mm ? reply_error(c, st, 405, "http.method", "method not allowed")
                       : reply_error(c, st, 404, "http.not_found", "no such resource");
-        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                     MHD_HTTP_HEADER_CONTENT_LENGTH);
+        const char *cl =
+            MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl != NULL && strtoull(cl, NULL, 10) > st->route->max_body)
             return reply_error(c, st, 413, "http.too_big", "request body too large");
         return MHD_YES;
@@ -187,18 +182,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    if (st->too_big)
-        return reply_error(c, st, 413, "http.too_big", "request body too large");
-    http_req req = {.method = method, .path = url, .remote = st->remote,
-                    .body = st->body.p, .bodylen = st->body.len, .conn = c};
+    if (st->too_big) return reply_error(c, st, 413, "http.too_big", "request body too large");
+    http_req req = {.method = method,
+                    .path = url,
+                    .remote = st->remote,
+                    .body = st->body.p,
+                    .bodylen = st->body.len,
+                    .conn = c};
     http_resp resp = {0};
     st->route->fn(s->app, &req, &resp);
     if (resp.status == 0) {
         sc_buf_free(&resp.body);
         return reply_error(c, st, 404, "http.not_found", "no such resource");
     }
-    if (strcmp(method, "HEAD") == 0)
-        resp.body.len = 0;
+    if (strcmp(method, "HEAD") == 0) resp.body.len = 0;
     return queue(c, st, &resp);
 }
 
@@ -207,8 +204,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 {
     http_server *s = cls;
     conn_state *st = *con_cls;
-    if (st == NULL)
-        return;
+    if (st == NULL) return;
     if (s->log != NULL) {
         time_t now = time(NULL);
         struct tm tm;
@@ -245,19 +241,16 @@ static int parse_listen(const char *s, struct sockaddr_storage *ss, int *v6)
 {
     char host[128];
     const char *colon = strrchr(s, ':');
-    if (colon == NULL || (size_t)(colon - s) >= sizeof(host))
-        return -1;
+    if (colon == NULL || (size_t)(colon - s) >= sizeof(host)) return -1;
     memcpy(host, s, (size_t)(colon - s));
     host[colon - s] = 0;
     char *end;
     long port = strtol(colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535)
-        return -1;
+    if (*end || port < 0 || port > 65535) return -1;
     memset(ss, 0, sizeof(*ss));
     if (host[0] == '[') {
         size_t l = strlen(host);
-        if (l < 3 || host[l - 1] != ']')
-            return -1;
+        if (l < 3 || host[l - 1] != ']') return -1;
         host[l - 1] = 0;
         struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
         a->sin6_family = AF_INET6;
@@ -282,15 +275,14 @@ int http_start(const http_opts *o, const http_route *routes, size_t nroutes, voi
         return sc_fail(e, SC_EINVAL, "http.bad_listen",
                        "--listen must be ADDRESS:PORT, e.g. 127.0.0.1:8080 or [::1]:8080");
     http_server *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (s == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     s->routes = routes;
     s->nroutes = nroutes;
     s->app = app;
     s->log = o->access_log;
     pthread_mutex_init(&s->log_lock, NULL);
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_TURBO | (v6 ? MHD_USE_IPv6 : 0);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_TURBO |
+                     (v6 ? MHD_USE_IPv6 : 0);
     if (o->tls_cert_pem != NULL && o->tls_key_pem != NULL) {
         s->tls_cert = strdup(o->tls_cert_pem);
         s->tls_key = strdup(o->tls_key_pem);
@@ -318,10 +310,13 @@ int http_start(const http_opts *o, const http_route *routes, size_t nroutes, voi
     struct MHD_OptionItem opts[16];
     int n = 0;
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, &ss};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, o->conn_limit ? o->conn_limit : 1000, NULL};
+    opts[n++] =
+        (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, o->threads ? o->threads : 2, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                        o->conn_limit ? o->conn_limit : 1000, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT, o->per_ip_limit, NULL};
-    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, o->idle_timeout ? o->idle_timeout : 15, NULL};
+    opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT,
+                                        o->idle_timeout ? o->idle_timeout : 15, NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_MEMORY_LIMIT,
                                         (intptr_t)(o->mem_limit ? o->mem_limit : 32 * 1024), NULL};
     opts[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, s};
@@ -352,20 +347,16 @@ unsigned http_port(const http_server *s)
 
 void http_stop(http_server *s, unsigned grace_ms)
 {
-    if (s == NULL)
-        return;
+    if (s == NULL) return;
     /* stop accepting, then give requests in progress time to finish before closing */
     MHD_socket fd = MHD_quiesce_daemon(s->d);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
+    if (fd != MHD_INVALID_SOCKET) close(fd);
     for (unsigned waited = 0; waited < grace_ms; waited += 10) {
-        if (__atomic_load_n(&s->in_flight, __ATOMIC_ACQUIRE) == 0)
-            break;
+        if (__atomic_load_n(&s->in_flight, __ATOMIC_ACQUIRE) == 0) break;
         usleep(10000);
     }
     MHD_stop_daemon(s->d);
-    if (s->tls_key)
-        sc_wipe(s->tls_key, strlen(s->tls_key));
+    if (s->tls_key) sc_wipe(s->tls_key, strlen(s->tls_key));
     free(s->tls_cert);
     free(s->tls_key);
     pthread_mutex_destroy(&s->log_lock);

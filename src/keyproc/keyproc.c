@@ -17,7 +17,7 @@
 
 #include "pki/der.h"
 
-#define KP_MAGIC "SKP1"
+#define KP_MAGIC   "SKP1"
 #define KP_OP_SIGN 1
 #define KP_OP_PING 2
 /* a million-entry CRL's TBSCertList is ~55 MB */
@@ -58,8 +58,9 @@ int keyproc_check(const char *role, sc_alg alg, sc_slice subject, const uint8_t 
         if (der_peek(&in) == DER_CTX_CONS(0)) {
             /* TBSCertificate: [0] v3, serial, signature, issuer = this CA */
             der_r v;
-            if (der_next(&in, &a) == 0 && (v = der_inner(&a), der_expect(&v, DER_INTEGER, &b)) == 0 &&
-                b.len == 1 && b.val[0] == 2 && der_expect(&in, DER_INTEGER, &c) == 0 &&
+            if (der_next(&in, &a) == 0 &&
+                (v = der_inner(&a), der_expect(&v, DER_INTEGER, &b)) == 0 && b.len == 1 &&
+                b.val[0] == 2 && der_expect(&in, DER_INTEGER, &c) == 0 &&
                 der_expect(&in, DER_SEQUENCE, &d) == 0 && alg_matches(&d, alg) &&
                 der_expect(&in, DER_SEQUENCE, &a) == 0 && same(&a, subject))
                 return 0;
@@ -70,8 +71,7 @@ int keyproc_check(const char *role, sc_alg alg, sc_slice subject, const uint8_t 
         }
     } else if (strcmp(role, "ocsp") == 0) {
         /* ResponseData: [0] version (optional), responderID [1] byName | [2] byKey, producedAt */
-        if (der_peek(&in) == DER_CTX_CONS(0))
-            der_next(&in, &a);
+        if (der_peek(&in) == DER_CTX_CONS(0)) der_next(&in, &a);
         int t = der_peek(&in);
         if ((t == DER_CTX_CONS(1) || t == DER_CTX_CONS(2)) && der_next(&in, &a) == 0 &&
             der_expect(&in, DER_GENERALIZEDTIME, &b) == 0 && der_expect(&in, DER_SEQUENCE, &c) == 0)
@@ -81,8 +81,7 @@ int keyproc_check(const char *role, sc_alg alg, sc_slice subject, const uint8_t 
          * v1 signs SEQUENCE { SES_SealInfo, cert, alg } */
         if (der_expect(&in, DER_SEQUENCE, &a) == 0) {
             der_r h = der_inner(&a);
-            if (der_peek(&h) == DER_SEQUENCE && der_next(&h, &b) == 0)
-                h = der_inner(&b);
+            if (der_peek(&h) == DER_SEQUENCE && der_next(&h, &b) == 0) h = der_inner(&b);
             if (der_expect(&h, DER_IA5STRING, &c) == 0 && c.len == 2 && memcmp(c.val, "ES", 2) == 0)
                 return 0;
         }
@@ -98,10 +97,8 @@ static int read_all(int fd, void *p, size_t n)
     uint8_t *q = p;
     while (n > 0) {
         ssize_t r = read(fd, q, n);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            return -1;
+        if (r < 0 && errno == EINTR) continue;
+        if (r <= 0) return -1;
         q += r;
         n -= (size_t)r;
     }
@@ -113,10 +110,8 @@ static int write_all(int fd, const void *p, size_t n)
     const uint8_t *q = p;
     while (n > 0) {
         ssize_t w = send(fd, q, n, MSG_NOSIGNAL);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            return -1;
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return -1;
         q += w;
         n -= (size_t)w;
     }
@@ -153,16 +148,15 @@ static int sandbox(void)
     struct rlimit core = {0, 0};
     setrlimit(RLIMIT_CORE, &core); /* no core file with keys in it */
     scmp_filter_ctx f = seccomp_init(SCMP_ACT_KILL_PROCESS);
-    if (f == NULL)
-        return -1;
+    if (f == NULL) return -1;
     /* reading and writing the socket, memory, time, randomness for nonces, leaving */
     static const int allow[] = {
-        SCMP_SYS(read),      SCMP_SYS(write),        SCMP_SYS(sendto),     SCMP_SYS(recvfrom),
-        SCMP_SYS(exit),      SCMP_SYS(exit_group),   SCMP_SYS(rt_sigreturn),
-        SCMP_SYS(brk),       SCMP_SYS(mmap),         SCMP_SYS(munmap),     SCMP_SYS(mremap),
-        SCMP_SYS(madvise),   SCMP_SYS(futex),        SCMP_SYS(getrandom),  SCMP_SYS(clock_gettime),
-        SCMP_SYS(gettimeofday), SCMP_SYS(getpid),    SCMP_SYS(gettid),     SCMP_SYS(rt_sigprocmask),
-        SCMP_SYS(sched_yield), SCMP_SYS(mprotect),   SCMP_SYS(sigaltstack),
+        SCMP_SYS(read),     SCMP_SYS(write),       SCMP_SYS(sendto),         SCMP_SYS(recvfrom),
+        SCMP_SYS(exit),     SCMP_SYS(exit_group),  SCMP_SYS(rt_sigreturn),   SCMP_SYS(brk),
+        SCMP_SYS(mmap),     SCMP_SYS(munmap),      SCMP_SYS(mremap),         SCMP_SYS(madvise),
+        SCMP_SYS(futex),    SCMP_SYS(getrandom),   SCMP_SYS(clock_gettime),  SCMP_SYS(gettimeofday),
+        SCMP_SYS(getpid),   SCMP_SYS(gettid),      SCMP_SYS(rt_sigprocmask), SCMP_SYS(sched_yield),
+        SCMP_SYS(mprotect), SCMP_SYS(sigaltstack),
     };
     for (size_t i = 0; i < sizeof(allow) / sizeof(allow[0]); i++)
         if (seccomp_rule_add(f, SCMP_ACT_ALLOW, allow[i], 0) != 0) {
@@ -179,8 +173,7 @@ static void child_main(pki_ca *ca, int fd)
     /* keys first, while files can still be opened */
     for (size_t i = 0; i < ca->nissuers; i++) {
         pki_issuer *is = &ca->issuers[i];
-        if (!is->key_file[0])
-            continue;
+        if (!is->key_file[0]) continue;
         sc_key *k = NULL;
         sc_err e = {0};
         if (ca_issuer_key(ca, is, &k, &e) != 0) {
@@ -200,8 +193,7 @@ static void child_main(pki_ca *ca, int fd)
     }
     /* the database handle stays open but unused; every other descriptor goes */
     for (int i = 3; i < 1024; i++)
-        if (i != fd)
-            close(i);
+        if (i != fd) close(i);
     if (sandbox() != 0) {
         fprintf(stderr, "sealca keyproc: cannot install the sandbox\n");
         _exit(4);
@@ -209,25 +201,20 @@ static void child_main(pki_ca *ca, int fd)
     uint8_t *buf = NULL;
     for (;;) {
         uint8_t h[10];
-        if (read_all(fd, h, 6) != 0)
-            break;
-        if (memcmp(h, KP_MAGIC, 4) != 0)
-            break; /* not our peer: stop rather than guess */
+        if (read_all(fd, h, 6) != 0) break;
+        if (memcmp(h, KP_MAGIC, 4) != 0) break; /* not our peer: stop rather than guess */
         uint8_t op = h[4], idlen = h[5];
         char id[64];
         if (idlen >= sizeof(id) || read_all(fd, id, idlen) != 0 || read_all(fd, h + 6, 4) != 0)
             break;
         id[idlen] = 0;
         uint32_t len = get32(h + 6);
-        if (len > KP_MSG_MAX)
-            break;
+        if (len > KP_MSG_MAX) break;
         free(buf);
         buf = malloc(len ? len : 1);
-        if (buf == NULL || read_all(fd, buf, len) != 0)
-            break;
+        if (buf == NULL || read_all(fd, buf, len) != 0) break;
         if (op == KP_OP_PING) {
-            if (reply(fd, 0, "pong", 4) != 0)
-                break;
+            if (reply(fd, 0, "pong", 4) != 0) break;
             continue;
         }
         sc_err e = {0};
@@ -245,8 +232,7 @@ static void child_main(pki_ca *ca, int fd)
             rc = reply(fd, 0, sig.p, sig.len);
         }
         sc_buf_free(&sig);
-        if (rc != 0)
-            break;
+        if (rc != 0) break;
     }
     free(buf);
     _exit(0); /* no atexit handlers: nothing else runs with the keys in memory */
@@ -301,8 +287,7 @@ static int request(keyproc *kp, uint8_t op, const char *id, const uint8_t *msg, 
                    sc_buf *out, uint8_t *status)
 {
     size_t idlen = strlen(id);
-    if (idlen > 63 || len > KP_MSG_MAX)
-        return -1;
+    if (idlen > 63 || len > KP_MSG_MAX) return -1;
     uint8_t h[6 + 64 + 4];
     memcpy(h, KP_MAGIC, 4);
     h[4] = op;
@@ -315,14 +300,14 @@ static int request(keyproc *kp, uint8_t op, const char *id, const uint8_t *msg, 
     if (!kp->dead && write_all(kp->fd, h, 10 + idlen) == 0 && write_all(kp->fd, msg, len) == 0 &&
         read_all(kp->fd, rh, 5) == 0) {
         uint32_t n = get32(rh + 1);
-        if (n <= 65536 && sc_buf_reserve(out, n) == 0 && read_all(kp->fd, out->p + out->len, n) == 0) {
+        if (n <= 65536 && sc_buf_reserve(out, n) == 0 &&
+            read_all(kp->fd, out->p + out->len, n) == 0) {
             out->len += n;
             *status = rh[0];
             rc = 0;
         }
     }
-    if (rc != 0)
-        kp->dead = 1; /* a broken conversation is not resumed */
+    if (rc != 0) kp->dead = 1; /* a broken conversation is not resumed */
     pthread_mutex_unlock(&kp->lock);
     return rc;
 }
@@ -366,8 +351,7 @@ pid_t keyproc_pid(const keyproc *kp)
 
 void keyproc_stop(keyproc *kp)
 {
-    if (kp == NULL)
-        return;
+    if (kp == NULL) return;
     close(kp->fd);
     int st = 0;
     waitpid(kp->pid, &st, 0);
@@ -390,11 +374,9 @@ int keyproc_attach(keyproc *kp, pki_ca *ca, sc_err *e)
 {
     for (size_t i = 0; i < ca->nissuers; i++) {
         pki_issuer *is = &ca->issuers[i];
-        if (!is->key_file[0] || is->key != NULL)
-            continue;
+        if (!is->key_file[0] || is->key != NULL) continue;
         remote_ctx *rc = calloc(1, sizeof(*rc));
-        if (rc == NULL)
-            return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+        if (rc == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
         rc->kp = kp;
         snprintf(rc->id, sizeof(rc->id), "%s", is->id);
         int r = crypto_key_remote(is->pub, remote_sign, rc, &is->key, e);

@@ -1,4 +1,5 @@
-/* cache.c - pre-signed OCSP responses (RFC 5019 §6): a rwlocked hash table of immutable DER blobs. */
+/* cache.c - pre-signed OCSP responses (RFC 5019 §6): a rwlocked hash table of immutable DER blobs.
+ */
 #include "ocsp/ocsp_int.h"
 
 #include <pthread.h>
@@ -17,8 +18,8 @@ typedef struct blob {
 } blob;
 
 typedef struct slot {
-    blob *b;          /* NULL: free slot */
-    uint8_t iss;      /* index into ocsp_cache.iss */
+    blob *b;     /* NULL: free slot */
+    uint8_t iss; /* index into ocsp_cache.iss */
     uint8_t serial[16];
 } slot;
 
@@ -28,15 +29,15 @@ typedef struct cache_issuer {
 } cache_issuer;
 
 struct ocsp_cache {
-    pthread_rwlock_t lock;   /* slots, cap, count */
-    pthread_mutex_t build;   /* one build at a time: a status read and its publication are not
-                              * overtaken by an older read (see publish) */
+    pthread_rwlock_t lock; /* slots, cap, count */
+    pthread_mutex_t build; /* one build at a time: a status read and its publication are not
+                            * overtaken by an older read (see publish) */
     cache_issuer iss[CACHE_ISSUERS_MAX];
     size_t niss;
-    slot *slots;             /* open addressing, linear probing; cap a power of two */
+    slot *slots; /* open addressing, linear probing; cap a power of two */
     size_t cap, count, max;
     int64_t margin;
-    uint64_t seed;           /* hash seed: probe sequences are not predictable from outside */
+    uint64_t seed; /* hash seed: probe sequences are not predictable from outside */
 };
 
 static uint64_t key_hash(const ocsp_cache *c, uint8_t iss, const uint8_t serial[16])
@@ -54,8 +55,7 @@ static slot *find(const ocsp_cache *c, uint8_t iss, const uint8_t serial[16])
     size_t mask = c->cap - 1, i = (size_t)key_hash(c, iss, serial) & mask;
     for (;;) {
         slot *s = &c->slots[i];
-        if (s->b == NULL || (s->iss == iss && memcmp(s->serial, serial, 16) == 0))
-            return s;
+        if (s->b == NULL || (s->iss == iss && memcmp(s->serial, serial, 16) == 0)) return s;
         i = (i + 1) & mask;
     }
 }
@@ -65,13 +65,11 @@ static int grow(ocsp_cache *c)
     size_t ncap = c->cap ? c->cap * 2 : 1024;
     slot *old = c->slots, *n = calloc(ncap, sizeof(*n));
     size_t ocap = c->cap;
-    if (n == NULL)
-        return SC_ENOMEM;
+    if (n == NULL) return SC_ENOMEM;
     c->slots = n;
     c->cap = ncap;
     for (size_t i = 0; i < ocap; i++)
-        if (old[i].b != NULL)
-            *find(c, old[i].iss, old[i].serial) = old[i];
+        if (old[i].b != NULL) *find(c, old[i].iss, old[i].serial) = old[i];
     free(old);
     return 0;
 }
@@ -80,8 +78,7 @@ int ocsp_cache_new(pki_ca *ca, const ocsp_cache_conf *cf, ocsp_cache **out, sc_e
 {
     *out = NULL;
     ocsp_cache *c = calloc(1, sizeof(*c));
-    if (c == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (c == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     c->max = cf && cf->max_entries ? cf->max_entries : CACHE_MAX_DEFAULT;
     int hours = ca->ocsp_hours > 0 ? ca->ocsp_hours : OCSP_DEFAULT_HOURS;
     /* refresh at half-life: a day's response is re-signed after 12 h, well before expiry */
@@ -112,8 +109,7 @@ int ocsp_cache_new(pki_ca *ca, const ocsp_cache_conf *cf, ocsp_cache **out, sc_e
 
 void ocsp_cache_free(ocsp_cache *c)
 {
-    if (c == NULL)
-        return;
+    if (c == NULL) return;
     for (size_t i = 0; i < c->cap; i++)
         free(c->slots[i].b);
     free(c->slots);
@@ -201,13 +197,13 @@ static int build(ocsp_cache *c, pki_ca *ca, uint8_t iss, const uint8_t serial[16
     sc_buf der = {0};
     if (is == NULL || (signer = ocsp_signer_of(ca, is)) == NULL ||
         ocsp_certid_make(is, serial, 16, &id) != 0)
-        return sc_fail(e, SC_EINTERNAL, "ocsp.cache_issuer", "issuer %s changed since the cache "
-                       "was made", c->iss[iss].id);
+        return sc_fail(e, SC_EINTERNAL, "ocsp.cache_issuer",
+                       "issuer %s changed since the cache "
+                       "was made",
+                       c->iss[iss].id);
     int rc = ocsp_status_lookup(ca, is, &id, &a, e);
-    if (rc != 0)
-        return rc;
-    if (a.status == OCSP_CERT_UNKNOWN)
-        return SC_ENOTFOUND;
+    if (rc != 0) return rc;
+    if (a.status == OCSP_CERT_UNKNOWN) return SC_ENOTFOUND;
     if ((rc = ocsp_response_sign(ca, signer, &id, &a, 1, NULL, 0, now, &der, e)) != 0) {
         sc_buf_free(&der);
         return rc;
@@ -240,10 +236,8 @@ static int rebuild(ocsp_cache *c, pki_ca *ca, uint8_t iss, const uint8_t serial[
         return rc;
     }
     rc = build(c, ca, iss, serial, now, &b, e);
-    if (rc == 0 && resp != NULL)
-        rc = sc_buf_append(resp, b->der, b->len);
-    if (b != NULL)
-        publish(c, iss, serial, b);
+    if (rc == 0 && resp != NULL) rc = sc_buf_append(resp, b->der, b->len);
+    if (b != NULL) publish(c, iss, serial, b);
     pthread_mutex_unlock(&c->build);
     return rc;
 }
@@ -257,12 +251,10 @@ int ocsp_respond_cached(ocsp_cache *c, pki_ca *ca, const uint8_t *req, size_t le
         return ocsp_response_error(OCSP_MALFORMED_REQUEST, resp);
     if (cacheable(c, &rq, &iss)) {
         int rc = lookup(c, iss, rq.ids[0].serial, now, resp);
-        if (rc != SC_ENOTFOUND)
-            return rc;
+        if (rc != SC_ENOTFOUND) return rc;
         size_t mark = resp->len;
         sc_err e2 = {0};
-        if (rebuild(c, ca, iss, rq.ids[0].serial, now, resp, &e2) == 0)
-            return 0;
+        if (rebuild(c, ca, iss, rq.ids[0].serial, now, resp, &e2) == 0) return 0;
         resp->len = mark; /* not in the store, or a failure: the live path answers */
     }
     return ocsp_respond_request(ca, &rq, now, resp, e);
@@ -273,16 +265,13 @@ int ocsp_cache_refresh(ocsp_cache *c, pki_ca *ca, const char *serial, int64_t no
     char hex[33];
     uint8_t sn[16];
     int rc = serial_normalise(serial, hex, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_hex_decode(hex, sn, sizeof(sn));
     cert_info ci;
-    if ((rc = pki_cert_get(ca, hex, &ci, e)) != 0)
-        return rc;
+    if ((rc = pki_cert_get(ca, hex, &ci, e)) != 0) return rc;
     size_t i;
     for (i = 0; i < c->niss; i++)
-        if (strcmp(c->iss[i].id, ci.issuer) == 0)
-            break;
+        if (strcmp(c->iss[i].id, ci.issuer) == 0) break;
     cert_info_free(&ci);
     if (i == c->niss)
         return sc_fail(e, SC_ENOTFOUND, "ocsp.not_served",
@@ -302,8 +291,7 @@ int ocsp_cache_refresh_due(ocsp_cache *c, pki_ca *ca, int64_t now, size_t *count
 {
     size_t n = 0, done = 0;
     int rc = 0;
-    if (count)
-        *count = 0;
+    if (count) *count = 0;
     pthread_rwlock_rdlock(&c->lock);
     due_key *keys = malloc((c->count ? c->count : 1) * sizeof(*keys));
     for (size_t i = 0; keys != NULL && i < c->cap; i++) {
@@ -315,16 +303,13 @@ int ocsp_cache_refresh_due(ocsp_cache *c, pki_ca *ca, int64_t now, size_t *count
         }
     }
     pthread_rwlock_unlock(&c->lock);
-    if (keys == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (keys == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     /* signing happens outside the table lock: readers keep the old blob meanwhile */
     for (size_t i = 0; i < n && rc == 0; i++) {
         rc = rebuild(c, ca, keys[i].iss, keys[i].serial, now, NULL, e);
-        if (rc == 0)
-            done++;
+        if (rc == 0) done++;
     }
     free(keys);
-    if (count)
-        *count = done;
+    if (count) *count = done;
     return rc;
 }

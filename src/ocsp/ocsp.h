@@ -1,4 +1,5 @@
-/* ocsp.h - the OCSP responder core (RFC 6960, RFC 5019 profile): requests in, signed responses out. */
+/* ocsp.h - the OCSP responder core (RFC 6960, RFC 5019 profile): requests in, signed responses out.
+ */
 #ifndef SEALCA_OCSP_H
 #define SEALCA_OCSP_H
 
@@ -18,12 +19,12 @@
  *    touches neither keys nor the store; refresh functions take the caller's pki_ca.
  */
 
-#define OCSP_REQUEST_MAX 16384 /* bytes; larger requests are answered malformedRequest */
-#define OCSP_MAX_IDS 16        /* CertIDs per request; more is malformedRequest */
-#define OCSP_HASH_MAX 64       /* room for SHA-512 hashes (unsupported algorithms echo as unknown) */
-#define OCSP_SERIAL_MAX 32     /* INTEGER content bytes (RFC 5280 allows 20; be lenient) */
-#define OCSP_NONCE_MAX 32      /* RFC 8954 §2.1: Nonce ::= OCTET STRING (SIZE(1..32)) */
-#define OCSP_DEFAULT_HOURS 24  /* nextUpdate - thisUpdate unless sealca.conf says ocsp_hours */
+#define OCSP_REQUEST_MAX   16384 /* bytes; larger requests are answered malformedRequest */
+#define OCSP_MAX_IDS       16    /* CertIDs per request; more is malformedRequest */
+#define OCSP_HASH_MAX      64 /* room for SHA-512 hashes (unsupported algorithms echo as unknown) */
+#define OCSP_SERIAL_MAX    32 /* INTEGER content bytes (RFC 5280 allows 20; be lenient) */
+#define OCSP_NONCE_MAX     32 /* RFC 8954 §2.1: Nonce ::= OCTET STRING (SIZE(1..32)) */
+#define OCSP_DEFAULT_HOURS 24 /* nextUpdate - thisUpdate unless sealca.conf says ocsp_hours */
 
 /* OCSPResponseStatus, RFC 6960 §4.2.1 */
 enum {
@@ -43,10 +44,10 @@ enum { OCSP_HASH_OTHER = 0, OCSP_HASH_SHA1 = 1, OCSP_HASH_SHA256 = 2, OCSP_HASH_
 enum { OCSP_CERT_GOOD = 0, OCSP_CERT_REVOKED = 1, OCSP_CERT_UNKNOWN = 2 };
 
 typedef struct ocsp_certid {
-    int hash_alg;                    /* OCSP_HASH_* */
-    uint8_t alg_oid[32];             /* the OID contents as sent, echoed in the response */
+    int hash_alg;        /* OCSP_HASH_* */
+    uint8_t alg_oid[32]; /* the OID contents as sent, echoed in the response */
     size_t alg_oid_len;
-    int alg_null;                    /* parameters were NULL (1) or absent (0): echoed as sent */
+    int alg_null; /* parameters were NULL (1) or absent (0): echoed as sent */
     uint8_t name_hash[OCSP_HASH_MAX], key_hash[OCSP_HASH_MAX];
     size_t hlen;                     /* both hashes have this length (20 SHA-1, 32 SHA-256/SM3) */
     uint8_t serial[OCSP_SERIAL_MAX]; /* INTEGER contents as sent (two's complement) */
@@ -55,13 +56,13 @@ typedef struct ocsp_certid {
 
 typedef struct ocsp_request {
     ocsp_certid ids[OCSP_MAX_IDS];
-    size_t n;                              /* 1..OCSP_MAX_IDS */
+    size_t n; /* 1..OCSP_MAX_IDS */
     int has_nonce;
-    uint8_t nonce[OCSP_NONCE_MAX];         /* the nonce value (inner OCTET STRING if wrapped) */
+    uint8_t nonce[OCSP_NONCE_MAX]; /* the nonce value (inner OCTET STRING if wrapped) */
     size_t nonce_len;
     uint8_t nonce_ext[OCSP_NONCE_MAX + 2]; /* the extnValue contents, echoed verbatim */
     size_t nonce_ext_len;
-    int has_signature;                     /* optionalSignature present (accepted, not checked) */
+    int has_signature; /* optionalSignature present (accepted, not checked) */
 } ocsp_request;
 
 /*
@@ -94,11 +95,9 @@ int ocsp_request_parse(const uint8_t *der, size_t len, ocsp_request *out, sc_err
  * `successful` (for the log). Negative only if even an error response cannot be allocated.
  * now is the producedAt / thisUpdate time; nextUpdate = now + ca->ocsp_hours.
  */
-int ocsp_respond(pki_ca *ca, const uint8_t *req, size_t len, int64_t now, sc_buf *resp,
-                 sc_err *e);
+int ocsp_respond(pki_ca *ca, const uint8_t *req, size_t len, int64_t now, sc_buf *resp, sc_err *e);
 /* Same, for a request already parsed with ocsp_request_parse. */
-int ocsp_respond_request(pki_ca *ca, const ocsp_request *rq, int64_t now, sc_buf *resp,
-                         sc_err *e);
+int ocsp_respond_request(pki_ca *ca, const ocsp_request *rq, int64_t now, sc_buf *resp, sc_err *e);
 /* The unsigned error OCSPResponse for a status (5 bytes). 0 or SC_ENOMEM. */
 int ocsp_response_error(int status, sc_buf *resp);
 
@@ -149,26 +148,26 @@ size_t ocsp_cache_size(ocsp_cache *c);
 
 typedef struct ocsp_single {
     ocsp_certid id;
-    int status;             /* OCSP_CERT_* */
+    int status; /* OCSP_CERT_* */
     int64_t revoked_at;
-    int reason;             /* -1 when absent */
+    int reason;                       /* -1 when absent */
     int64_t this_update, next_update; /* next_update 0 when absent */
 } ocsp_single;
 
 typedef struct ocsp_response {
-    int status;             /* OCSPResponseStatus; the fields below only when successful */
-    sc_slice tbs;           /* tbsResponseData TLV (pointers into the parsed DER) */
+    int status;   /* OCSPResponseStatus; the fields below only when successful */
+    sc_slice tbs; /* tbsResponseData TLV (pointers into the parsed DER) */
     sc_slice sigalg;
-    sc_slice sig;           /* BIT STRING contents without the unused-bits byte */
-    sc_slice cert;          /* first certificate of certs [0], len 0 if none */
-    int by_key;             /* responderID byKey (1) or byName (0) */
+    sc_slice sig;  /* BIT STRING contents without the unused-bits byte */
+    sc_slice cert; /* first certificate of certs [0], len 0 if none */
+    int by_key;    /* responderID byKey (1) or byName (0) */
     uint8_t key_hash[20];
-    sc_slice name;          /* byName */
+    sc_slice name; /* byName */
     int64_t produced_at;
     ocsp_single singles[OCSP_MAX_IDS];
     size_t n;
     uint8_t nonce_ext[OCSP_NONCE_MAX + 2];
-    size_t nonce_ext_len;   /* 0: no nonce */
+    size_t nonce_ext_len; /* 0: no nonce */
 } ocsp_response;
 
 /* Parse an OCSPResponse strictly (sealca's own output and that of other responders). */

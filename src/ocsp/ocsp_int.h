@@ -25,9 +25,9 @@ pki_issuer *ocsp_signer_of(pki_ca *ca, const pki_issuer *iss);
 
 /* One answer before signing. */
 typedef struct ocsp_answer {
-    int status;        /* OCSP_CERT_* */
+    int status; /* OCSP_CERT_* */
     int64_t revoked_at;
-    int reason;        /* -1: no revocationReason */
+    int reason; /* -1: no revocationReason */
 } ocsp_answer;
 
 /* Status of a CertID's serial as issued by iss, from the store. 0, or a store error. */

@@ -18,8 +18,7 @@ static int oid_is(const der_tlv *t, const uint8_t *oid, size_t n)
 int ocsp_certid_read(const der_tlv *t, ocsp_certid *out)
 {
     memset(out, 0, sizeof(*out));
-    if (t->tag != DER_SEQUENCE)
-        return -1;
+    if (t->tag != DER_SEQUENCE) return -1;
     der_r r = der_inner(t), a;
     der_tlv alg, oid, par, nh, kh, sn;
     char dotted[96];
@@ -33,8 +32,7 @@ int ocsp_certid_read(const der_tlv *t, ocsp_certid *out)
         der_oid_text(oid.val, oid.len, dotted, sizeof(dotted)) != 0)
         return -1;
     if (!der_at_end(&a)) {
-        if (der_expect(&a, DER_NULL, &par) != 0 || par.len != 0 || !der_at_end(&a))
-            return -1;
+        if (der_expect(&a, DER_NULL, &par) != 0 || par.len != 0 || !der_at_end(&a)) return -1;
         out->alg_null = 1;
     }
     memcpy(out->alg_oid, oid.val, oid.len);
@@ -57,8 +55,8 @@ int ocsp_certid_read(const der_tlv *t, ocsp_certid *out)
     out->hlen = nh.len;
     /* INTEGER contents: at least one byte, minimal (X.690 §8.3.2) */
     if (sn.len == 0 || sn.len > OCSP_SERIAL_MAX ||
-        (sn.len > 1 && ((sn.val[0] == 0 && !(sn.val[1] & 0x80)) ||
-                        (sn.val[0] == 0xff && (sn.val[1] & 0x80)))))
+        (sn.len > 1 &&
+         ((sn.val[0] == 0 && !(sn.val[1] & 0x80)) || (sn.val[0] == 0xff && (sn.val[1] & 0x80)))))
         return -1;
     memcpy(out->serial, sn.val, sn.len);
     out->serial_len = sn.len;
@@ -70,8 +68,7 @@ void ocsp_certid_write(der_w *w, const ocsp_certid *id)
     der_begin(w, DER_SEQUENCE);
     der_begin(w, DER_SEQUENCE);
     der_prim(w, DER_OID, id->alg_oid, id->alg_oid_len);
-    if (id->alg_null)
-        der_null(w);
+    if (id->alg_null) der_null(w);
     der_end(w);
     der_prim(w, DER_OCTETSTRING, id->name_hash, id->hlen);
     der_prim(w, DER_OCTETSTRING, id->key_hash, id->hlen);
@@ -83,8 +80,7 @@ void ocsp_certid_write(der_w *w, const ocsp_certid *id)
  * raw bytes. The extnValue contents are kept to be echoed exactly. */
 static int nonce_read(const der_tlv *v, ocsp_request *out, sc_err *e)
 {
-    if (out->has_nonce)
-        return sc_fail(e, SC_EINVAL, "ocsp.nonce_twice", "two nonce extensions");
+    if (out->has_nonce) return sc_fail(e, SC_EINVAL, "ocsp.nonce_twice", "two nonce extensions");
     der_r r = der_inner(v);
     der_tlv in;
     const uint8_t *val = v->val;
@@ -131,8 +127,7 @@ static int extensions_read(const der_tlv *t, ocsp_request *out, sc_err *e)
             return sc_fail(e, SC_EINVAL, "ocsp.malformed", "malformed extension value");
         if (out != NULL && oid_is(&oid, oid_nonce, sizeof(oid_nonce))) {
             int rc = nonce_read(&val, out, e);
-            if (rc != 0)
-                return rc;
+            if (rc != 0) return rc;
         } else if (critical) {
             return sc_fail(e, SC_EINVAL, "ocsp.critical_extension",
                            "the request has a critical extension this responder does not know");
@@ -150,8 +145,7 @@ static int single_read(const der_tlv *t, ocsp_certid *id, sc_err *e)
         return sc_fail(e, SC_EINVAL, "ocsp.bad_certid", "malformed CertID");
     if (der_expect(&r, DER_CTX_CONS(0), &ext) == 0) {
         int rc = extensions_read(&ext, NULL, e);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     }
     if (!der_at_end(&r))
         return sc_fail(e, SC_EINVAL, "ocsp.malformed", "trailing data in a Request");
@@ -189,8 +183,7 @@ int ocsp_request_parse(const uint8_t *der, size_t len, ocsp_request *out, sc_err
         return sc_fail(e, SC_EINVAL, "ocsp.malformed", "no requestList");
     if (der_expect(&tb, DER_CTX_CONS(2), &t) == 0) {
         int rc = extensions_read(&t, out, e);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     }
     if (!der_at_end(&tb))
         return sc_fail(e, SC_EINVAL, "ocsp.malformed", "trailing data in TBSRequest");
@@ -203,8 +196,7 @@ int ocsp_request_parse(const uint8_t *der, size_t len, ocsp_request *out, sc_err
         if (der_expect(&l, DER_SEQUENCE, &one) != 0)
             return sc_fail(e, SC_EINVAL, "ocsp.malformed", "malformed requestList");
         int rc = single_read(&one, &out->ids[out->n], e);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
         out->n++;
     }
     if (out->n == 0)

@@ -11,11 +11,9 @@ static int cert_key_bits(const uint8_t *der, size_t len, sc_slice *out)
 {
     signed_parts sp;
     der_tlv tbs, t, spki, alg, bits;
-    if (der_split_signed(der, len, &sp) != 0)
-        return -1;
+    if (der_split_signed(der, len, &sp) != 0) return -1;
     der_r r = der_reader(sp.tbs.p, sp.tbs.len);
-    if (der_expect(&r, DER_SEQUENCE, &tbs) != 0)
-        return -1;
+    if (der_expect(&r, DER_SEQUENCE, &tbs) != 0) return -1;
     r = der_inner(&tbs);
     der_expect(&r, DER_CTX_CONS(0), &t); /* version */
     if (der_expect(&r, DER_INTEGER, &t) != 0 || der_expect(&r, DER_SEQUENCE, &t) != 0 ||
@@ -42,8 +40,7 @@ int ocsp_issuer_hashes(const pki_issuer *iss, int alg, uint8_t name[32], uint8_t
         *hlen = 20;
         return 0;
     }
-    if (cert_key_bits(iss->der, iss->derlen, &bits) != 0)
-        return -1;
+    if (cert_key_bits(iss->der, iss->derlen, &bits) != 0) return -1;
     if (alg == OCSP_HASH_SHA256) {
         crypto_sha256(iss->subject_der.p, iss->subject_der.len, name);
         crypto_sha256(bits.p, bits.len, key);
@@ -61,15 +58,13 @@ int ocsp_certid_make(const pki_issuer *iss, const uint8_t *serial, size_t serial
                      ocsp_certid *out)
 {
     memset(out, 0, sizeof(*out));
-    if (serial_len == 0 || serial_len > OCSP_SERIAL_MAX)
-        return -1;
+    if (serial_len == 0 || serial_len > OCSP_SERIAL_MAX) return -1;
     out->hash_alg = OCSP_HASH_SHA1;
     memcpy(out->alg_oid, oid_sha1, sizeof(oid_sha1));
     out->alg_oid_len = sizeof(oid_sha1);
     out->alg_null = 1; /* RFC 5019 §2.1.1 and OpenSSL write the NULL */
     uint8_t n[32], k[32];
-    if (ocsp_issuer_hashes(iss, OCSP_HASH_SHA1, n, k, &out->hlen) != 0)
-        return -1;
+    if (ocsp_issuer_hashes(iss, OCSP_HASH_SHA1, n, k, &out->hlen) != 0) return -1;
     memcpy(out->name_hash, n, 20);
     memcpy(out->key_hash, k, 20);
     memcpy(out->serial, serial, serial_len);
@@ -84,12 +79,9 @@ pki_issuer *ocsp_issuer_match(pki_ca *ca, const ocsp_certid *id)
     for (size_t i = 0; i < ca->nissuers; i++) {
         pki_issuer *iss = &ca->issuers[i];
         /* link certificates repeat a CA's name and key; the CA itself is the match */
-        if (strcmp(iss->role, "root") != 0 && strcmp(iss->role, "issuing") != 0)
-            continue;
-        if (ocsp_issuer_hashes(iss, id->hash_alg, n, k, &hl) != 0 || hl != id->hlen)
-            continue;
-        if (memcmp(n, id->name_hash, hl) == 0 && memcmp(k, id->key_hash, hl) == 0)
-            return iss;
+        if (strcmp(iss->role, "root") != 0 && strcmp(iss->role, "issuing") != 0) continue;
+        if (ocsp_issuer_hashes(iss, id->hash_alg, n, k, &hl) != 0 || hl != id->hlen) continue;
+        if (memcmp(n, id->name_hash, hl) == 0 && memcmp(k, id->key_hash, hl) == 0) return iss;
     }
     return NULL;
 }
@@ -107,14 +99,12 @@ int ocsp_status_lookup(pki_ca *ca, const pki_issuer *iss, const ocsp_certid *id,
     out->reason = -1;
     /* sealca serials are 16 bytes, first byte 01..7f (ca.c random_serial): anything else was
      * not issued here */
-    if (id->serial_len != 16 || id->serial[0] == 0 || (id->serial[0] & 0x80))
-        return 0;
+    if (id->serial_len != 16 || id->serial[0] == 0 || (id->serial[0] & 0x80)) return 0;
     char hex[33];
     sc_hex_encode(id->serial, 16, hex, 0);
     store_stmt *st;
     int rc = store_stmt_get(ca->db, ST_CERT_STATUS, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, hex);
     rc = store_step(st, e);
     if (rc == STORE_ROW) {
@@ -177,12 +167,11 @@ int ocsp_response_sign(pki_ca *ca, pki_issuer *signer, const ocsp_certid *ids,
     der_w tbs = {0}, w = {0};
     int hours = ca->ocsp_hours > 0 ? ca->ocsp_hours : OCSP_DEFAULT_HOURS;
     int rc = ca_issuer_key(ca, signer, &key, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     if ((rc = crypto_sigalg_der(crypto_key_alg(key), &alg)) != 0)
         return sc_fail(e, rc, "ocsp.alg", "unsupported signature algorithm");
 
-    der_begin(&tbs, DER_SEQUENCE); /* ResponseData, version v1 (DEFAULT, omitted) */
+    der_begin(&tbs, DER_SEQUENCE);    /* ResponseData, version v1 (DEFAULT, omitted) */
     der_begin(&tbs, DER_CTX_CONS(2)); /* responderID byKey: SHA-1 of the signer's key bits */
     der_prim(&tbs, DER_OCTETSTRING, signer->ski, 20);
     der_end(&tbs);
@@ -206,8 +195,7 @@ int ocsp_response_sign(pki_ca *ca, pki_issuer *signer, const ocsp_certid *ids,
         sc_fail(e, rc, "ocsp.encode", "cannot encode the response");
         goto out;
     }
-    if ((rc = crypto_sign(key, tbs.b.p, tbs.b.len, &sig, e)) != 0)
-        goto out;
+    if ((rc = crypto_sign(key, tbs.b.p, tbs.b.len, &sig, e)) != 0) goto out;
 
     der_begin(&w, DER_SEQUENCE); /* OCSPResponse */
     uint8_t ok = OCSP_SUCCESSFUL;
@@ -247,8 +235,7 @@ int ocsp_response_error(int status, sc_buf *resp)
     return sc_buf_append(resp, der, sizeof(der));
 }
 
-int ocsp_respond_request(pki_ca *ca, const ocsp_request *rq, int64_t now, sc_buf *resp,
-                         sc_err *e)
+int ocsp_respond_request(pki_ca *ca, const ocsp_request *rq, int64_t now, sc_buf *resp, sc_err *e)
 {
     pki_issuer *match[OCSP_MAX_IDS];
     pki_issuer *served = NULL, *signer = NULL;
@@ -272,7 +259,8 @@ int ocsp_respond_request(pki_ca *ca, const ocsp_request *rq, int64_t now, sc_buf
         ans[i].status = OCSP_CERT_UNKNOWN;
         ans[i].reason = -1;
         ans[i].revoked_at = 0;
-        if (match[i] == served && (rc = ocsp_status_lookup(ca, served, &rq->ids[i], &ans[i], e)) != 0)
+        if (match[i] == served &&
+            (rc = ocsp_status_lookup(ca, served, &rq->ids[i], &ans[i], e)) != 0)
             return ocsp_response_error(OCSP_INTERNAL_ERROR, resp);
     }
     size_t mark = resp->len;
@@ -280,8 +268,7 @@ int ocsp_respond_request(pki_ca *ca, const ocsp_request *rq, int64_t now, sc_buf
                             rq->nonce_ext_len, now, resp, e);
     if (rc != 0) {
         resp->len = mark; /* nothing half-written */
-        if (rc == SC_ENOMEM && resp->oom)
-            return rc;
+        if (rc == SC_ENOMEM && resp->oom) return rc;
         return ocsp_response_error(OCSP_INTERNAL_ERROR, resp);
     }
     return 0;
@@ -298,13 +285,20 @@ int ocsp_respond(pki_ca *ca, const uint8_t *req, size_t len, int64_t now, sc_buf
 const char *ocsp_status_name(int status)
 {
     switch (status) {
-    case OCSP_SUCCESSFUL: return "successful";
-    case OCSP_MALFORMED_REQUEST: return "malformedRequest";
-    case OCSP_INTERNAL_ERROR: return "internalError";
-    case OCSP_TRY_LATER: return "tryLater";
-    case OCSP_SIG_REQUIRED: return "sigRequired";
-    case OCSP_UNAUTHORIZED: return "unauthorized";
-    default: return "?";
+    case OCSP_SUCCESSFUL:
+        return "successful";
+    case OCSP_MALFORMED_REQUEST:
+        return "malformedRequest";
+    case OCSP_INTERNAL_ERROR:
+        return "internalError";
+    case OCSP_TRY_LATER:
+        return "tryLater";
+    case OCSP_SIG_REQUIRED:
+        return "sigRequired";
+    case OCSP_UNAUTHORIZED:
+        return "unauthorized";
+    default:
+        return "?";
     }
 }
 

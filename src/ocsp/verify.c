@@ -32,8 +32,7 @@ static int single_parse(const der_tlv *t, ocsp_single *s)
     } else if (st.tag == DER_CTX_CONS(1)) {
         s->status = OCSP_CERT_REVOKED;
         x = der_inner(&st);
-        if (gentime(&x, &s->revoked_at) != 0)
-            return -1;
+        if (gentime(&x, &s->revoked_at) != 0) return -1;
         if (der_expect(&x, DER_CTX_CONS(0), &u) == 0) {
             der_r y = der_inner(&u);
             der_tlv reason;
@@ -42,17 +41,14 @@ static int single_parse(const der_tlv *t, ocsp_single *s)
                 return -1;
             s->reason = reason.val[0];
         }
-        if (!der_at_end(&x))
-            return -1;
+        if (!der_at_end(&x)) return -1;
     } else {
         return -1;
     }
-    if (gentime(&r, &s->this_update) != 0)
-        return -1;
+    if (gentime(&r, &s->this_update) != 0) return -1;
     if (der_expect(&r, DER_CTX_CONS(0), &u) == 0) {
         x = der_inner(&u);
-        if (gentime(&x, &s->next_update) != 0 || !der_at_end(&x))
-            return -1;
+        if (gentime(&x, &s->next_update) != 0 || !der_at_end(&x)) return -1;
     }
     der_expect(&r, DER_CTX_CONS(1), &u); /* singleExtensions: not interpreted */
     return der_at_end(&r) ? 0 : -1;
@@ -63,21 +59,16 @@ static int extensions_parse(const der_tlv *t, ocsp_response *out)
 {
     der_r r = der_inner(t), x;
     der_tlv seq, ext, oid, v;
-    if (der_expect(&r, DER_SEQUENCE, &seq) != 0 || !der_at_end(&r))
-        return -1;
+    if (der_expect(&r, DER_SEQUENCE, &seq) != 0 || !der_at_end(&r)) return -1;
     r = der_inner(&seq);
     while (!der_at_end(&r)) {
-        if (der_expect(&r, DER_SEQUENCE, &ext) != 0)
-            return -1;
+        if (der_expect(&r, DER_SEQUENCE, &ext) != 0) return -1;
         x = der_inner(&ext);
-        if (der_expect(&x, DER_OID, &oid) != 0)
-            return -1;
+        if (der_expect(&x, DER_OID, &oid) != 0) return -1;
         der_expect(&x, DER_BOOLEAN, &v);
-        if (der_expect(&x, DER_OCTETSTRING, &v) != 0 || !der_at_end(&x))
-            return -1;
+        if (der_expect(&x, DER_OCTETSTRING, &v) != 0 || !der_at_end(&x)) return -1;
         if (oid.len == sizeof(oid_nonce) && memcmp(oid.val, oid_nonce, oid.len) == 0) {
-            if (v.len > sizeof(out->nonce_ext))
-                return -1;
+            if (v.len > sizeof(out->nonce_ext)) return -1;
             memcpy(out->nonce_ext, v.val, v.len);
             out->nonce_ext_len = v.len;
         }
@@ -94,8 +85,7 @@ static int data_parse(const der_tlv *tbs, ocsp_response *out, sc_err *e)
         if (der_expect(&x, DER_INTEGER, &t) != 0 || t.len != 1 || t.val[0] != 0)
             return BAD("version");
     }
-    if (der_next(&r, &rid) != 0)
-        return BAD("responderID");
+    if (der_next(&r, &rid) != 0) return BAD("responderID");
     x = der_inner(&rid);
     if (rid.tag == DER_CTX_CONS(2)) {
         if (der_expect(&x, DER_OCTETSTRING, &t) != 0 || t.len != 20 || !der_at_end(&x))
@@ -116,14 +106,14 @@ static int data_parse(const der_tlv *tbs, ocsp_response *out, sc_err *e)
     while (!der_at_end(&x)) {
         if (out->n == OCSP_MAX_IDS)
             return sc_fail(e, SC_EINVAL, "ocsp.too_many", "more than %d responses", OCSP_MAX_IDS);
-        if (der_expect(&x, DER_SEQUENCE, &one) != 0 || single_parse(&one, &out->singles[out->n]) != 0)
+        if (der_expect(&x, DER_SEQUENCE, &one) != 0 ||
+            single_parse(&one, &out->singles[out->n]) != 0)
             return BAD("SingleResponse");
         out->n++;
     }
     if (der_expect(&r, DER_CTX_CONS(1), &t) == 0 && extensions_parse(&t, out) != 0)
         return BAD("responseExtensions");
-    if (!der_at_end(&r) || out->n == 0)
-        return BAD("ResponseData");
+    if (!der_at_end(&r) || out->n == 0) return BAD("ResponseData");
     return 0;
 }
 
@@ -135,8 +125,7 @@ int ocsp_response_parse(const uint8_t *der, size_t len, ocsp_response *out, sc_e
     if (der_expect(&r, DER_SEQUENCE, &resp) != 0 || !der_at_end(&r))
         return BAD("not a DER OCSPResponse");
     r = der_inner(&resp);
-    if (der_expect(&r, DER_ENUMERATED, &st) != 0 || st.len != 1 || st.val[0] > 6 ||
-        st.val[0] == 4)
+    if (der_expect(&r, DER_ENUMERATED, &st) != 0 || st.len != 1 || st.val[0] > 6 || st.val[0] == 4)
         return BAD("responseStatus");
     out->status = st.val[0];
     if (out->status != OCSP_SUCCESSFUL)
@@ -144,8 +133,7 @@ int ocsp_response_parse(const uint8_t *der, size_t len, ocsp_response *out, sc_e
     if (der_expect(&r, DER_CTX_CONS(0), &rb) != 0 || !der_at_end(&r))
         return BAD("no responseBytes");
     x = der_inner(&rb);
-    if (der_expect(&x, DER_SEQUENCE, &seq) != 0 || !der_at_end(&x))
-        return BAD("ResponseBytes");
+    if (der_expect(&x, DER_SEQUENCE, &seq) != 0 || !der_at_end(&x)) return BAD("ResponseBytes");
     x = der_inner(&seq);
     if (der_expect(&x, DER_OID, &oid) != 0 || oid.len != sizeof(oid_basic) ||
         memcmp(oid.val, oid_basic, oid.len) != 0 || der_expect(&x, DER_OCTETSTRING, &oct) != 0 ||
@@ -160,18 +148,15 @@ int ocsp_response_parse(const uint8_t *der, size_t len, ocsp_response *out, sc_e
         return BAD("BasicOCSPResponse");
     if (der_expect(&x, DER_CTX_CONS(0), &certs) == 0) {
         der_r y = der_inner(&certs);
-        if (der_expect(&y, DER_SEQUENCE, &seq) != 0 || !der_at_end(&y))
-            return BAD("certs");
+        if (der_expect(&y, DER_SEQUENCE, &seq) != 0 || !der_at_end(&y)) return BAD("certs");
         y = der_inner(&seq);
         if (!der_at_end(&y)) {
-            if (der_expect(&y, DER_SEQUENCE, &c) != 0)
-                return BAD("certs");
+            if (der_expect(&y, DER_SEQUENCE, &c) != 0) return BAD("certs");
             out->cert.p = c.raw;
             out->cert.len = c.rawlen;
         }
     }
-    if (!der_at_end(&x))
-        return BAD("trailing data");
+    if (!der_at_end(&x)) return BAD("trailing data");
     out->tbs.p = tbs.raw;
     out->tbs.len = tbs.rawlen;
     out->sigalg.p = alg.raw;
@@ -185,12 +170,11 @@ static pki_issuer *signer_find(pki_ca *ca, const ocsp_response *r)
 {
     for (size_t i = 0; i < ca->nissuers; i++) {
         pki_issuer *is = &ca->issuers[i];
-        if (strcmp(is->role, "ocsp") != 0)
-            continue;
+        if (strcmp(is->role, "ocsp") != 0) continue;
         if (r->cert.len ? (r->cert.len == is->derlen && memcmp(r->cert.p, is->der, is->derlen) == 0)
-                        : r->by_key ? memcmp(r->key_hash, is->ski, 20) == 0
-                                    : (r->name.len == is->subject_der.len &&
-                                       memcmp(r->name.p, is->subject_der.p, r->name.len) == 0))
+            : r->by_key ? memcmp(r->key_hash, is->ski, 20) == 0
+                        : (r->name.len == is->subject_der.len &&
+                           memcmp(r->name.p, is->subject_der.p, r->name.len) == 0))
             return is;
     }
     return NULL;
@@ -198,8 +182,7 @@ static pki_issuer *signer_find(pki_ca *ca, const ocsp_response *r)
 
 int ocsp_response_verify(pki_ca *ca, const ocsp_response *r, pki_issuer **signer, sc_err *e)
 {
-    if (signer)
-        *signer = NULL;
+    if (signer) *signer = NULL;
     if (r->status != OCSP_SUCCESSFUL)
         return sc_fail(e, SC_EVERIFY, "ocsp.unsigned", "an unsigned %s response",
                        ocsp_status_name(r->status));
@@ -214,8 +197,7 @@ int ocsp_response_verify(pki_ca *ca, const ocsp_response *r, pki_issuer **signer
                        "the responderID does not name the signer %s", is->id);
     sc_alg alg;
     int rc = crypto_sigalg_parse(r->sigalg.p, r->sigalg.len, &alg, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     if ((rc = crypto_verify(is->pub, alg, r->tbs.p, r->tbs.len, r->sig.p, r->sig.len, e)) != 0)
         return rc;
     /* RFC 6960 §4.2.2.2: a delegated signer speaks only for the CA that certified it */
@@ -225,7 +207,6 @@ int ocsp_response_verify(pki_ca *ca, const ocsp_response *r, pki_issuer **signer
             (parent == NULL || ocsp_issuer_match(ca, &r->singles[i].id) != parent))
             return sc_fail(e, SC_EVERIFY, "ocsp.not_authorized",
                            "response %zu names a CA that %s does not sign for", i + 1, is->id);
-    if (signer)
-        *signer = is;
+    if (signer) *signer = is;
     return 0;
 }

@@ -18,12 +18,9 @@
 /* Backdate notBefore so that relying parties with a slightly slow clock accept a new cert. */
 #define BACKDATE 600
 
-static const char *const config_keys[] = {"name",         "algo",
-                                          "base_url",     "database",
-                                          "crl_hours",    "ocsp_hours",
-                                          "ldap",         "ldap_bind_dn",
-                                          "ldap_password_file", "ldap_base",
-                                          NULL};
+static const char *const config_keys[] = {
+    "name", "algo",         "base_url",           "database",  "crl_hours", "ocsp_hours",
+    "ldap", "ldap_bind_dn", "ldap_password_file", "ldap_base", NULL};
 
 /* Copy checked directory settings into the CA handle (all fit: ca_ldap_check bounds them). */
 static void ca_set_ldap(pki_ca *ca, const char *url, const char *bind_dn, const char *pwfile,
@@ -39,16 +36,14 @@ static void ca_set_ldap(pki_ca *ca, const char *url, const char *bind_dn, const 
  * seal makers and link certificates are not CA entries of their own. */
 static int ca_outbox_cacert(pki_ca *ca, const pki_issuer *is, sc_err *e)
 {
-    if (strcmp(is->role, "root") != 0 && strcmp(is->role, "issuing") != 0)
-        return 0;
+    if (strcmp(is->role, "root") != 0 && strcmp(is->role, "issuing") != 0) return 0;
     return outbox_add(ca, "cacert", is->id, is->subject_der, is->der, is->derlen, e);
 }
 
 static int path_join(char *out, size_t outsz, const char *home, const char *rel)
 {
     size_t hl = strlen(home), rl = strlen(rel);
-    if (hl + 1 + rl + 1 > outsz)
-        return -1;
+    if (hl + 1 + rl + 1 > outsz) return -1;
     memcpy(out, home, hl);
     out[hl] = '/';
     memcpy(out + hl + 1, rel, rl + 1);
@@ -79,8 +74,7 @@ static void random_serial(uint8_t s[16])
      * first byte so every serial encodes in exactly 16 bytes. */
     crypto_random(s, 16);
     s[0] &= 0x7f;
-    if (s[0] == 0)
-        s[0] = 0x01;
+    if (s[0] == 0) s[0] = 0x01;
 }
 
 static void issuer_free_fields(pki_issuer *is)
@@ -100,15 +94,14 @@ static int issuer_from_der(pki_issuer *is, uint8_t *der, size_t len, sc_err *e)
     if (cert_fields(der, len, &is->subject_der, NULL, &is->not_before, &is->not_after) != 0)
         return sc_fail(e, SC_EINVAL, "ca.bad_cert", "issuer %s: damaged certificate", is->id);
     int rc = cert_pubkey(der, len, &is->pub, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     size_t l = 0;
     uint8_t ki[32];
-    if ((rc = crypto_key_id(is->pub, ki, &l, e)) != 0)
-        return rc;
+    if ((rc = crypto_key_id(is->pub, ki, &l, e)) != 0) return rc;
     memcpy(is->ski, ki, 20);
     is->alg = crypto_key_alg(is->pub);
-    if (name_der_text(is->subject_der.p, is->subject_der.len, is->subject, sizeof(is->subject)) != 0)
+    if (name_der_text(is->subject_der.p, is->subject_der.len, is->subject, sizeof(is->subject)) !=
+        0)
         snprintf(is->subject, sizeof(is->subject), "?");
     return 0;
 }
@@ -117,8 +110,7 @@ static int issuer_insert(store *s, const pki_issuer *is, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(s, ST_ISSUER_INSERT, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, is->id);
     store_bind_text(st, 2, is->role);
     store_bind_text(st, 3, is->parent[0] ? is->parent : NULL);
@@ -131,14 +123,12 @@ static int issuer_insert(store *s, const pki_issuer *is, sc_err *e)
     store_bind_text(st, 10, is->key_file[0] ? is->key_file : NULL);
     store_bind_text(st, 11, is->active ? "active" : "retired");
     store_bind_int64(st, 12, (int64_t)time(NULL));
-    if ((rc = store_exec(st, e)) != 0)
-        return rc;
+    if ((rc = store_exec(st, e)) != 0) return rc;
     /* each signing CA numbers its CRLs from its own counter */
     if (strcmp(is->role, "root") == 0 || strcmp(is->role, "issuing") == 0) {
         char cname[64];
         snprintf(cname, sizeof(cname), "crl:%s", is->id);
-        if ((rc = store_stmt_get(s, ST_COUNTER_INIT, &st, e)) != 0)
-            return rc;
+        if ((rc = store_stmt_get(s, ST_COUNTER_INIT, &st, e)) != 0) return rc;
         store_bind_text(st, 1, cname);
         store_bind_int64(st, 2, 0);
         rc = store_exec(st, e);
@@ -181,34 +171,29 @@ static int make_issuer(pki_ca *ca, store *s, const mk *m, const char *org, pki_i
     }
     if ((rc = profile_get(s, m->profile, pr, e)) != 0 || (rc = make_name(nm, org, m->cn, e)) != 0)
         goto out;
-    if ((rc = crypto_key_generate(ca->alg, &k, e)) != 0)
-        goto out;
+    if ((rc = crypto_key_generate(ca->alg, &k, e)) != 0) goto out;
     cert_tbs t = {0};
     t.prof = pr;
     t.subject = nm;
     t.pub = k;
     t.not_before = (int64_t)time(NULL) - BACKDATE;
     t.not_after = t.not_before + BACKDATE + m->days * DAY;
-    if (m->parent && t.not_after > m->parent->not_after)
-        t.not_after = m->parent->not_after;
+    if (m->parent && t.not_after > m->parent->not_after) t.not_after = m->parent->not_after;
     t.base_url = ca->base_url;
     t.path_len = m->path_len;
     random_serial(t.serial);
     sc_hex_encode(t.serial, 16, out->serial, 0);
-    if ((rc = cert_build(&t, m->parent, m->parent ? m->parent_key : k, &der, e)) != 0)
-        goto out;
+    if ((rc = cert_build(&t, m->parent, m->parent ? m->parent_key : k, &der, e)) != 0) goto out;
     size_t dl = 0;
     uint8_t *d = sc_buf_steal(&der, &dl);
-    if ((rc = issuer_from_der(out, d, dl, e)) != 0)
-        goto out;
+    if ((rc = issuer_from_der(out, d, dl, e)) != 0) goto out;
     snprintf(out->key_file, sizeof(out->key_file), "keys/%s.key", m->id);
     char path[PATH_MAX];
     if (path_join(path, sizeof(path), ca->home, out->key_file) != 0) {
         rc = sc_fail(e, SC_EINVAL, "ca.path", "home path too long");
         goto out;
     }
-    if ((rc = crypto_key_save(k, path, ca->pass, ca->passlen, e)) != 0)
-        goto out;
+    if ((rc = crypto_key_save(k, path, ca->pass, ca->passlen, e)) != 0) goto out;
     out->key = k;
     k = NULL;
 out:
@@ -223,12 +208,10 @@ static int write_pem_file(pki_ca *ca, const pki_issuer *is)
 {
     char path[PATH_MAX], rel[96];
     snprintf(rel, sizeof(rel), "certs/%s.pem", is->id);
-    if (path_join(path, sizeof(path), ca->home, rel) != 0)
-        return SC_EINVAL;
+    if (path_join(path, sizeof(path), ca->home, rel) != 0) return SC_EINVAL;
     sc_buf pem = {0};
     int rc = cert_pem(is->der, is->derlen, &pem);
-    if (rc == 0)
-        rc = sc_file_write_atomic(path, pem.p, pem.len, 0644);
+    if (rc == 0) rc = sc_file_write_atomic(path, pem.p, pem.len, 0644);
     sc_buf_free(&pem);
     return rc;
 }
@@ -236,8 +219,7 @@ static int write_pem_file(pki_ca *ca, const pki_issuer *is)
 static int write_chain_file(pki_ca *ca, sc_err *e)
 {
     pki_issuer *iss = ca_active_issuing(ca);
-    if (iss == NULL)
-        return 0;
+    if (iss == NULL) return 0;
     sc_buf pem = {0};
     char path[PATH_MAX];
     int rc = ca_chain_pem(ca, iss, &pem, e);
@@ -271,12 +253,10 @@ static int ca_database_empty(store *s, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(s, ST_ISSUER_LIST, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     rc = store_step(st, e);
     store_exec(st, NULL);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     if (rc == STORE_ROW)
         return sc_fail(e, SC_EEXIST, "ca.database_in_use",
                        "the database already holds a CA: refusing to initialise over it");
@@ -286,8 +266,7 @@ static int ca_database_empty(store *s, sc_err *e)
 static int dir_is_empty_or_absent(const char *path)
 {
     DIR *d = opendir(path);
-    if (d == NULL)
-        return errno == ENOENT;
+    if (d == NULL) return errno == ENOENT;
     struct dirent *de;
     int empty = 1;
     while ((de = readdir(d)) != NULL)
@@ -310,7 +289,8 @@ int ca_init(const ca_init_opts *o, sc_err *e)
         return sc_fail(e, SC_EINVAL, "ca.bad_name", "--name must be 1-50 bytes");
     if (o->base_url && *o->base_url &&
         (strncmp(o->base_url, "http://", 7) != 0 || strlen(o->base_url) > 200 ||
-         strpbrk(o->base_url, " \"<>\\^`{|}") != NULL || o->base_url[strlen(o->base_url) - 1] == '/'))
+         strpbrk(o->base_url, " \"<>\\^`{|}") != NULL ||
+         o->base_url[strlen(o->base_url) - 1] == '/'))
         return sc_fail(e, SC_EINVAL, "ca.bad_base_url",
                        "--base-url must be a plain http:// URL without a trailing slash (CRL and "
                        "OCSP are served over HTTP, as relying parties expect)");
@@ -320,8 +300,7 @@ int ca_init(const ca_init_opts *o, sc_err *e)
         return sc_fail(e, SC_EEXIST, "ca.home_exists",
                        "%s exists and is not empty: refusing to overwrite a CA home", o->home);
     int lrc = ca_ldap_check(o->ldap, o->ldap_bind_dn, o->ldap_password_file, o->ldap_base, e);
-    if (lrc != 0)
-        return lrc;
+    if (lrc != 0) return lrc;
     /* a relative password file given at init is taken from the current directory: store it
      * absolute (sealca.conf reads a relative one under the home) */
     char pwabs[PATH_MAX] = "";
@@ -330,14 +309,13 @@ int ca_init(const ca_init_opts *o, sc_err *e)
             return sc_fail(e, SC_EINVAL, "conf.bad_ldap_password_file",
                            "ldap_password_file %s is not readable", o->ldap_password_file);
         if (realpath(o->ldap_password_file, pwabs) == NULL)
-            return sc_fail(e, SC_EINVAL, "conf.bad_ldap_password_file",
-                           "ldap_password_file %s: %s", o->ldap_password_file, strerror(errno));
+            return sc_fail(e, SC_EINVAL, "conf.bad_ldap_password_file", "ldap_password_file %s: %s",
+                           o->ldap_password_file, strerror(errno));
     }
     const char *database = o->database && *o->database ? o->database : "sqlite:ca.db";
     char dburl[PATH_MAX];
     int drc = ca_database_url(o->home, database, dburl, sizeof(dburl), e);
-    if (drc != 0)
-        return drc;
+    if (drc != 0) return drc;
 
     pki_ca *ca = calloc(1, sizeof(*ca));
     pki_issuer *is = calloc(4, sizeof(*is));
@@ -365,10 +343,8 @@ int ca_init(const ca_init_opts *o, sc_err *e)
     if ((rc = store_open(dburl, &ca->db, e)) != 0 || (rc = store_migrate(ca->db, e)) != 0 ||
         (rc = ca_database_empty(ca->db, e)) != 0)
         goto out;
-    if ((rc = store_tx_begin(ca->db, e)) != 0)
-        goto out;
-    if ((rc = profile_install_builtins(ca->db, e)) != 0)
-        goto fail;
+    if ((rc = store_tx_begin(ca->db, e)) != 0) goto out;
+    if ((rc = profile_install_builtins(ca->db, e)) != 0) goto fail;
     const mk plan[4] = {
         {"root-1", "root", "root-ca", "Root CA", NULL, NULL, 7305, -1, 1},
         {"sub-1", "issuing", "issuing-ca", "Issuing CA G1", NULL, NULL, 3653, 0, 1},
@@ -395,8 +371,7 @@ int ca_init(const ca_init_opts *o, sc_err *e)
     if ((rc = audit_append(ca->db, "cli", "ca.init", "ca", "ok", detail, e)) != 0 ||
         (rc = audit_checkpoint(ca->db, is[1].key, "sub-1", e)) != 0)
         goto fail;
-    if ((rc = store_tx_commit(ca->db, e)) != 0)
-        goto out;
+    if ((rc = store_tx_commit(ca->db, e)) != 0) goto out;
     ca->issuers = is;
     ca->nissuers = 4;
     is = NULL;
@@ -429,8 +404,7 @@ int ca_init(const ca_init_opts *o, sc_err *e)
     path_join(path, sizeof(path), o->home, "sealca.conf");
     rc = text.oom ? SC_ENOMEM : sc_file_write_atomic(path, text.p, text.len, 0600);
     sc_buf_free(&text);
-    if (rc != 0)
-        sc_fail(e, rc, "ca.write_config", "cannot write %s", path);
+    if (rc != 0) sc_fail(e, rc, "ca.write_config", "cannot write %s", path);
     goto out;
 fail:
     store_tx_rollback(ca->db);
@@ -450,8 +424,7 @@ static int load_issuers(pki_ca *ca, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(ca->db, ST_ISSUER_LIST, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     size_t cap = 0;
     while ((rc = store_step(st, e)) == STORE_ROW) {
         if (ca->nissuers == cap) {
@@ -480,8 +453,7 @@ static int load_issuers(pki_ca *ca, sc_err *e)
             break;
         }
         memcpy(copy, d, dl);
-        if ((rc = issuer_from_der(is, copy, dl, e)) != 0)
-            break;
+        if ((rc = issuer_from_der(is, copy, dl, e)) != 0) break;
     }
     store_exec(st, NULL);
     return rc < 0 ? rc : 0;
@@ -490,11 +462,9 @@ static int load_issuers(pki_ca *ca, sc_err *e)
 int ca_open(const char *home, const char *pass, size_t passlen, pki_ca **out, sc_err *e)
 {
     *out = NULL;
-    if (strlen(home) > PATH_MAX - 64)
-        return sc_fail(e, SC_EINVAL, "ca.path", "home path too long");
+    if (strlen(home) > PATH_MAX - 64) return sc_fail(e, SC_EINVAL, "ca.path", "home path too long");
     pki_ca *ca = calloc(1, sizeof(*ca));
-    if (ca == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (ca == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     snprintf(ca->home, sizeof(ca->home), "%s", home);
     conf *cfg = NULL;
     char path[PATH_MAX];
@@ -509,35 +479,31 @@ int ca_open(const char *home, const char *pass, size_t passlen, pki_ca **out, sc
         }
         goto fail;
     }
-    if ((rc = conf_check_keys(cfg, config_keys, e)) != 0)
-        goto fail;
+    if ((rc = conf_check_keys(cfg, config_keys, e)) != 0) goto fail;
     const char *v;
     snprintf(ca->name, sizeof(ca->name), "%s", (v = conf_get(cfg, "name")) ? v : "sealca CA");
     snprintf(ca->base_url, sizeof(ca->base_url), "%s", (v = conf_get(cfg, "base_url")) ? v : "");
     if ((v = conf_get(cfg, "algo")) == NULL || crypto_alg_parse(v, &ca->alg) != 0) {
-        rc = sc_fail(e, SC_EINVAL, "conf.bad_algo", "sealca.conf: algo must be sm2, ecdsa-p256 or rsa3072");
+        rc = sc_fail(e, SC_EINVAL, "conf.bad_algo",
+                     "sealca.conf: algo must be sm2, ecdsa-p256 or rsa3072");
         goto fail;
     }
     long ch;
-    if ((rc = conf_get_int(cfg, "crl_hours", 1, 24 * 31, 24, &ch, e)) != 0)
-        goto fail;
+    if ((rc = conf_get_int(cfg, "crl_hours", 1, 24 * 31, 24, &ch, e)) != 0) goto fail;
     ca->crl_hours = (int)ch;
     /* RFC 5019 §6: pre-produced responses are valid for a while; a day unless configured */
-    if ((rc = conf_get_int(cfg, "ocsp_hours", 1, 24 * 7, 24, &ch, e)) != 0)
-        goto fail;
+    if ((rc = conf_get_int(cfg, "ocsp_hours", 1, 24 * 7, 24, &ch, e)) != 0) goto fail;
     ca->ocsp_hours = (int)ch;
     if ((rc = ca_ldap_check(conf_get(cfg, "ldap"), conf_get(cfg, "ldap_bind_dn"),
-                            conf_get(cfg, "ldap_password_file"), conf_get(cfg, "ldap_base"),
-                            e)) != 0)
+                            conf_get(cfg, "ldap_password_file"), conf_get(cfg, "ldap_base"), e)) !=
+        0)
         goto fail;
     ca_set_ldap(ca, conf_get(cfg, "ldap"), conf_get(cfg, "ldap_bind_dn"),
                 conf_get(cfg, "ldap_password_file"), conf_get(cfg, "ldap_base"));
     v = conf_get(cfg, "database");
-    if (v == NULL)
-        v = "sqlite:ca.db";
+    if (v == NULL) v = "sqlite:ca.db";
     char dburl[PATH_MAX];
-    if ((rc = ca_database_url(home, v, dburl, sizeof(dburl), e)) != 0)
-        goto fail;
+    if ((rc = ca_database_url(home, v, dburl, sizeof(dburl), e)) != 0) goto fail;
     if ((rc = store_open(dburl, &ca->db, e)) != 0 || (rc = store_migrate(ca->db, e)) != 0 ||
         (rc = load_issuers(ca, e)) != 0)
         goto fail;
@@ -562,8 +528,7 @@ fail:
 
 void ca_close(pki_ca *ca)
 {
-    if (ca == NULL)
-        return;
+    if (ca == NULL) return;
     for (size_t i = 0; i < ca->nissuers; i++)
         issuer_free_fields(&ca->issuers[i]);
     free(ca->issuers);
@@ -578,8 +543,7 @@ void ca_close(pki_ca *ca)
 pki_issuer *ca_issuer(pki_ca *ca, const char *id)
 {
     for (size_t i = 0; i < ca->nissuers; i++)
-        if (strcmp(ca->issuers[i].id, id) == 0)
-            return &ca->issuers[i];
+        if (strcmp(ca->issuers[i].id, id) == 0) return &ca->issuers[i];
     return NULL;
 }
 
@@ -619,8 +583,7 @@ int ca_issuer_key(pki_ca *ca, pki_issuer *iss, sc_key **out, sc_err *e)
         return sc_fail(e, SC_EINVAL, "ca.path", "key path too long");
     sc_key *k = NULL;
     int rc = crypto_key_load(path, ca->pass, ca->passlen, &k, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     if (!crypto_key_equal_public(k, iss->pub)) {
         crypto_key_free(k);
         return sc_fail(e, SC_EVERIFY, "ca.key_mismatch",
@@ -637,8 +600,7 @@ int ca_chain_pem(pki_ca *ca, pki_issuer *from, sc_buf *out, sc_err *e)
     for (int depth = 0; cur != NULL && depth < 8; depth++) {
         if (cert_pem(cur->der, cur->derlen, out) != 0)
             return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
-        if (strcmp(cur->parent, cur->id) == 0)
-            return 0; /* root */
+        if (strcmp(cur->parent, cur->id) == 0) return 0; /* root */
         cur = ca_issuer(ca, cur->parent);
     }
     return sc_fail(e, SC_EINTERNAL, "ca.chain", "broken issuer chain");
@@ -648,11 +610,9 @@ int ca_audit_checkpoint(pki_ca *ca, sc_err *e)
 {
     pki_issuer *iss = ca_active_issuing(ca);
     sc_key *k = NULL;
-    if (iss == NULL)
-        return 0;
+    if (iss == NULL) return 0;
     int rc = ca_issuer_key(ca, iss, &k, e);
-    if (rc == 0)
-        rc = audit_checkpoint(ca->db, k, iss->id, e);
+    if (rc == 0) rc = audit_checkpoint(ca->db, k, iss->id, e);
     return rc;
 }
 
@@ -704,8 +664,7 @@ int ca_rollover(pki_ca *ca, const char *actor, sc_err *e)
         return rc;
     int gen = 1;
     for (size_t i = 0; i < ca->nissuers; i++)
-        if (strcmp(ca->issuers[i].role, "issuing") == 0)
-            gen++;
+        if (strcmp(ca->issuers[i].role, "issuing") == 0) gen++;
     pki_issuer *n = calloc(4, sizeof(*n)); /* new CA, old-by-new, new-by-old, new OCSP */
     pki_profile *pr = malloc(sizeof(*pr));
     if (n == NULL || pr == NULL) {
@@ -718,8 +677,7 @@ int ca_rollover(pki_ca *ca, const char *actor, sc_err *e)
     snprintf(cn, sizeof(cn), "Issuing CA G%d", gen);
     snprintf(oid, sizeof(oid), "ocsp-%d", gen);
     snprintf(ocn, sizeof(ocn), "OCSP Signer G%d", gen);
-    if ((rc = store_tx_begin(ca->db, e)) != 0)
-        goto out;
+    if ((rc = store_tx_begin(ca->db, e)) != 0) goto out;
     mk m1 = {id, "issuing", "issuing-ca", cn, root, root->key, 3653, 0, 1};
     if ((rc = make_issuer(ca, ca->db, &m1, ca->name, &n[0], e)) != 0 ||
         (rc = profile_get(ca->db, "issuing-ca", pr, e)) != 0 ||
@@ -727,31 +685,26 @@ int ca_rollover(pki_ca *ca, const char *actor, sc_err *e)
         (rc = make_link(ca, pr, &n[0], old, &n[2], e)) != 0)
         goto fail;
     mk m2 = {oid, "ocsp", "ocsp", ocn, &n[0], n[0].key, 730, -1, 1};
-    if ((rc = make_issuer(ca, ca->db, &m2, ca->name, &n[3], e)) != 0)
-        goto fail;
+    if ((rc = make_issuer(ca, ca->db, &m2, ca->name, &n[3], e)) != 0) goto fail;
     for (int i = 0; i < 4; i++) {
-        if (i == 1 || i == 2)
-            n[i].key_file[0] = 0;
+        if (i == 1 || i == 2) n[i].key_file[0] = 0;
         if ((rc = issuer_insert(ca->db, &n[i], e)) != 0 ||
             (rc = ca_outbox_cacert(ca, &n[i], e)) != 0)
             goto fail;
     }
     store_stmt *st;
-    if ((rc = store_stmt_get(ca->db, ST_ISSUER_SET_STATUS, &st, e)) != 0)
-        goto fail;
+    if ((rc = store_stmt_get(ca->db, ST_ISSUER_SET_STATUS, &st, e)) != 0) goto fail;
     /* the old CA stops issuing but keeps signing CRLs (and OCSP) for what it issued */
     store_bind_text(st, 1, "retired");
     store_bind_text(st, 2, old->id);
-    if ((rc = store_exec(st, e)) != 0)
-        goto fail;
+    if ((rc = store_exec(st, e)) != 0) goto fail;
     char detail[200];
-    snprintf(detail, sizeof(detail), "old=%s new=%s links=%s,%s ocsp=%s", old->id, n[0].id,
-             n[1].id, n[2].id, n[3].id);
+    snprintf(detail, sizeof(detail), "old=%s new=%s links=%s,%s ocsp=%s", old->id, n[0].id, n[1].id,
+             n[2].id, n[3].id);
     if ((rc = audit_append(ca->db, actor, "ca.rollover", n[0].id, "ok", detail, e)) != 0 ||
         (rc = audit_checkpoint(ca->db, n[0].key, n[0].id, e)) != 0)
         goto fail;
-    if ((rc = store_tx_commit(ca->db, e)) != 0)
-        goto out;
+    if ((rc = store_tx_commit(ca->db, e)) != 0) goto out;
     old->active = 0;
     pki_issuer *grown = realloc(ca->issuers, (ca->nissuers + 4) * sizeof(*grown));
     if (grown == NULL) {
@@ -783,12 +736,10 @@ out:
 static int url_host(const char *url, char *host, size_t n)
 {
     const char *p = strstr(url, "://");
-    if (p == NULL)
-        return -1;
+    if (p == NULL) return -1;
     p += 3;
     size_t l = strcspn(p, ":/");
-    if (l == 0 || l >= n || p[0] == '[')
-        return -1;
+    if (l == 0 || l >= n || p[0] == '[') return -1;
     memcpy(host, p, l);
     host[l] = 0;
     return 0;
@@ -832,34 +783,28 @@ int ca_make_tls(pki_ca *ca, pki_issuer *issuing, const char *pass, size_t passle
         t.not_after = now + 3653 * DAY;
         t.path_len = 0;
         random_serial(t.serial);
-        if ((rc = cert_build(&t, NULL, tkey, &der, e)) != 0)
-            goto out;
+        if ((rc = cert_build(&t, NULL, tkey, &der, e)) != 0) goto out;
         snprintf(tca->id, sizeof(tca->id), "tls-root");
         size_t dl = 0;
         uint8_t *d = sc_buf_steal(&der, &dl);
-        if ((rc = issuer_from_der(tca, d, dl, e)) != 0)
-            goto out;
+        if ((rc = issuer_from_der(tca, d, dl, e)) != 0) goto out;
         cert_pem(tca->der, tca->derlen, &pem);
         path_join(path, sizeof(path), ca->home, "tls/ca.pem");
-        if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0)
-            goto out;
+        if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0) goto out;
         pem.len = 0;
         path_join(path, sizeof(path), ca->home, "tls/ca.key");
-        if ((rc = crypto_key_save(tkey, path, pass, passlen, e)) != 0)
-            goto out;
+        if ((rc = crypto_key_save(tkey, path, pass, passlen, e)) != 0) goto out;
         signer = tca;
         signkey = tkey;
     } else {
         /* an ECDSA or RSA CA's own chain is what browsers already accept once they trust it */
         cert_pem(ca_issuer(ca, issuing->parent)->der, ca_issuer(ca, issuing->parent)->derlen, &pem);
         path_join(path, sizeof(path), ca->home, "tls/ca.pem");
-        if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0)
-            goto out;
+        if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0) goto out;
         pem.len = 0;
     }
     char host[128] = "localhost";
-    if (ca->base_url[0])
-        url_host(ca->base_url, host, sizeof(host));
+    if (ca->base_url[0]) url_host(ca->base_url, host, sizeof(host));
     if ((rc = make_name(nm, ca->name, host, e)) != 0 ||
         (rc = crypto_key_generate(SC_ALG_ECDSA_P256, &skey, e)) != 0)
         goto out;
@@ -877,22 +822,18 @@ int ca_make_tls(pki_ca *ca, pki_issuer *issuing, const char *pass, size_t passle
     else if (strcmp(host, "localhost") != 0)
         t.san_dns[t.n_san_dns++] = host;
     static const uint8_t lo[4] = {127, 0, 0, 1};
-    if (t.n_san_ip == 0 || memcmp(t.san_ip[0], lo, 4) != 0)
-        memcpy(t.san_ip[t.n_san_ip++], lo, 4);
+    if (t.n_san_ip == 0 || memcmp(t.san_ip[0], lo, 4) != 0) memcpy(t.san_ip[t.n_san_ip++], lo, 4);
     random_serial(t.serial);
-    if ((rc = cert_build(&t, signer, signkey, &der, e)) != 0)
-        goto out;
+    if ((rc = cert_build(&t, signer, signkey, &der, e)) != 0) goto out;
     /* server certificate, then its issuer(s), as TLS servers send them */
     cert_pem(der.p, der.len, &pem);
     cert_pem(signer->der, signer->derlen, &pem);
     path_join(path, sizeof(path), ca->home, "tls/server.pem");
-    if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0)
-        goto out;
+    if ((rc = sc_file_write_atomic(path, pem.p, pem.len, 0644)) != 0) goto out;
     path_join(path, sizeof(path), ca->home, "tls/server.key");
     rc = crypto_key_save(skey, path, pass, passlen, e);
 out:
-    if (rc != 0)
-        sc_fail(e, rc, "ca.tls", "cannot make the HTTPS certificate");
+    if (rc != 0) sc_fail(e, rc, "ca.tls", "cannot make the HTTPS certificate");
     crypto_key_free(tkey);
     crypto_key_free(skey);
     if (tca != NULL) {

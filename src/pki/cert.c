@@ -10,19 +10,19 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#define OID_SKI "2.5.29.14"
-#define OID_KU "2.5.29.15"
-#define OID_BC "2.5.29.19"
-#define OID_CDP "2.5.29.31"
-#define OID_CP "2.5.29.32"
-#define OID_AKI "2.5.29.35"
-#define OID_EKU "2.5.29.37"
-#define OID_AIA "1.3.6.1.5.5.7.1.1"
-#define OID_AD_OCSP "1.3.6.1.5.5.7.48.1"
+#define OID_SKI          "2.5.29.14"
+#define OID_KU           "2.5.29.15"
+#define OID_BC           "2.5.29.19"
+#define OID_CDP          "2.5.29.31"
+#define OID_CP           "2.5.29.32"
+#define OID_AKI          "2.5.29.35"
+#define OID_EKU          "2.5.29.37"
+#define OID_AIA          "1.3.6.1.5.5.7.1.1"
+#define OID_AD_OCSP      "1.3.6.1.5.5.7.48.1"
 #define OID_AD_CAISSUERS "1.3.6.1.5.5.7.48.2"
 #define OID_OCSP_NOCHECK "1.3.6.1.5.5.7.48.1.5"
-#define OID_GMT_USCC "1.2.156.10260.4.4"          /* GM/T 0015-2023 */
-#define OID_GMT_IDENTITY "1.2.156.10260.4.1.1"    /* GM/T 0015-2012 IdentityCode */
+#define OID_GMT_USCC     "1.2.156.10260.4.4"   /* GM/T 0015-2023 */
+#define OID_GMT_IDENTITY "1.2.156.10260.4.1.1" /* GM/T 0015-2012 IdentityCode */
 
 int name_encode(const sc_name *n, sc_buf *out, sc_err *e)
 {
@@ -46,11 +46,9 @@ int name_encode(const sc_name *n, sc_buf *out, sc_err *e)
     }
     der_end(&w);
     int rc = der_finish(&w);
-    if (rc == 0)
-        rc = sc_buf_append(out, w.b.p, w.b.len);
+    if (rc == 0) rc = sc_buf_append(out, w.b.p, w.b.len);
     der_free(&w);
-    if (rc != 0)
-        return sc_fail(e, rc, "cert.encode_name", "cannot encode the subject name");
+    if (rc != 0) return sc_fail(e, rc, "cert.encode_name", "cannot encode the subject name");
     return 0;
 }
 
@@ -58,8 +56,7 @@ static void ext_begin(der_w *w, const char *oid, int critical)
 {
     der_begin(w, DER_SEQUENCE);
     der_oid(w, oid);
-    if (critical)
-        der_bool(w, 1);
+    if (critical) der_bool(w, 1);
     der_begin(w, DER_OCTETSTRING);
 }
 
@@ -74,8 +71,7 @@ static void uri(der_w *w, const char *s)
     der_prim(w, DER_CTX(6), s, strlen(s)); /* GeneralName uniformResourceIdentifier */
 }
 
-int cert_build(const cert_tbs *t, const pki_issuer *issuer, sc_key *signkey, sc_buf *out,
-               sc_err *e)
+int cert_build(const cert_tbs *t, const pki_issuer *issuer, sc_key *signkey, sc_buf *out, sc_err *e)
 {
     const pki_profile *pr = t->prof;
     sc_buf subj = {0}, spki = {0}, alg = {0}, sig = {0};
@@ -86,8 +82,7 @@ int cert_build(const cert_tbs *t, const pki_issuer *issuer, sc_key *signkey, sc_
     int is_ca = pr->role == PROF_ROOT_CA || pr->role == PROF_ISSUING_CA;
 
     if (t->subject != NULL) {
-        if ((rc = name_encode(t->subject, &subj, e)) != 0)
-            goto out;
+        if ((rc = name_encode(t->subject, &subj, e)) != 0) goto out;
     } else if ((rc = sc_buf_append(&subj, t->subject_der.p, t->subject_der.len)) != 0) {
         goto out;
     }
@@ -124,8 +119,7 @@ int cert_build(const cert_tbs *t, const pki_issuer *issuer, sc_key *signkey, sc_
         ext_begin(&w, OID_BC, 1);
         der_begin(&w, DER_SEQUENCE);
         der_bool(&w, 1);
-        if (t->path_len >= 0)
-            der_int64(&w, t->path_len);
+        if (t->path_len >= 0) der_int64(&w, t->path_len);
         der_end(&w);
         ext_end(&w);
     }
@@ -228,8 +222,7 @@ int cert_build(const cert_tbs *t, const pki_issuer *issuer, sc_key *signkey, sc_
     }
     /* the TBS is everything after the outer header opened above */
     size_t tbs_off = w.stack[0];
-    if ((rc = crypto_sign(signkey, w.b.p + tbs_off, w.b.len - tbs_off, &sig, e)) != 0)
-        goto out;
+    if ((rc = crypto_sign(signkey, w.b.p + tbs_off, w.b.len - tbs_off, &sig, e)) != 0) goto out;
     der_raw(&w, alg.p, alg.len);
     der_bits(&w, sig.p, sig.len);
     der_end(&w); /* Certificate */
@@ -248,14 +241,12 @@ int der_split_signed(const uint8_t *der, size_t len, signed_parts *out)
 {
     der_r r = der_reader(der, len);
     der_tlv outer, tbs, alg, sig;
-    if (der_expect(&r, DER_SEQUENCE, &outer) != 0 || !der_at_end(&r))
-        return -1;
+    if (der_expect(&r, DER_SEQUENCE, &outer) != 0 || !der_at_end(&r)) return -1;
     der_r in = der_inner(&outer);
     if (der_expect(&in, DER_SEQUENCE, &tbs) != 0 || der_expect(&in, DER_SEQUENCE, &alg) != 0 ||
         der_expect(&in, DER_BITSTRING, &sig) != 0 || !der_at_end(&in))
         return -1;
-    if (sig.len < 2 || sig.val[0] != 0)
-        return -1;
+    if (sig.len < 2 || sig.val[0] != 0) return -1;
     out->tbs.p = tbs.raw;
     out->tbs.len = tbs.rawlen;
     out->alg.p = alg.raw;
@@ -272,8 +263,7 @@ int pki_verify_signed(const uint8_t *der, size_t len, sc_key *pub, sc_err *e)
     if (der_split_signed(der, len, &sp) != 0)
         return sc_fail(e, SC_EINVAL, "der.malformed", "not a signed DER object");
     int rc = crypto_sigalg_parse(sp.alg.p, sp.alg.len, &alg, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     return crypto_verify(pub, alg, sp.tbs.p, sp.tbs.len, sp.sig.p, sp.sig.len, e);
 }
 
@@ -285,12 +275,10 @@ typedef struct tbs_fields {
 static int tbs_parse(const uint8_t *der, size_t len, tbs_fields *f)
 {
     signed_parts sp;
-    if (der_split_signed(der, len, &sp) != 0)
-        return -1;
+    if (der_split_signed(der, len, &sp) != 0) return -1;
     der_r r = der_reader(sp.tbs.p, sp.tbs.len);
     der_tlv tbs, ver;
-    if (der_expect(&r, DER_SEQUENCE, &tbs) != 0)
-        return -1;
+    if (der_expect(&r, DER_SEQUENCE, &tbs) != 0) return -1;
     der_r in = der_inner(&tbs);
     der_expect(&in, DER_CTX_CONS(0), &ver); /* optional version */
     if (der_expect(&in, DER_INTEGER, &f->serial) != 0 ||
@@ -311,12 +299,11 @@ int cert_pubkey(const uint8_t *der, size_t len, sc_key **out, sc_err *e)
     return crypto_key_from_spki(f.spki.raw, f.spki.rawlen, out, e);
 }
 
-int cert_fields(const uint8_t *der, size_t len, sc_slice *subject, sc_slice *issuer,
-                int64_t *nb, int64_t *na)
+int cert_fields(const uint8_t *der, size_t len, sc_slice *subject, sc_slice *issuer, int64_t *nb,
+                int64_t *na)
 {
     tbs_fields f;
-    if (tbs_parse(der, len, &f) != 0)
-        return -1;
+    if (tbs_parse(der, len, &f) != 0) return -1;
     if (subject) {
         subject->p = f.subject.raw;
         subject->len = f.subject.rawlen;
@@ -327,19 +314,15 @@ int cert_fields(const uint8_t *der, size_t len, sc_slice *subject, sc_slice *iss
     }
     der_r v = der_inner(&f.validity);
     der_tlv a, b;
-    if (der_next(&v, &a) != 0 || der_next(&v, &b) != 0)
-        return -1;
-    if (nb && der_time_parse(a.tag, a.val, a.len, nb) != 0)
-        return -1;
-    if (na && der_time_parse(b.tag, b.val, b.len, na) != 0)
-        return -1;
+    if (der_next(&v, &a) != 0 || der_next(&v, &b) != 0) return -1;
+    if (nb && der_time_parse(a.tag, a.val, a.len, nb) != 0) return -1;
+    if (na && der_time_parse(b.tag, b.val, b.len, na) != 0) return -1;
     return 0;
 }
 
 void cert_info_free(cert_info *ci)
 {
-    if (ci == NULL)
-        return;
+    if (ci == NULL) return;
     free(ci->der);
     ci->der = NULL;
     ci->derlen = 0;
@@ -377,10 +360,8 @@ int cert_pem(const uint8_t *der, size_t len, sc_buf *out)
     size_t col = 0;
     for (size_t i = 0; i < len; i += 3) {
         uint32_t v = (uint32_t)der[i] << 16;
-        if (i + 1 < len)
-            v |= (uint32_t)der[i + 1] << 8;
-        if (i + 2 < len)
-            v |= der[i + 2];
+        if (i + 1 < len) v |= (uint32_t)der[i + 1] << 8;
+        if (i + 2 < len) v |= der[i + 2];
         char q[4] = {b64[v >> 18], b64[(v >> 12) & 63], i + 1 < len ? b64[(v >> 6) & 63] : '=',
                      i + 2 < len ? b64[v & 63] : '='};
         sc_buf_append(out, q, 4);
@@ -390,8 +371,7 @@ int cert_pem(const uint8_t *der, size_t len, sc_buf *out)
             col = 0;
         }
     }
-    if (col)
-        sc_buf_putc(out, '\n');
+    if (col) sc_buf_putc(out, '\n');
     sc_buf_append(out, ftr, strlen(ftr));
     return out->oom ? SC_ENOMEM : 0;
 }
@@ -402,14 +382,11 @@ int pem_decode(const uint8_t *in, size_t len, const char *label, size_t *consume
     snprintf(begin, sizeof(begin), "-----BEGIN %s-----", label);
     snprintf(end, sizeof(end), "-----END %s-----", label);
     const char *s = memmem(in, len, begin, strlen(begin));
-    if (s == NULL)
-        return -1;
+    if (s == NULL) return -1;
     s += strlen(begin);
     const char *t = memmem(s, len - (size_t)(s - (const char *)in), end, strlen(end));
-    if (t == NULL)
-        return -1;
-    if (consumed)
-        *consumed = (size_t)(t - (const char *)in) + strlen(end);
+    if (t == NULL) return -1;
+    if (consumed) *consumed = (size_t)(t - (const char *)in) + strlen(end);
     uint32_t acc = 0;
     int bits = 0, pad = 0;
     for (const char *p = s; p < t; p++) {
@@ -432,8 +409,7 @@ int pem_decode(const uint8_t *in, size_t len, const char *label, size_t *consume
             continue;
         else
             return -1;
-        if (pad)
-            return -1; /* data after padding */
+        if (pad) return -1; /* data after padding */
         acc = acc << 6 | (uint32_t)v;
         bits += 6;
         if (bits >= 8) {
@@ -443,4 +419,3 @@ int pem_decode(const uint8_t *in, size_t len, const char *label, size_t *consume
     }
     return out->oom || pad > 2 ? -1 : 0;
 }
-

@@ -9,17 +9,16 @@
 #include "audit/audit.h"
 #include "pki/der.h"
 
-#define OID_AKI "2.5.29.35"
-#define OID_CRL_NUMBER "2.5.29.20"
+#define OID_AKI             "2.5.29.35"
+#define OID_CRL_NUMBER      "2.5.29.20"
 #define OID_DELTA_INDICATOR "2.5.29.27"
-#define OID_FRESHEST "2.5.29.46"
+#define OID_FRESHEST        "2.5.29.46"
 
 static int counter(store *s, store_sql_id id, const char *name, int64_t *v, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(s, id, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, name);
     rc = store_step(st, e);
     if (rc == STORE_ROW) {
@@ -76,25 +75,22 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
 {
     memset(res, 0, sizeof(*res));
     if (strcmp(iss->role, "root") != 0 && strcmp(iss->role, "issuing") != 0)
-        return sc_fail(e, SC_EINVAL, "crl.not_ca", "%s is not a CA (roles root or issuing sign CRLs)",
-                       iss->id);
+        return sc_fail(e, SC_EINVAL, "crl.not_ca",
+                       "%s is not a CA (roles root or issuing sign CRLs)", iss->id);
     sc_key *key = NULL;
     int rc = ca_issuer_key(ca, iss, &key, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     sc_buf alg = {0}, sig = {0};
     der_w w = {0};
     if ((rc = crypto_sigalg_der(crypto_key_alg(key), &alg)) != 0)
         return sc_fail(e, rc, "crl.alg", "unsupported algorithm");
-    if ((rc = store_tx_begin(ca->db, e)) != 0)
-        goto out;
+    if ((rc = store_tx_begin(ca->db, e)) != 0) goto out;
     char cname[64];
     snprintf(cname, sizeof(cname), "crl:%s", iss->id);
     int64_t number = 0, upto = 0, base = 0, base_upto = 0;
     if (delta) {
         store_stmt *st;
-        if ((rc = store_stmt_get(ca->db, ST_CRL_LAST_FULL, &st, e)) != 0)
-            goto fail;
+        if ((rc = store_stmt_get(ca->db, ST_CRL_LAST_FULL, &st, e)) != 0) goto fail;
         store_bind_text(st, 1, iss->id);
         rc = store_step(st, e);
         if (rc == STORE_ROW) {
@@ -102,8 +98,7 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
             base_upto = store_col_int64(st, 1);
         }
         store_exec(st, NULL);
-        if (rc < 0)
-            goto fail;
+        if (rc < 0) goto fail;
         if (rc == STORE_DONE) {
             rc = sc_fail(e, SC_ESTATE, "crl.no_base",
                          "a delta CRL needs a full CRL to be based on: generate one first");
@@ -121,14 +116,12 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
     if (!delta) {
         /* size the buffer once (an entry is ~54 bytes) instead of doubling through copies */
         store_stmt *cs;
-        if ((rc = store_stmt_get(ca->db, ST_CRL_COUNT_ENTRIES, &cs, e)) != 0)
-            goto fail;
+        if ((rc = store_stmt_get(ca->db, ST_CRL_COUNT_ENTRIES, &cs, e)) != 0) goto fail;
         store_bind_text(cs, 1, iss->id);
         store_bind_int64(cs, 2, now);
         if (store_step(cs, e) == STORE_ROW) {
             int64_t n = store_col_int64(cs, 0);
-            if (n > 0 && n < 100000000)
-                sc_buf_reserve(&w.b, (size_t)n * 56 + 4096);
+            if (n > 0 && n < 100000000) sc_buf_reserve(&w.b, (size_t)n * 56 + 4096);
         }
         store_exec(cs, NULL);
     }
@@ -144,7 +137,8 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
     der_begin(&w, DER_SEQUENCE); /* revokedCertificates */
     list_start = w.b.len;
     store_stmt *st;
-    if ((rc = store_stmt_get(ca->db, delta ? ST_CRL_DELTA_ENTRIES : ST_CRL_FULL_ENTRIES, &st, e)) != 0)
+    if ((rc = store_stmt_get(ca->db, delta ? ST_CRL_DELTA_ENTRIES : ST_CRL_FULL_ENTRIES, &st, e)) !=
+        0)
         goto fail;
     store_bind_text(st, 1, iss->id);
     if (delta) {
@@ -170,8 +164,7 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
         res->entries++;
     }
     store_exec(st, NULL);
-    if (rc < 0)
-        goto fail;
+    if (rc < 0) goto fail;
     if (w.b.len == list_start && w.err == 0) {
         /* RFC 5280: revokedCertificates is absent, not empty, when there are none */
         w.depth--;
@@ -229,8 +222,7 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
         goto fail;
     }
     size_t tbs_off = w.stack[0];
-    if ((rc = crypto_sign(key, w.b.p + tbs_off, w.b.len - tbs_off, &sig, e)) != 0)
-        goto fail;
+    if ((rc = crypto_sign(key, w.b.p + tbs_off, w.b.len - tbs_off, &sig, e)) != 0) goto fail;
     der_raw(&w, alg.p, alg.len);
     der_bits(&w, sig.p, sig.len);
     der_end(&w);
@@ -238,8 +230,7 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
         sc_fail(e, rc, "crl.encode", "cannot encode the CRL");
         goto fail;
     }
-    if ((rc = store_stmt_get(ca->db, ST_CRL_INSERT, &st, e)) != 0)
-        goto fail;
+    if ((rc = store_stmt_get(ca->db, ST_CRL_INSERT, &st, e)) != 0) goto fail;
     store_bind_text(st, 1, iss->id);
     store_bind_int64(st, 2, number);
     if (delta)
@@ -250,28 +241,26 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
     store_bind_int64(st, 5, next);
     store_bind_int64(st, 6, upto);
     store_bind_blob(st, 7, w.b.p, w.b.len);
-    if ((rc = store_exec(st, e)) != 0)
-        goto fail;
+    if ((rc = store_exec(st, e)) != 0) goto fail;
     if (number > CRL_KEEP) {
-        if ((rc = store_stmt_get(ca->db, ST_CRL_PRUNE, &st, e)) != 0)
-            goto fail;
+        if ((rc = store_stmt_get(ca->db, ST_CRL_PRUNE, &st, e)) != 0) goto fail;
         store_bind_text(st, 1, iss->id);
         store_bind_int64(st, 2, number - CRL_KEEP);
-        if ((rc = store_exec(st, e)) != 0)
-            goto fail;
+        if ((rc = store_exec(st, e)) != 0) goto fail;
     }
     char obj[64], detail[128];
     snprintf(obj, sizeof(obj), "%s:%lld", iss->id, (long long)number);
-    if ((rc = outbox_add(ca, delta ? "delta" : "crl", obj, iss->subject_der, w.b.p, w.b.len, e)) != 0)
+    if ((rc = outbox_add(ca, delta ? "delta" : "crl", obj, iss->subject_der, w.b.p, w.b.len, e)) !=
+        0)
         goto fail;
     snprintf(obj, sizeof(obj), "crl:%s:%lld", iss->id, (long long)number);
     snprintf(detail, sizeof(detail), "%s entries=%lld%s", delta ? "delta" : "full",
              (long long)res->entries, delta ? "" : "");
-    if ((rc = audit_append(ca->db, "cli", delta ? "crl.delta" : "crl.full", obj, "ok", detail, e)) != 0 ||
+    if ((rc = audit_append(ca->db, "cli", delta ? "crl.delta" : "crl.full", obj, "ok", detail,
+                           e)) != 0 ||
         (rc = audit_checkpoint(ca->db, key, iss->id, e)) != 0)
         goto fail;
-    if ((rc = store_tx_commit(ca->db, e)) != 0)
-        goto out;
+    if ((rc = store_tx_commit(ca->db, e)) != 0) goto out;
     res->number = number;
     res->this_update = now;
     res->next_update = next;

@@ -9,14 +9,12 @@
 
 static void put(der_w *w, const void *p, size_t n)
 {
-    if (w->err == 0 && sc_buf_append(&w->b, p, n) != 0)
-        w->err = SC_ENOMEM;
+    if (w->err == 0 && sc_buf_append(&w->b, p, n) != 0) w->err = SC_ENOMEM;
 }
 
 static size_t len_size(size_t n)
 {
-    if (n < 0x80)
-        return 1;
+    if (n < 0x80) return 1;
     size_t k = 1;
     while (n) {
         k++;
@@ -55,8 +53,7 @@ void der_end(der_w *w)
         return;
     }
     size_t start = w->stack[--w->depth];
-    if (w->err)
-        return;
+    if (w->err) return;
     size_t n = w->b.len - start, k = len_size(n);
     if (k > 1) {
         if (sc_buf_reserve(&w->b, k - 1) != 0) {
@@ -126,8 +123,7 @@ static int arc_encode(const char *dec, size_t n, uint8_t *out, size_t *outlen, s
 {
     uint8_t num[48], tmp[24];
     size_t nd = 0, t = 0;
-    if (n == 0 || n > sizeof(num) || (n > 1 && dec[0] == '0'))
-        return -1;
+    if (n == 0 || n > sizeof(num) || (n > 1 && dec[0] == '0')) return -1;
     for (size_t i = 0; i < n; i++)
         num[nd++] = (uint8_t)(dec[i] - '0');
     do { /* divide the decimal digit string by 128, collecting remainders */
@@ -137,16 +133,13 @@ static int arc_encode(const char *dec, size_t n, uint8_t *out, size_t *outlen, s
             unsigned cur = rem * 10 + num[i];
             uint8_t d = (uint8_t)(cur / 128);
             rem = cur % 128;
-            if (q > 0 || d != 0)
-                num[q++] = d;
+            if (q > 0 || d != 0) num[q++] = d;
         }
-        if (t == sizeof(tmp))
-            return -1;
+        if (t == sizeof(tmp)) return -1;
         tmp[t++] = (uint8_t)rem;
         nd = q;
     } while (nd > 0);
-    if (*outlen + t > cap)
-        return -1;
+    if (*outlen + t > cap) return -1;
     while (t > 0) {
         t--;
         out[(*outlen)++] = (uint8_t)(tmp[t] | (t ? 0x80 : 0));
@@ -163,8 +156,7 @@ int der_oid(der_w *w, const char *dotted)
     int na = 0;
     while (*p) {
         size_t l = strspn(p, "0123456789");
-        if (l == 0 || na == 64)
-            goto bad;
+        if (l == 0 || na == 64) goto bad;
         arcs[na] = p;
         lens[na++] = l;
         p += l;
@@ -173,16 +165,14 @@ int der_oid(der_w *w, const char *dotted)
         else if (*p)
             goto bad;
     }
-    if (na < 2 || lens[0] != 1 || arcs[0][0] > '2')
-        goto bad;
+    if (na < 2 || lens[0] != 1 || arcs[0][0] > '2') goto bad;
     /* first two arcs share one subidentifier: 40 * a0 + a1 (a1 may be large under 2) */
     {
         char first[64];
         unsigned a0 = (unsigned)(arcs[0][0] - '0');
         if (lens[1] > 40 || (lens[1] > 1 && arcs[1][0] == '0'))
             goto bad; /* too long, or a leading zero (not canonical; other arcs refuse it too) */
-        if (a0 < 2 && (lens[1] > 2 || (lens[1] == 2 && arcs[1][0] > '3')))
-            goto bad;
+        if (a0 < 2 && (lens[1] > 2 || (lens[1] == 2 && arcs[1][0] > '3'))) goto bad;
         /* decimal addition of a0 * 40 to arc 1 */
         char a1[48];
         memcpy(a1, arcs[1], lens[1]);
@@ -206,12 +196,10 @@ int der_oid(der_w *w, const char *dotted)
                 snprintf(first, sizeof(first), "%s", a1);
             }
         }
-        if (arc_encode(first, strlen(first), out, &n, sizeof(out)) != 0)
-            goto bad;
+        if (arc_encode(first, strlen(first), out, &n, sizeof(out)) != 0) goto bad;
     }
     for (int i = 2; i < na; i++)
-        if (arc_encode(arcs[i], lens[i], out, &n, sizeof(out)) != 0)
-            goto bad;
+        if (arc_encode(arcs[i], lens[i], out, &n, sizeof(out)) != 0) goto bad;
     der_prim(w, DER_OID, out, n);
     return 0;
 bad:
@@ -265,8 +253,11 @@ static void fmt_time(int64_t t, int gen, char *out)
     time_t tt = (time_t)t;
     struct tm tm;
     gmtime_r(&tt, &tm);
-    unsigned v[6] = {(unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_mon + 1,
-                     (unsigned)tm.tm_mday, (unsigned)tm.tm_hour, (unsigned)tm.tm_min,
+    unsigned v[6] = {(unsigned)(tm.tm_year + 1900) % 10000u,
+                     (unsigned)tm.tm_mon + 1,
+                     (unsigned)tm.tm_mday,
+                     (unsigned)tm.tm_hour,
+                     (unsigned)tm.tm_min,
                      (unsigned)tm.tm_sec};
     size_t o = 0;
     if (gen) {
@@ -309,10 +300,8 @@ void der_gentime(der_w *w, int64_t t)
 
 int der_finish(der_w *w)
 {
-    if (w->err == 0 && w->depth != 0)
-        w->err = SC_EINTERNAL;
-    if (w->err == 0 && w->b.oom)
-        w->err = SC_ENOMEM;
+    if (w->err == 0 && w->depth != 0) w->err = SC_EINTERNAL;
+    if (w->err == 0 && w->b.oom) w->err = SC_ENOMEM;
     return w->err;
 }
 
@@ -333,29 +322,23 @@ void der_free(der_w *w)
 int der_next(der_r *r, der_tlv *t)
 {
     const uint8_t *p = r->p;
-    if (p >= r->end || r->end - p < 2)
-        return -1;
+    if (p >= r->end || r->end - p < 2) return -1;
     uint8_t tag = *p++;
-    if ((tag & 0x1f) == 0x1f)
-        return -1; /* high tag numbers: not used by anything we parse */
+    if ((tag & 0x1f) == 0x1f) return -1; /* high tag numbers: not used by anything we parse */
     size_t len;
     uint8_t l0 = *p++;
     if (l0 < 0x80) {
         len = l0;
     } else {
         size_t k = l0 & 0x7f;
-        if (k == 0 || k > 4 || (size_t)(r->end - p) < k)
-            return -1; /* indefinite or absurd */
-        if (p[0] == 0)
-            return -1; /* non-minimal */
+        if (k == 0 || k > 4 || (size_t)(r->end - p) < k) return -1; /* indefinite or absurd */
+        if (p[0] == 0) return -1;                                   /* non-minimal */
         len = 0;
         for (size_t i = 0; i < k; i++)
             len = len << 8 | *p++;
-        if (len < 0x80)
-            return -1; /* non-minimal */
+        if (len < 0x80) return -1; /* non-minimal */
     }
-    if ((size_t)(r->end - p) < len)
-        return -1;
+    if ((size_t)(r->end - p) < len) return -1;
     t->tag = tag;
     t->val = p;
     t->len = len;
@@ -384,16 +367,14 @@ int der_oid_text(const uint8_t *v, size_t n, char *out, size_t outsz)
 {
     size_t o = 0;
     int first = 1;
-    if (n == 0 || n > 128 || (v[n - 1] & 0x80) || outsz == 0)
-        return -1;
+    if (n == 0 || n > 128 || (v[n - 1] & 0x80) || outsz == 0) return -1;
     size_t i = 0;
     while (i < n) {
         /* one subidentifier: base-128 digits -> decimal digit string (any length) */
         uint8_t dec[64];
         size_t nd = 1;
         dec[0] = 0;
-        if (v[i] == 0x80)
-            return -1; /* non-minimal */
+        if (v[i] == 0x80) return -1; /* non-minimal */
         do {
             unsigned carry = v[i] & 0x7f;
             for (size_t k = 0; k < nd; k++) { /* dec = dec * 128 + carry, little-endian digits */
@@ -402,8 +383,7 @@ int der_oid_text(const uint8_t *v, size_t n, char *out, size_t outsz)
                 carry = cur / 10;
             }
             while (carry) {
-                if (nd == sizeof(dec))
-                    return -1;
+                if (nd == sizeof(dec)) return -1;
                 dec[nd++] = (uint8_t)(carry % 10);
                 carry /= 10;
             }
@@ -416,16 +396,14 @@ int der_oid_text(const uint8_t *v, size_t n, char *out, size_t outsz)
                 val = val * 10 + dec[k];
             if (small && val < 80) {
                 int k = snprintf(out + o, outsz - o, "%llu.%llu", val / 40, val % 40);
-                if (k < 0 || (size_t)k >= outsz - o)
-                    return -1;
+                if (k < 0 || (size_t)k >= outsz - o) return -1;
                 o += (size_t)k;
                 first = 0;
                 continue;
             }
             if (small) {
                 int k = snprintf(out + o, outsz - o, "2.%llu", val - 80);
-                if (k < 0 || (size_t)k >= outsz - o)
-                    return -1;
+                if (k < 0 || (size_t)k >= outsz - o) return -1;
                 o += (size_t)k;
                 first = 0;
                 continue;
@@ -443,18 +421,15 @@ int der_oid_text(const uint8_t *v, size_t n, char *out, size_t outsz)
             }
             while (nd > 1 && dec[nd - 1] == 0)
                 nd--;
-            if (o + 2 >= outsz)
-                return -1;
+            if (o + 2 >= outsz) return -1;
             out[o++] = '2';
             out[o++] = '.';
             first = 0;
         } else {
-            if (o + 1 >= outsz)
-                return -1;
+            if (o + 1 >= outsz) return -1;
             out[o++] = '.';
         }
-        if (o + nd >= outsz)
-            return -1;
+        if (o + nd >= outsz) return -1;
         for (size_t k = nd; k-- > 0;)
             out[o++] = (char)('0' + dec[k]);
         out[o] = 0;
@@ -467,8 +442,7 @@ static int digits(const uint8_t *p, int n, int *out)
 {
     int v = 0;
     for (int i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9')
-            return -1;
+        if (p[i] < '0' || p[i] > '9') return -1;
         v = v * 10 + (p[i] - '0');
     }
     *out = v;
@@ -480,13 +454,11 @@ int der_time_parse(uint8_t tag, const uint8_t *v, size_t n, int64_t *out)
     int y, mo, d, h, mi, s;
     const uint8_t *p = v;
     if (tag == DER_UTCTIME && n == 13 && v[12] == 'Z') {
-        if (digits(p, 2, &y))
-            return -1;
+        if (digits(p, 2, &y)) return -1;
         y += y < 50 ? 2000 : 1900;
         p += 2;
     } else if (tag == DER_GENERALIZEDTIME && n == 15 && v[14] == 'Z') {
-        if (digits(p, 4, &y))
-            return -1;
+        if (digits(p, 4, &y)) return -1;
         p += 4;
     } else {
         return -1;
@@ -494,8 +466,7 @@ int der_time_parse(uint8_t tag, const uint8_t *v, size_t n, int64_t *out)
     if (digits(p, 2, &mo) || digits(p + 2, 2, &d) || digits(p + 4, 2, &h) ||
         digits(p + 6, 2, &mi) || digits(p + 8, 2, &s))
         return -1;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59)
-        return -1;
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 59) return -1;
     struct tm tm = {0};
     tm.tm_year = y - 1900;
     tm.tm_mon = mo - 1;
@@ -506,8 +477,7 @@ int der_time_parse(uint8_t tag, const uint8_t *v, size_t n, int64_t *out)
     time_t t = timegm(&tm);
     struct tm chk;
     gmtime_r(&t, &chk);
-    if (chk.tm_mday != d || chk.tm_mon != mo - 1)
-        return -1; /* 31 February */
+    if (chk.tm_mday != d || chk.tm_mon != mo - 1) return -1; /* 31 February */
     *out = (int64_t)t;
     return 0;
 }

@@ -24,8 +24,8 @@ enum {
     DER_SEQUENCE = 0x30,
     DER_SET = 0x31,
 };
-#define DER_CTX(n) (0x80 | (n))         /* [n] IMPLICIT primitive */
-#define DER_CTX_CONS(n) (0xa0 | (n))    /* [n] constructed / EXPLICIT */
+#define DER_CTX(n)      (0x80 | (n)) /* [n] IMPLICIT primitive */
+#define DER_CTX_CONS(n) (0xa0 | (n)) /* [n] constructed / EXPLICIT */
 
 #define DER_MAX_DEPTH 24
 
@@ -43,16 +43,16 @@ typedef struct der_w {
 
 void der_begin(der_w *w, uint8_t tag);
 void der_end(der_w *w);
-void der_raw(der_w *w, const void *p, size_t n);                  /* pre-encoded TLV(s) */
-void der_prim(der_w *w, uint8_t tag, const void *p, size_t n);   /* tag + length + bytes */
-void der_uint(der_w *w, const uint8_t *be, size_t n);           /* unsigned big-endian -> INTEGER */
+void der_raw(der_w *w, const void *p, size_t n);               /* pre-encoded TLV(s) */
+void der_prim(der_w *w, uint8_t tag, const void *p, size_t n); /* tag + length + bytes */
+void der_uint(der_w *w, const uint8_t *be, size_t n);          /* unsigned big-endian -> INTEGER */
 void der_int64(der_w *w, int64_t v);
-int der_oid(der_w *w, const char *dotted);                      /* 0, or -1 on a bad OID string */
+int der_oid(der_w *w, const char *dotted); /* 0, or -1 on a bad OID string */
 void der_bool(der_w *w, int v);
 void der_null(der_w *w);
-void der_bits(der_w *w, const void *p, size_t n);              /* BIT STRING, 0 unused bits */
-void der_bits_named(der_w *w, uint32_t bits);                  /* named-bit BIT STRING, bit 0 = MSB */
-void der_time(der_w *w, int64_t t);                             /* RFC 5280 §4.1.2.5 choice */
+void der_bits(der_w *w, const void *p, size_t n); /* BIT STRING, 0 unused bits */
+void der_bits_named(der_w *w, uint32_t bits);     /* named-bit BIT STRING, bit 0 = MSB */
+void der_time(der_w *w, int64_t t);               /* RFC 5280 §4.1.2.5 choice */
 void der_gentime(der_w *w, int64_t t);
 /* 0 when everything written, else SC_ENOMEM / SC_EINTERNAL (unbalanced). */
 int der_finish(der_w *w);

@@ -12,7 +12,7 @@
 #include "pki/der.h"
 #include "pki/ident.h"
 
-#define DAY 86400LL
+#define DAY      86400LL
 #define BACKDATE 600
 
 /* ---- CSR (PKCS#10, GM/T 0092 for SM2) ---- */
@@ -20,8 +20,7 @@
 int csr_parse(const uint8_t *in, size_t len, csr *out, sc_err *e)
 {
     memset(out, 0, sizeof(*out));
-    if (len == 0)
-        return sc_fail(e, SC_EINVAL, "csr.empty", "the certificate request is empty");
+    if (len == 0) return sc_fail(e, SC_EINVAL, "csr.empty", "the certificate request is empty");
     if (len > CSR_MAX)
         return sc_fail(e, SC_ETOOBIG, "csr.too_big", "certificate request larger than %d bytes",
                        CSR_MAX);
@@ -35,7 +34,8 @@ int csr_parse(const uint8_t *in, size_t len, csr *out, sc_err *e)
                      "not a PEM 'CERTIFICATE REQUEST' or a DER PKCS#10 request");
         goto out;
     }
-    /* CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature } */
+    /* CertificationRequest ::= SEQUENCE { certificationRequestInfo, signatureAlgorithm, signature }
+     */
     signed_parts sp;
     if (der.oom || der_split_signed(der.p, der.len, &sp) != 0) {
         rc = sc_fail(e, SC_EINVAL, "csr.malformed", "the certificate request is not valid DER");
@@ -51,12 +51,12 @@ int csr_parse(const uint8_t *in, size_t len, csr *out, sc_err *e)
     if (der_expect(&ir, DER_INTEGER, &ver) != 0 || ver.len != 1 || ver.val[0] != 0 ||
         der_expect(&ir, DER_SEQUENCE, &subj) != 0 || der_expect(&ir, DER_SEQUENCE, &spki) != 0 ||
         der_expect(&ir, DER_CTX_CONS(0), &attrs) != 0 || !der_at_end(&ir)) {
-        rc = sc_fail(e, SC_EINVAL, "csr.malformed",
-                     "the certificate request info is malformed (version, subject, key, attributes)");
+        rc = sc_fail(
+            e, SC_EINVAL, "csr.malformed",
+            "the certificate request info is malformed (version, subject, key, attributes)");
         goto out;
     }
-    if ((rc = crypto_key_from_spki(spki.raw, spki.rawlen, &out->pub, e)) != 0)
-        goto out;
+    if ((rc = crypto_key_from_spki(spki.raw, spki.rawlen, &out->pub, e)) != 0) goto out;
     if (subj.len == 0) {
         out->subject[0] = 0;
     } else if (name_der_text(subj.raw, subj.rawlen, out->subject, sizeof(out->subject)) != 0) {
@@ -65,8 +65,7 @@ int csr_parse(const uint8_t *in, size_t len, csr *out, sc_err *e)
     }
     /* proof of possession: SM2 checks with the GM/T 0009 ID inside the crypto layer */
     sc_alg alg;
-    if ((rc = crypto_sigalg_parse(sp.alg.p, sp.alg.len, &alg, e)) != 0)
-        goto out;
+    if ((rc = crypto_sigalg_parse(sp.alg.p, sp.alg.len, &alg, e)) != 0) goto out;
     if ((rc = crypto_verify(out->pub, alg, sp.tbs.p, sp.tbs.len, sp.sig.p, sp.sig.len, e)) != 0) {
         sc_err_clear(e);
         rc = sc_fail(e, SC_EVERIFY, "csr.bad_signature",
@@ -95,12 +94,10 @@ int serial_normalise(const char *in, char out[33], sc_err *e)
 {
     size_t n = 0;
     for (const char *p = in; *p; p++) {
-        if (*p == ':' || *p == ' ')
-            continue;
+        if (*p == ':' || *p == ' ') continue;
         if (!isxdigit((unsigned char)*p) || n >= 40)
             return sc_fail(e, SC_EINVAL, "serial.bad", "a serial number is up to 40 hex digits");
-        if (n < 32)
-            out[n] = (char)tolower((unsigned char)*p);
+        if (n < 32) out[n] = (char)tolower((unsigned char)*p);
         n++;
     }
     if (n != 32)
@@ -135,8 +132,7 @@ int reason_parse(const char *s, int *out)
 
 const char *reason_name(int r)
 {
-    if (r < 0 || r >= (int)(sizeof(reasons) / sizeof(reasons[0])) || reasons[r] == NULL)
-        return "?";
+    if (r < 0 || r >= (int)(sizeof(reasons) / sizeof(reasons[0])) || reasons[r] == NULL) return "?";
     return reasons[r];
 }
 
@@ -158,8 +154,7 @@ static int row_to_info(store_stmt *st, cert_info *ci, sc_err *e)
     size_t dl = 0;
     const uint8_t *d = store_col_blob(st, 12, &dl);
     ci->der = malloc(dl ? dl : 1);
-    if (ci->der == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (ci->der == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     memcpy(ci->der, d, dl);
     ci->derlen = dl;
     return 0;
@@ -169,11 +164,9 @@ int pki_cert_get(pki_ca *ca, const char *serial, cert_info *out, sc_err *e)
 {
     char sn[33];
     int rc = serial_normalise(serial, sn, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_stmt *st;
-    if ((rc = store_stmt_get(ca->db, ST_CERT_GET, &st, e)) != 0)
-        return rc;
+    if ((rc = store_stmt_get(ca->db, ST_CERT_GET, &st, e)) != 0) return rc;
     store_bind_text(st, 1, sn);
     rc = store_step(st, e);
     if (rc == STORE_ROW)
@@ -211,8 +204,7 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
         goto out;
     }
     /* everything is validated before anything is signed */
-    if ((rc = profile_get(ca->db, r->profile, pr, e)) != 0)
-        goto out;
+    if ((rc = profile_get(ca->db, r->profile, pr, e)) != 0) goto out;
     if (!pr->active) {
         rc = sc_fail(e, SC_ESTATE, "profile.retired", "profile %s is retired", pr->name);
         goto out;
@@ -222,14 +214,13 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
                      "profile %s is for CA infrastructure (init/rollover make those)", pr->name);
         goto out;
     }
-    if (r->subject == NULL ||
-        (rc = name_parse(r->subject, strlen(r->subject), nm, e)) != 0) {
+    if (r->subject == NULL || (rc = name_parse(r->subject, strlen(r->subject), nm, e)) != 0) {
         if (r->subject == NULL)
             rc = sc_fail(e, SC_EINVAL, "subject.missing", "--subject is required");
         goto out;
     }
-    if ((rc = check_subject(pr, nm, e)) != 0)
-        goto out;
+    if ((rc = check_subject(pr, nm, e)) != 0) goto out;
+    int uscc_warn = 0;
     if (pr->identity == PROF_ID_USCC) {
         int warn = 0;
         if (r->uscc == NULL) {
@@ -237,8 +228,9 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
                          "profile %s requires the organization's USCC (--uscc)", pr->name);
             goto out;
         }
-        if ((rc = ident_check_uscc(r->uscc, &warn, e)) != 0)
-            goto out;
+        if ((rc = ident_check_uscc(r->uscc, &warn, e)) != 0) goto out;
+        /* some genuine early codes fail the embedded GB 11714 check: accepted, but on record */
+        uscc_warn = warn;
     } else if (r->uscc != NULL) {
         rc = sc_fail(e, SC_EINVAL, "ident.uscc_unexpected", "profile %s takes no --uscc", pr->name);
         goto out;
@@ -250,8 +242,7 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
                          pr->name);
             goto out;
         }
-        if ((rc = ident_check_resident_id(r->id_number, e)) != 0)
-            goto out;
+        if ((rc = ident_check_resident_id(r->id_number, e)) != 0) goto out;
     } else if (r->id_number != NULL) {
         rc = sc_fail(e, SC_EINVAL, "ident.id_unexpected", "profile %s takes no --id-number",
                      pr->name);
@@ -280,8 +271,7 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
         goto out;
     }
     sc_key *cakey = NULL;
-    if ((rc = ca_issuer_key(ca, iss, &cakey, e)) != 0)
-        goto out;
+    if ((rc = ca_issuer_key(ca, iss, &cakey, e)) != 0) goto out;
 
     cert_tbs t = {0};
     t.prof = pr;
@@ -303,19 +293,15 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
         uint8_t serial[16];
         crypto_random(serial, 16);
         serial[0] &= 0x7f;
-        if (serial[0] == 0)
-            serial[0] = 1;
+        if (serial[0] == 0) serial[0] = 1;
         memcpy(t.serial, serial, 16);
         der.len = 0;
-        if ((rc = cert_build(&t, iss, cakey, &der, e)) != 0)
-            goto out;
+        if ((rc = cert_build(&t, iss, cakey, &der, e)) != 0) goto out;
         char sn[33];
         sc_hex_encode(serial, 16, sn, 0);
-        if ((rc = store_tx_begin(ca->db, e)) != 0)
-            goto out;
+        if ((rc = store_tx_begin(ca->db, e)) != 0) goto out;
         store_stmt *st;
-        if ((rc = store_stmt_get(ca->db, ST_CERT_INSERT, &st, e)) != 0)
-            goto fail;
+        if ((rc = store_stmt_get(ca->db, ST_CERT_INSERT, &st, e)) != 0) goto fail;
         store_bind_text(st, 1, sn);
         store_bind_text(st, 2, iss->id);
         store_bind_text(st, 3, pr->name);
@@ -342,21 +328,20 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
             rc = sc_fail(e, SC_EINTERNAL, "issue.encode", "cannot read back the certificate");
             goto fail;
         }
-        if ((rc = outbox_add(ca, "cert", sn, subj_der, der.p, der.len, e)) != 0)
-            goto fail;
+        if ((rc = outbox_add(ca, "cert", sn, subj_der, der.p, der.len, e)) != 0) goto fail;
         char detail[600];
-        snprintf(detail, sizeof(detail), "profile=%s v%d subject=%s days=%d", pr->name,
-                 pr->version, subj_text, days);
-        if ((rc = audit_append(ca->db, r->actor ? r->actor : "cli", "cert.issue", sn, "ok",
-                               detail, e)) != 0)
+        snprintf(detail, sizeof(detail), "profile=%s v%d subject=%s days=%d%s", pr->name,
+                 pr->version, subj_text, days,
+                 uscc_warn ? " warning=uscc_embedded_org_code_check_failed" : "");
+        if ((rc = audit_append(ca->db, r->actor ? r->actor : "cli", "cert.issue", sn, "ok", detail,
+                               e)) != 0)
             goto fail;
         store_crashpoint("issue.before_commit");
         int64_t pending = 0;
         if (audit_pending(ca->db, &pending, NULL) == 0 && pending >= 256 &&
             (rc = audit_checkpoint(ca->db, cakey, iss->id, e)) != 0)
             goto fail;
-        if ((rc = store_tx_commit(ca->db, e)) != 0)
-            goto out;
+        if ((rc = store_tx_commit(ca->db, e)) != 0) goto out;
         store_crashpoint("issue.after_commit");
         snprintf(out->serial, sizeof(out->serial), "%s", sn);
         snprintf(out->issuer, sizeof(out->issuer), "%s", iss->id);
@@ -388,8 +373,7 @@ static int next_counter(store *s, const char *name, int64_t *v, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(s, ST_COUNTER_NEXT, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, name);
     rc = store_step(st, e);
     if (rc == STORE_ROW) {
@@ -407,11 +391,9 @@ static int set_status(pki_ca *ca, const char *sn, const char *from, const char *
 {
     int64_t seq = 0;
     int rc = next_counter(ca->db, "status", &seq, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_stmt *st;
-    if ((rc = store_stmt_get(ca->db, ST_CERT_SET_STATUS, &st, e)) != 0)
-        return rc;
+    if ((rc = store_stmt_get(ca->db, ST_CERT_SET_STATUS, &st, e)) != 0) return rc;
     store_bind_text(st, 1, to);
     if (reason >= 0)
         store_bind_int64(st, 2, reason);
@@ -428,8 +410,7 @@ static int set_status(pki_ca *ca, const char *sn, const char *from, const char *
     store_bind_int64(st, 5, seq);
     store_bind_text(st, 6, sn);
     store_bind_text(st, 7, from);
-    if ((rc = store_exec(st, e)) != 0)
-        return rc;
+    if ((rc = store_exec(st, e)) != 0) return rc;
     if (store_changes(ca->db) != 1)
         return sc_fail(e, SC_ERETRY, "cert.changed", "certificate %s changed meanwhile; retry", sn);
     return 0;
@@ -440,18 +421,16 @@ int pki_revoke(pki_ca *ca, const char *serial, int reason, int64_t invalidity, c
 {
     char sn[33];
     int rc = serial_normalise(serial, sn, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     if (reason < 0 || reason == 7 || reason == REASON_REMOVE_FROM_CRL || reason > 9)
         return sc_fail(e, SC_EINVAL, "revoke.bad_reason", "unsupported revocation reason");
     int64_t now = (int64_t)time(NULL);
     if (invalidity > now)
-        return sc_fail(e, SC_EINVAL, "revoke.bad_invalidity", "the invalidity date is in the future");
-    if ((rc = store_tx_begin(ca->db, e)) != 0)
-        return rc;
+        return sc_fail(e, SC_EINVAL, "revoke.bad_invalidity",
+                       "the invalidity date is in the future");
+    if ((rc = store_tx_begin(ca->db, e)) != 0) return rc;
     cert_info ci;
-    if ((rc = pki_cert_get(ca, sn, &ci, e)) != 0)
-        goto fail;
+    if ((rc = pki_cert_get(ca, sn, &ci, e)) != 0) goto fail;
     const char *from = ci.status;
     if (strcmp(from, "revoked") == 0) {
         rc = sc_fail(e, SC_ESTATE, "revoke.already_revoked",
@@ -467,8 +446,7 @@ int pki_revoke(pki_ca *ca, const char *serial, int reason, int64_t invalidity, c
     const char *to = reason == REASON_CERTIFICATE_HOLD ? "hold" : "revoked";
     /* a hold made permanent keeps the original revocation time (RFC 5280 §5.3.1) */
     int64_t at = strcmp(from, "hold") == 0 && ci.revoked_at ? ci.revoked_at : now;
-    if ((rc = set_status(ca, sn, from, to, reason, at, invalidity, e)) != 0)
-        goto fail_ci;
+    if ((rc = set_status(ca, sn, from, to, reason, at, invalidity, e)) != 0) goto fail_ci;
     store_crashpoint("revoke.after_update");
     char detail[128];
     snprintf(detail, sizeof(detail), "reason=%s from=%s", reason_name(reason), from);
@@ -491,13 +469,10 @@ int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
 {
     char sn[33];
     int rc = serial_normalise(serial, sn, e);
-    if (rc != 0)
-        return rc;
-    if ((rc = store_tx_begin(ca->db, e)) != 0)
-        return rc;
+    if (rc != 0) return rc;
+    if ((rc = store_tx_begin(ca->db, e)) != 0) return rc;
     cert_info ci;
-    if ((rc = pki_cert_get(ca, sn, &ci, e)) != 0)
-        goto fail;
+    if ((rc = pki_cert_get(ca, sn, &ci, e)) != 0) goto fail;
     if (strcmp(ci.status, "hold") != 0) {
         rc = sc_fail(e, SC_ESTATE,
                      strcmp(ci.status, "revoked") == 0 ? "resume.revoked" : "resume.not_held",

@@ -31,9 +31,9 @@ typedef enum prof_role {
 } prof_role;
 
 typedef enum prof_identity {
-    PROF_ID_NONE = 0,   /* no identity extension */
-    PROF_ID_USCC,       /* organization: Unified Social Credit Code, 1.2.156.10260.4.4 */
-    PROF_ID_PERSON,     /* person: resident ID number, IdentityCode 1.2.156.10260.4.1.1 */
+    PROF_ID_NONE = 0, /* no identity extension */
+    PROF_ID_USCC,     /* organization: Unified Social Credit Code, 1.2.156.10260.4.4 */
+    PROF_ID_PERSON,   /* person: resident ID number, IdentityCode 1.2.156.10260.4.1.1 */
 } prof_identity;
 
 #define PROF_MAX_EKU 4
@@ -49,7 +49,7 @@ typedef struct pki_profile {
     int version;
     int builtin;
     int active;
-    char label[96];          /* Chinese label, e.g. 单位签名证书 */
+    char label[96]; /* Chinese label, e.g. 单位签名证书 */
     char label_en[96];
     prof_role role;
     uint32_t key_usage;
@@ -60,9 +60,9 @@ typedef struct pki_profile {
     uint32_t subject_required; /* bit (1 << name_type) per required attribute */
     int default_days;
     int max_days;
-    char policy[80];         /* certificatePolicies OID, "" for none */
-    int ocsp_nocheck;        /* id-pkix-ocsp-nocheck */
-    char definition[2048];   /* the source text */
+    char policy[80];       /* certificatePolicies OID, "" for none */
+    int ocsp_nocheck;      /* id-pkix-ocsp-nocheck */
+    char definition[2048]; /* the source text */
 } pki_profile;
 
 /* Parse a definition. Errors name the key at fault. */
@@ -81,22 +81,22 @@ int profile_install_builtins(store *s, sc_err *e);
 /* ---- issuers (CA, OCSP, seal-maker and link certificates of this home) ---- */
 
 typedef struct pki_issuer {
-    char id[32];            /* root-1, sub-1, ocsp-1, sealmaker-1, sub-1-by-sub-2 … */
-    char role[16];          /* root | issuing | ocsp | sealmaker | link */
+    char id[32];   /* root-1, sub-1, ocsp-1, sealmaker-1, sub-1-by-sub-2 … */
+    char role[16]; /* root | issuing | ocsp | sealmaker | link */
     char parent[32];
     sc_alg alg;
-    char subject[512];      /* RFC 4514 text for display */
+    char subject[512]; /* RFC 4514 text for display */
     char serial[33];
     int64_t not_before, not_after;
-    uint8_t *der;           /* the certificate */
+    uint8_t *der; /* the certificate */
     size_t derlen;
-    sc_slice subject_der;   /* the subject Name TLV inside der */
-    uint8_t ski[20];        /* key identifier of the certified key */
-    char key_file[64];      /* relative to the home, "" for link certificates */
+    sc_slice subject_der; /* the subject Name TLV inside der */
+    uint8_t ski[20];      /* key identifier of the certified key */
+    char key_file[64];    /* relative to the home, "" for link certificates */
     int active;
-    sc_key *pub;            /* public key from the certificate */
-    sc_key *key;            /* private key once loaded (ca_issuer_key), or a remote key */
-    void *remote_ctx;       /* context of a remote key, freed with the issuer */
+    sc_key *pub;      /* public key from the certificate */
+    sc_key *key;      /* private key once loaded (ca_issuer_key), or a remote key */
+    void *remote_ctx; /* context of a remote key, freed with the issuer */
 } pki_issuer;
 
 typedef struct pki_ca {
@@ -104,30 +104,31 @@ typedef struct pki_ca {
     char name[256];
     char base_url[256];
     sc_alg alg;
-    int crl_hours;          /* nextUpdate - thisUpdate for CRLs */
-    int ocsp_hours;         /* nextUpdate - thisUpdate for OCSP responses */
+    int crl_hours;  /* nextUpdate - thisUpdate for CRLs */
+    int ocsp_hours; /* nextUpdate - thisUpdate for OCSP responses */
     store *db;
     pki_issuer *issuers;
     size_t nissuers;
-    char *pass;             /* key passphrase, wiped on close */
+    char *pass; /* key passphrase, wiped on close */
     size_t passlen;
     /* directory publication (sealca.conf ldap*): when ldap[0], issuance, CRLs and CA
      * certificates queue outbox rows in their own transaction; publish/ldap.c drains them */
-    char ldap[256];               /* ldap://host[:port] */
-    char ldap_bind_dn[512];       /* "" = anonymous */
+    char ldap[256];                    /* ldap://host[:port] */
+    char ldap_bind_dn[512];            /* "" = anonymous */
     char ldap_password_file[PATH_MAX]; /* absolute, or relative to the home */
-    char ldap_base[512];          /* appended to every subject DN */
+    char ldap_base[512];               /* appended to every subject DN */
 } pki_ca;
 
 typedef struct ca_init_opts {
     const char *home;
-    const char *name;       /* organisation name of the CA, e.g. "sealca 演示 CA" */
+    const char *name; /* organisation name of the CA, e.g. "sealca 演示 CA" */
     sc_alg alg;
-    const char *base_url;   /* http://host:port for CRL DP / AIA; NULL = none */
-    const char *database;   /* sqlite:PATH (relative to the home) or postgres[ql]://…; NULL = sqlite:ca.db */
+    const char *base_url; /* http://host:port for CRL DP / AIA; NULL = none */
+    const char
+        *database; /* sqlite:PATH (relative to the home) or postgres[ql]://…; NULL = sqlite:ca.db */
     const char *pass;
     size_t passlen;
-    const char *ldap;       /* directory publication, NULL = none (see ca_ldap_check) */
+    const char *ldap; /* directory publication, NULL = none (see ca_ldap_check) */
     const char *ldap_bind_dn;
     const char *ldap_password_file;
     const char *ldap_base;
@@ -162,8 +163,8 @@ int ca_audit_checkpoint(pki_ca *ca, sc_err *e);
 /* Check the directory settings (the sealca.conf keys ldap, ldap_bind_dn, ldap_password_file,
  * ldap_base); errors (SC_EINVAL conf.bad_ldap*) name the key. url NULL or "" = no publication,
  * and then the other three must be absent too. */
-int ca_ldap_check(const char *url, const char *bind_dn, const char *password_file,
-                  const char *base, sc_err *e);
+int ca_ldap_check(const char *url, const char *bind_dn, const char *password_file, const char *base,
+                  sc_err *e);
 
 /* ---- directory publication outbox (pki/outbox.c; drained by publish/ldap.c) ---- */
 
@@ -183,17 +184,17 @@ int outbox_add(pki_ca *ca, const char *kind, const char *object, sc_slice subjec
 
 typedef struct cert_tbs {
     const pki_profile *prof;
-    const sc_name *subject;       /* or: */
-    sc_slice subject_der;         /* a pre-encoded subject Name (link certificates) */
+    const sc_name *subject; /* or: */
+    sc_slice subject_der;   /* a pre-encoded subject Name (link certificates) */
     sc_key *pub;
-    const char *uscc;             /* organisation identity, validated */
-    const char *id_number;        /* person identity, validated */
+    const char *uscc;      /* organisation identity, validated */
+    const char *id_number; /* person identity, validated */
     int64_t not_before, not_after;
     uint8_t serial[16];
-    const char *base_url;         /* for CRL DP and AIA; NULL or "" for none */
-    int path_len;                 /* issuing CA: pathLenConstraint, -1 = none */
-    const char *san_dns[4];       /* subjectAltName dNSName values (TLS server certificates) */
-    uint8_t san_ip[4][4];         /* and IPv4 addresses */
+    const char *base_url;   /* for CRL DP and AIA; NULL or "" for none */
+    int path_len;           /* issuing CA: pathLenConstraint, -1 = none */
+    const char *san_dns[4]; /* subjectAltName dNSName values (TLS server certificates) */
+    uint8_t san_ip[4][4];   /* and IPv4 addresses */
     int n_san_dns, n_san_ip;
 } cert_tbs;
 
@@ -205,9 +206,9 @@ int cert_build(const cert_tbs *t, const pki_issuer *issuer, sc_key *signkey, sc_
 int name_encode(const sc_name *n, sc_buf *out, sc_err *e);
 /* Split a signed object (Certificate, CertList, CertificationRequest) into its parts. */
 typedef struct signed_parts {
-    sc_slice tbs;   /* the signed TLV */
-    sc_slice alg;   /* AlgorithmIdentifier TLV */
-    sc_slice sig;   /* BIT STRING contents without the unused-bits byte */
+    sc_slice tbs; /* the signed TLV */
+    sc_slice alg; /* AlgorithmIdentifier TLV */
+    sc_slice sig; /* BIT STRING contents without the unused-bits byte */
 } signed_parts;
 int der_split_signed(const uint8_t *der, size_t len, signed_parts *out);
 /* Verify the signature on a signed object with a public key (SM2: GM/T 0009 ID). */
@@ -232,10 +233,10 @@ typedef struct cert_info {
     int profile_version;
     char subject[512];
     int64_t not_before, not_after;
-    char status[8];      /* good | revoked | hold */
-    int reason;          /* -1 when not revoked */
+    char status[8]; /* good | revoked | hold */
+    int reason;     /* -1 when not revoked */
     int64_t revoked_at, invalidity_at, created_at;
-    uint8_t *der;        /* owned; freed by cert_info_free */
+    uint8_t *der; /* owned; freed by cert_info_free */
     size_t derlen;
 } cert_info;
 void cert_info_free(cert_info *ci);
@@ -243,8 +244,8 @@ void cert_info_free(cert_info *ci);
 /* ---- CSRs ---- */
 #define CSR_MAX (64 * 1024)
 typedef struct csr {
-    sc_key *pub;                  /* owned */
-    char subject[512];            /* as written in the CSR, for display */
+    sc_key *pub;       /* owned */
+    char subject[512]; /* as written in the CSR, for display */
 } csr;
 /* Parse PEM or DER, verify the proof-of-possession signature (SM2 with the GM/T 0009 ID). */
 int csr_parse(const uint8_t *in, size_t len, csr *out, sc_err *e);
@@ -253,11 +254,11 @@ void csr_free(csr *c);
 /* ---- issuance ---- */
 typedef struct issue_req {
     const char *profile;
-    const char *subject;         /* RFC 4514 string */
+    const char *subject; /* RFC 4514 string */
     const char *uscc;
     const char *id_number;
-    sc_key *pub;                 /* from a CSR or freshly generated */
-    int days;                    /* 0 = profile default */
+    sc_key *pub; /* from a CSR or freshly generated */
+    int days;    /* 0 = profile default */
     const char *actor;
 } issue_req;
 /* Validate, sign, record (certificate + audit, one transaction). out receives the DER and

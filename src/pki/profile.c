@@ -21,44 +21,57 @@ typedef struct builtin {
 } builtin;
 
 #define SIGN_KU "key_usage = digitalSignature, nonRepudiation\n"
-#define ENC_KU "key_usage = keyEncipherment, dataEncipherment, keyAgreement\n"
-#define EE_COMMON "role = end-entity\ndefault_days = 365\nmax_days = 1826\npolicy = " SEALCA_POLICY "\n"
+#define ENC_KU  "key_usage = keyEncipherment, dataEncipherment, keyAgreement\n"
+#define EE_COMMON                                                                                  \
+    "role = end-entity\ndefault_days = 365\nmax_days = 1826\npolicy = " SEALCA_POLICY "\n"
 
 /* GM/T 0015 dual certificates: each subject kind has a signing and an encryption profile. */
 static const builtin builtins[] = {
-    {"organization-sign", "label = 单位签名证书\nlabel_en = Organization signing certificate\n" EE_COMMON SIGN_KU
-                          "ext_key_usage = clientAuth\nidentity = uscc\nsubject_required = CN, O\n"},
-    {"organization-enc", "label = 单位加密证书\nlabel_en = Organization encryption certificate\n" EE_COMMON ENC_KU
-                         "identity = uscc\nsubject_required = CN, O\n"},
-    {"person-sign", "label = 个人签名证书\nlabel_en = Person signing certificate\n" EE_COMMON SIGN_KU
-                    "ext_key_usage = clientAuth\nidentity = person\nsubject_required = CN\n"},
-    {"person-enc", "label = 个人加密证书\nlabel_en = Person encryption certificate\n" EE_COMMON ENC_KU
-                   "identity = person\nsubject_required = CN\n"},
-    {"legal-representative-sign", "label = 法人签名证书\nlabel_en = Legal representative signing certificate\n" EE_COMMON SIGN_KU
-                                  "ext_key_usage = clientAuth\nidentity = person\nsubject_required = CN, O\n"},
-    {"legal-representative-enc", "label = 法人加密证书\nlabel_en = Legal representative encryption certificate\n" EE_COMMON ENC_KU
-                                 "identity = person\nsubject_required = CN, O\n"},
-    {"cost-engineer-sign", "label = 造价师签名证书\nlabel_en = Cost engineer signing certificate\n" EE_COMMON SIGN_KU
-                           "ext_key_usage = clientAuth\nidentity = person\nsubject_required = CN\n"},
-    {"cost-engineer-enc", "label = 造价师加密证书\nlabel_en = Cost engineer encryption certificate\n" EE_COMMON ENC_KU
-                          "identity = person\nsubject_required = CN\n"},
-    {"expert-sign", "label = 评标专家签名证书\nlabel_en = Bid evaluation expert signing certificate\n" EE_COMMON SIGN_KU
-                    "ext_key_usage = clientAuth\nidentity = person\nsubject_required = CN\n"},
-    {"expert-enc", "label = 评标专家加密证书\nlabel_en = Bid evaluation expert encryption certificate\n" EE_COMMON ENC_KU
-                   "identity = person\nsubject_required = CN\n"},
+    {"organization-sign",
+     "label = 单位签名证书\nlabel_en = Organization signing certificate\n" EE_COMMON SIGN_KU
+     "ext_key_usage = clientAuth\nidentity = uscc\nsubject_required = CN, O\n"},
+    {"organization-enc",
+     "label = 单位加密证书\nlabel_en = Organization encryption certificate\n" EE_COMMON ENC_KU
+     "identity = uscc\nsubject_required = CN, O\n"},
+    {"person-sign",
+     "label = 个人签名证书\nlabel_en = Person signing certificate\n" EE_COMMON SIGN_KU
+     "ext_key_usage = clientAuth\nidentity = person\nsubject_required = CN\n"},
+    {"person-enc",
+     "label = 个人加密证书\nlabel_en = Person encryption certificate\n" EE_COMMON ENC_KU
+     "identity = person\nsubject_required = CN\n"},
+    {"legal-representative-sign",
+     "label = 法人签名证书\nlabel_en = Legal representative signing certificate\n" EE_COMMON SIGN_KU
+     "ext_key_usage = clientAuth\nidentity = person\nsubject_required = CN, O\n"},
+    {"legal-representative-enc",
+     "label = 法人加密证书\nlabel_en = Legal representative encryption certificate\n" EE_COMMON
+         ENC_KU "identity = person\nsubject_required = CN, O\n"},
+    {"cost-engineer-sign",
+     "label = 造价师签名证书\nlabel_en = Cost engineer signing certificate\n" EE_COMMON SIGN_KU
+     "ext_key_usage = clientAuth\nidentity = person\nsubject_required = CN\n"},
+    {"cost-engineer-enc",
+     "label = 造价师加密证书\nlabel_en = Cost engineer encryption certificate\n" EE_COMMON ENC_KU
+     "identity = person\nsubject_required = CN\n"},
+    {"expert-sign",
+     "label = 评标专家签名证书\nlabel_en = Bid evaluation expert signing certificate\n" EE_COMMON
+         SIGN_KU "ext_key_usage = clientAuth\nidentity = person\nsubject_required = CN\n"},
+    {"expert-enc",
+     "label = 评标专家加密证书\nlabel_en = Bid evaluation expert encryption certificate\n" EE_COMMON
+         ENC_KU "identity = person\nsubject_required = CN\n"},
     {"root-ca", "label = 根CA证书\nlabel_en = Root CA certificate\nrole = root-ca\n"
                 "key_usage = keyCertSign, cRLSign, digitalSignature\nsubject_required = CN, O, C\n"
                 "default_days = 7305\nmax_days = 7305\n"},
-    {"issuing-ca", "label = 签发CA证书\nlabel_en = Issuing CA certificate\nrole = issuing-ca\n"
-                   "key_usage = keyCertSign, cRLSign, digitalSignature\nsubject_required = CN, O, C\n"
-                   "default_days = 3653\nmax_days = 3653\npolicy = " SEALCA_POLICY "\n"},
+    {"issuing-ca",
+     "label = 签发CA证书\nlabel_en = Issuing CA certificate\nrole = issuing-ca\n"
+     "key_usage = keyCertSign, cRLSign, digitalSignature\nsubject_required = CN, O, C\n"
+     "default_days = 3653\nmax_days = 3653\npolicy = " SEALCA_POLICY "\n"},
     {"ocsp", "label = OCSP签名证书\nlabel_en = OCSP responder certificate\nrole = ocsp\n"
              "key_usage = digitalSignature, nonRepudiation\next_key_usage = OCSPSigning\n"
              "ocsp_nocheck = yes\nsubject_required = CN, O\ndefault_days = 730\nmax_days = 1096\n"
              "policy = " SEALCA_POLICY "\n"},
-    {"tls-server", "label = HTTPS服务器证书\nlabel_en = HTTPS server certificate\nrole = end-entity\n"
-                   "key_usage = digitalSignature\next_key_usage = serverAuth\nsubject_required = CN\n"
-                   "default_days = 397\nmax_days = 397\n"},
+    {"tls-server",
+     "label = HTTPS服务器证书\nlabel_en = HTTPS server certificate\nrole = end-entity\n"
+     "key_usage = digitalSignature\next_key_usage = serverAuth\nsubject_required = CN\n"
+     "default_days = 397\nmax_days = 397\n"},
     {"seal-maker", "label = 制章人证书\nlabel_en = Seal maker certificate\nrole = seal-maker\n"
                    "key_usage = digitalSignature, nonRepudiation\nsubject_required = CN, O\n"
                    "default_days = 1826\nmax_days = 3653\npolicy = " SEALCA_POLICY "\n"},
@@ -68,9 +81,12 @@ static const struct {
     const char *name;
     uint32_t bit;
 } ku_names[] = {
-    {"digitalSignature", KU_DIGITAL_SIGNATURE}, {"nonRepudiation", KU_NON_REPUDIATION},
-    {"keyEncipherment", KU_KEY_ENCIPHERMENT},   {"dataEncipherment", KU_DATA_ENCIPHERMENT},
-    {"keyAgreement", KU_KEY_AGREEMENT},         {"keyCertSign", KU_KEY_CERT_SIGN},
+    {"digitalSignature", KU_DIGITAL_SIGNATURE},
+    {"nonRepudiation", KU_NON_REPUDIATION},
+    {"keyEncipherment", KU_KEY_ENCIPHERMENT},
+    {"dataEncipherment", KU_DATA_ENCIPHERMENT},
+    {"keyAgreement", KU_KEY_AGREEMENT},
+    {"keyCertSign", KU_KEY_CERT_SIGN},
     {"cRLSign", KU_CRL_SIGN},
 };
 
@@ -78,14 +94,17 @@ static const struct {
     const char *name;
     const char *oid;
 } eku_names[] = {
-    {"serverAuth", "1.3.6.1.5.5.7.3.1"},      {"clientAuth", "1.3.6.1.5.5.7.3.2"},
-    {"codeSigning", "1.3.6.1.5.5.7.3.3"},     {"emailProtection", "1.3.6.1.5.5.7.3.4"},
-    {"timeStamping", "1.3.6.1.5.5.7.3.8"},    {"OCSPSigning", "1.3.6.1.5.5.7.3.9"},
+    {"serverAuth", "1.3.6.1.5.5.7.3.1"},   {"clientAuth", "1.3.6.1.5.5.7.3.2"},
+    {"codeSigning", "1.3.6.1.5.5.7.3.3"},  {"emailProtection", "1.3.6.1.5.5.7.3.4"},
+    {"timeStamping", "1.3.6.1.5.5.7.3.8"}, {"OCSPSigning", "1.3.6.1.5.5.7.3.9"},
 };
 
 static const char *const profile_keys[] = {
-    "label", "label_en", "role", "key_usage", "ext_key_usage", "ext_key_usage_critical",
-    "identity", "subject_required", "default_days", "max_days", "policy", "ocsp_nocheck", NULL};
+    "label",     "label_en",         "role",
+    "key_usage", "ext_key_usage",    "ext_key_usage_critical",
+    "identity",  "subject_required", "default_days",
+    "max_days",  "policy",           "ocsp_nocheck",
+    NULL};
 
 /* Split a comma list; calls fn per trimmed item. */
 static int each_item(const char *list, int (*fn)(void *, const char *), void *arg)
@@ -95,20 +114,17 @@ static int each_item(const char *list, int (*fn)(void *, const char *), void *ar
     while (*p) {
         while (*p == ' ' || *p == ',')
             p++;
-        if (!*p)
-            break;
+        if (!*p) break;
         size_t n = 0;
         while (p[n] && p[n] != ',')
             n++;
         size_t m = n;
         while (m > 0 && p[m - 1] == ' ')
             m--;
-        if (m >= sizeof(item))
-            return -1;
+        if (m >= sizeof(item)) return -1;
         memcpy(item, p, m);
         item[m] = 0;
-        if (fn(arg, item) != 0)
-            return -1;
+        if (fn(arg, item) != 0) return -1;
         p += n;
     }
     return 0;
@@ -128,8 +144,7 @@ static int add_ku(void *arg, const char *item)
 static int add_eku(void *arg, const char *item)
 {
     pki_profile *pr = arg;
-    if (pr->neku >= PROF_MAX_EKU)
-        return -1;
+    if (pr->neku >= PROF_MAX_EKU) return -1;
     for (size_t i = 0; i < sizeof(eku_names) / sizeof(eku_names[0]); i++)
         if (strcmp(item, eku_names[i].name) == 0) {
             snprintf(pr->eku[pr->neku++], sizeof(pr->eku[0]), "%s", eku_names[i].oid);
@@ -161,7 +176,8 @@ int profile_parse(const char *name, const char *text, size_t len, pki_profile *o
 {
     memset(out, 0, sizeof(*out));
     size_t nl = strlen(name);
-    if (nl == 0 || nl >= sizeof(out->name) || strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != nl)
+    if (nl == 0 || nl >= sizeof(out->name) ||
+        strspn(name, "abcdefghijklmnopqrstuvwxyz0123456789-") != nl)
         return sc_fail(e, SC_EINVAL, "profile.bad_name",
                        "profile name must be 1-47 characters of a-z, 0-9 and '-'");
     if (len >= sizeof(out->definition))
@@ -169,10 +185,8 @@ int profile_parse(const char *name, const char *text, size_t len, pki_profile *o
                        sizeof(out->definition) - 1);
     conf *c = NULL;
     int rc = conf_parse(text, len, &c, e);
-    if (rc != 0)
-        return rc;
-    if ((rc = conf_check_keys(c, profile_keys, e)) != 0)
-        goto out;
+    if (rc != 0) return rc;
+    if ((rc = conf_check_keys(c, profile_keys, e)) != 0) goto out;
     snprintf(out->name, sizeof(out->name), "%s", name);
     memcpy(out->definition, text, len);
     out->definition[len] = 0;
@@ -218,7 +232,8 @@ int profile_parse(const char *name, const char *text, size_t len, pki_profile *o
                      "emailProtection, timeStamping, OCSPSigning");
         goto out;
     }
-    if ((rc = conf_get_bool(c, "ext_key_usage_critical", out->role == PROF_OCSP, &out->eku_critical, e)) != 0)
+    if ((rc = conf_get_bool(c, "ext_key_usage_critical", out->role == PROF_OCSP, &out->eku_critical,
+                            e)) != 0)
         goto out;
     v = conf_get(c, "identity");
     if (v == NULL || strcmp(v, "none") == 0)
@@ -250,8 +265,7 @@ int profile_parse(const char *name, const char *text, size_t len, pki_profile *o
         goto out;
     }
     snprintf(out->policy, sizeof(out->policy), "%s", v ? v : "");
-    if ((rc = conf_get_bool(c, "ocsp_nocheck", 0, &out->ocsp_nocheck, e)) != 0)
-        goto out;
+    if ((rc = conf_get_bool(c, "ocsp_nocheck", 0, &out->ocsp_nocheck, e)) != 0) goto out;
     out->active = 1;
 out:
     conf_free(c);
@@ -264,8 +278,7 @@ static int row_to_profile(store_stmt *st, pki_profile *out, sc_err *e)
     const char *name = store_col_text(st, 0, NULL);
     const char *def = store_col_text(st, 4, &dl);
     int rc = profile_parse(name, def, dl, out, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     out->version = (int)store_col_int64(st, 1);
     out->active = strcmp(store_col_text(st, 2, NULL), "active") == 0;
     out->builtin = (int)store_col_int64(st, 3);
@@ -276,8 +289,7 @@ int profile_get(store *s, const char *name, pki_profile *out, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(s, ST_PROFILE_GET, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, name);
     rc = store_step(st, e);
     if (rc == STORE_ROW)
@@ -293,14 +305,11 @@ int profile_list(store *s, int (*fn)(void *arg, const pki_profile *p), void *arg
 {
     store_stmt *st;
     int rc = store_stmt_get(s, ST_PROFILE_LIST, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     pki_profile *p = malloc(sizeof(*p));
-    if (p == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (p == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     while ((rc = store_step(st, e)) == STORE_ROW) {
-        if ((rc = row_to_profile(st, p, e)) != 0 || (rc = fn(arg, p)) != 0)
-            break;
+        if ((rc = row_to_profile(st, p, e)) != 0 || (rc = fn(arg, p)) != 0) break;
     }
     store_exec(st, NULL);
     free(p);
@@ -312,8 +321,7 @@ static int insert_version(store *s, const char *name, int version, int builtin_f
 {
     store_stmt *st;
     int rc = store_stmt_get(s, ST_PROFILE_INSERT, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, name);
     store_bind_int64(st, 2, version);
     store_bind_text(st, 3, "active");
@@ -326,14 +334,12 @@ static int insert_version(store *s, const char *name, int version, int builtin_f
 int profile_install_builtins(store *s, sc_err *e)
 {
     pki_profile *p = malloc(sizeof(*p));
-    if (p == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (p == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     int rc = 0;
     for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]) && rc == 0; i++) {
         /* a built-in that does not parse is a bug: fail loudly */
         rc = profile_parse(builtins[i].name, builtins[i].text, strlen(builtins[i].text), p, e);
-        if (rc == 0)
-            rc = insert_version(s, builtins[i].name, 1, 1, builtins[i].text, e);
+        if (rc == 0) rc = insert_version(s, builtins[i].name, 1, 1, builtins[i].text, e);
     }
     free(p);
     return rc;
@@ -348,10 +354,8 @@ int profile_put(store *s, const char *name, const char *text, const char *actor,
         rc = sc_fail(e, SC_ENOMEM, "oom", "out of memory");
         goto done;
     }
-    if ((rc = profile_parse(name, text, strlen(text), p, e)) != 0)
-        goto done;
-    if ((rc = store_tx_begin(s, e)) != 0)
-        goto done;
+    if ((rc = profile_parse(name, text, strlen(text), p, e)) != 0) goto done;
+    if ((rc = store_tx_begin(s, e)) != 0) goto done;
     int v = 1;
     sc_err ge = {0};
     rc = profile_get(s, name, old, &ge);
@@ -365,12 +369,11 @@ int profile_put(store *s, const char *name, const char *text, const char *actor,
     snprintf(obj, sizeof(obj), "profile:%s", name);
     snprintf(detail, sizeof(detail), "version=%d", v);
     if ((rc = insert_version(s, name, v, 0, text, e)) != 0 ||
-        (rc = audit_append(s, actor, v == 1 ? "profile.add" : "profile.change", obj, "ok", detail, e)) != 0)
+        (rc = audit_append(s, actor, v == 1 ? "profile.add" : "profile.change", obj, "ok", detail,
+                           e)) != 0)
         goto fail;
-    if ((rc = store_tx_commit(s, e)) != 0)
-        goto done;
-    if (version)
-        *version = v;
+    if ((rc = store_tx_commit(s, e)) != 0) goto done;
+    if (version) *version = v;
     goto done;
 fail:
     store_tx_rollback(s);
@@ -383,22 +386,20 @@ done:
 int profile_retire(store *s, const char *name, const char *actor, sc_err *e)
 {
     pki_profile *p = malloc(sizeof(*p));
-    if (p == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (p == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     int rc = store_tx_begin(s, e);
     if (rc != 0) {
         free(p);
         return rc;
     }
-    if ((rc = profile_get(s, name, p, e)) != 0)
-        goto fail;
+    if ((rc = profile_get(s, name, p, e)) != 0) goto fail;
     if (!p->active) {
-        rc = sc_fail(e, SC_ESTATE, "profile.already_retired", "profile '%s' is already retired", name);
+        rc = sc_fail(e, SC_ESTATE, "profile.already_retired", "profile '%s' is already retired",
+                     name);
         goto fail;
     }
     store_stmt *st;
-    if ((rc = store_stmt_get(s, ST_PROFILE_SET_STATUS, &st, e)) != 0)
-        goto fail;
+    if ((rc = store_stmt_get(s, ST_PROFILE_SET_STATUS, &st, e)) != 0) goto fail;
     store_bind_text(st, 1, "retired");
     store_bind_text(st, 2, name);
     store_bind_int64(st, 3, p->version);

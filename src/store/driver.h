@@ -1,4 +1,5 @@
-/* driver.h - the vtable a store driver implements (SQLite, PostgreSQL) and helpers drivers share. */
+/* driver.h - the vtable a store driver implements (SQLite, PostgreSQL) and helpers drivers share.
+ */
 #ifndef SEALCA_STORE_DRIVER_H
 #define SEALCA_STORE_DRIVER_H
 

@@ -13,16 +13,16 @@ static const char *const migrations[] = {
     "  value BIGINT NOT NULL);"
     "CREATE TABLE issuers ("
     "  seq INTEGER PRIMARY KEY,"
-    "  id TEXT NOT NULL UNIQUE,"           /* e.g. root-1, sub-1, ocsp-1: the publication name */
+    "  id TEXT NOT NULL UNIQUE," /* e.g. root-1, sub-1, ocsp-1: the publication name */
     "  role TEXT NOT NULL CHECK (role IN ('root', 'issuing', 'ocsp', 'sealmaker', 'link')),"
-    "  parent TEXT,"                       /* id of the issuer that signed this certificate */
+    "  parent TEXT," /* id of the issuer that signed this certificate */
     "  alg TEXT NOT NULL,"
     "  subject TEXT NOT NULL,"
     "  serial TEXT NOT NULL UNIQUE,"
     "  not_before BIGINT NOT NULL,"
     "  not_after BIGINT NOT NULL,"
     "  cert_der BLOB NOT NULL,"
-    "  key_file TEXT,"                     /* relative to the home; NULL for link certificates */
+    "  key_file TEXT," /* relative to the home; NULL for link certificates */
     "  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),"
     "  created_at BIGINT NOT NULL);"
     "CREATE TABLE profiles ("
@@ -34,7 +34,7 @@ static const char *const migrations[] = {
     "  created_at BIGINT NOT NULL,"
     "  PRIMARY KEY (name, version));"
     "CREATE TABLE certs ("
-    "  serial TEXT PRIMARY KEY,"           /* 16 random bytes: unique across all issuers */
+    "  serial TEXT PRIMARY KEY," /* 16 random bytes: unique across all issuers */
     "  issuer TEXT NOT NULL REFERENCES issuers (id),"
     "  profile TEXT NOT NULL,"
     "  profile_version INTEGER NOT NULL,"
@@ -45,7 +45,7 @@ static const char *const migrations[] = {
     "  reason INTEGER,"
     "  revoked_at BIGINT,"
     "  invalidity_at BIGINT,"
-    "  change_seq BIGINT NOT NULL,"        /* 'status' counter value at the last status change */
+    "  change_seq BIGINT NOT NULL," /* 'status' counter value at the last status change */
     "  created_at BIGINT NOT NULL,"
     "  der BLOB NOT NULL);"
     "CREATE INDEX certs_revoked ON certs (issuer, status);"
@@ -54,10 +54,10 @@ static const char *const migrations[] = {
     "CREATE TABLE crls ("
     "  issuer TEXT NOT NULL REFERENCES issuers (id),"
     "  number BIGINT NOT NULL,"
-    "  base_number BIGINT,"                /* NULL: full CRL; else the delta's base CRL number */
+    "  base_number BIGINT," /* NULL: full CRL; else the delta's base CRL number */
     "  this_update BIGINT NOT NULL,"
     "  next_update BIGINT NOT NULL,"
-    "  upto_seq BIGINT NOT NULL,"          /* status changes up to this counter value included */
+    "  upto_seq BIGINT NOT NULL," /* status changes up to this counter value included */
     "  der BLOB NOT NULL,"
     "  PRIMARY KEY (issuer, number));"
     "CREATE TABLE audit ("
@@ -74,7 +74,7 @@ static const char *const migrations[] = {
     "  audit_id BIGINT PRIMARY KEY,"
     "  head_hash BLOB NOT NULL,"
     "  at BIGINT NOT NULL,"
-    "  signer TEXT NOT NULL,"              /* issuer id whose key signed */
+    "  signer TEXT NOT NULL," /* issuer id whose key signed */
     "  alg TEXT NOT NULL,"
     "  sig BLOB NOT NULL);"
     "INSERT INTO counters (name, value) VALUES ('status', 0);"
@@ -89,14 +89,14 @@ static const char *const migrations[] = {
     "CREATE TABLE outbox ("
     "  id INTEGER PRIMARY KEY,"
     "  kind TEXT NOT NULL CHECK (kind IN ('cert', 'cacert', 'crl', 'delta')),"
-    "  object TEXT NOT NULL,"              /* serial, or issuer id ':' CRL number */
-    "  dn TEXT NOT NULL,"                  /* the directory entry, RFC 4514 */
-    "  payload BLOB NOT NULL,"             /* the DER to publish */
+    "  object TEXT NOT NULL,"  /* serial, or issuer id ':' CRL number */
+    "  dn TEXT NOT NULL,"      /* the directory entry, RFC 4514 */
+    "  payload BLOB NOT NULL," /* the DER to publish */
     "  attempts BIGINT NOT NULL,"
     "  next_attempt BIGINT NOT NULL,"
     "  last_error TEXT,"
     "  created_at BIGINT NOT NULL,"
-    "  done_at BIGINT);"                   /* NULL while pending */
+    "  done_at BIGINT);" /* NULL while pending */
     "CREATE INDEX outbox_pending ON outbox (next_attempt) WHERE done_at IS NULL;"
     "CREATE INDEX outbox_dn ON outbox (kind, dn);",
 };
@@ -108,7 +108,6 @@ int store_migration_count(void)
 
 const char *store_migration_sql(int v)
 {
-    if (v < 1 || v > store_migration_count())
-        return NULL;
+    if (v < 1 || v > store_migration_count()) return NULL;
     return migrations[v - 1];
 }

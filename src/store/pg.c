@@ -6,26 +6,26 @@
 #include <string.h>
 
 /* Type OIDs from PostgreSQL's pg_type.h (stable across versions). */
-#define PG_BOOLOID 16
+#define PG_BOOLOID  16
 #define PG_BYTEAOID 17
-#define PG_INT8OID 20
-#define PG_INT2OID 21
-#define PG_INT4OID 23
-#define PG_TEXTOID 25
+#define PG_INT8OID  20
+#define PG_INT2OID  21
+#define PG_INT4OID  23
+#define PG_TEXTOID  25
 
 typedef struct pg_conn {
     PGconn *c;
-    int64_t changes;   /* rows touched by the last statement */
-    unsigned next_id;  /* names the prepared statements of this connection */
+    int64_t changes;  /* rows touched by the last statement */
+    unsigned next_id; /* names the prepared statements of this connection */
 } pg_conn;
 
 typedef struct pg_stmt {
     pg_conn *conn;
     char name[16];
     int nparams;
-    char **vals;       /* owned copies, NULL = SQL NULL */
-    int *lens, *fmts;  /* binary (1) for int64 and blobs, text (0) for text */
-    PGresult *res;     /* result of the current execution, NULL before the first step */
+    char **vals;      /* owned copies, NULL = SQL NULL */
+    int *lens, *fmts; /* binary (1) for int64 and blobs, text (0) for text */
+    PGresult *res;    /* result of the current execution, NULL before the first step */
     int row, nrows;
 } pg_stmt;
 
@@ -40,15 +40,14 @@ static int pg_classify(pg_conn *pc, PGresult *res, sc_err *e, const char *what)
 {
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
-    if (msg == NULL)
-        msg = PQerrorMessage(pc->c);
+    if (msg == NULL) msg = PQerrorMessage(pc->c);
     if (PQstatus(pc->c) == CONNECTION_BAD)
         return sc_fail(e, SC_EIO, "store.connection", "%s: lost the PostgreSQL connection: %s",
                        what, msg);
     if (state != NULL && strcmp(state, "23505") == 0)
         return sc_fail(e, SC_EEXIST, "store.unique", "%s: %s", what, msg);
-    if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 ||
-                          strcmp(state, "55P03") == 0))
+    if (state != NULL &&
+        (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
         return sc_fail(e, SC_ERETRY, "store.busy", "%s: %s (SQLSTATE %s)", what, msg, state);
     return sc_fail(e, SC_EIO, "store.error", "%s: %s%s%s", what, msg, state ? " SQLSTATE " : "",
                    state ? state : "");
@@ -61,8 +60,7 @@ static void pg_describe(const char *url, char *out, size_t outsz)
     PQconninfoOption *opts = PQconninfoParse(url, &err);
     const char *host = NULL, *port = NULL, *db = NULL, *user = NULL;
     for (PQconninfoOption *o = opts; o != NULL && o->keyword != NULL; o++) {
-        if (o->val == NULL)
-            continue;
+        if (o->val == NULL) continue;
         if (strcmp(o->keyword, "host") == 0)
             host = o->val;
         else if (strcmp(o->keyword, "port") == 0)
@@ -87,8 +85,7 @@ static int pg_open(const char *url, void **conn, sc_err *e)
     char where[600];
     pg_describe(url, where, sizeof(where));
     pg_conn *pc = calloc(1, sizeof(*pc));
-    if (pc == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (pc == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     pc->c = PQconnectdb(url);
     if (pc->c == NULL || PQstatus(pc->c) != CONNECTION_OK) {
         /* libpq's own message names host and user, not the password */
@@ -117,8 +114,7 @@ static int pg_open(const char *url, void **conn, sc_err *e)
 static void pg_close(void *conn)
 {
     pg_conn *pc = conn;
-    if (pc == NULL)
-        return;
+    if (pc == NULL) return;
     PQfinish(pc->c);
     free(pc);
 }
@@ -129,8 +125,7 @@ static int pg_exec_script(void *conn, const char *sql, sc_err *e)
     PGresult *r = PQexec(pc->c, sql);
     ExecStatusType st = PQresultStatus(r);
     int rc = 0;
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
-        rc = pg_classify(pc, r, e, "exec");
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) rc = pg_classify(pc, r, e, "exec");
     PQclear(r);
     return rc;
 }
@@ -148,8 +143,7 @@ static void pg_clear_params(pg_stmt *ps)
 static void pg_finalize(void *stmt)
 {
     pg_stmt *ps = stmt;
-    if (ps == NULL)
-        return;
+    if (ps == NULL) return;
     PQclear(ps->res);
     pg_clear_params(ps);
     free(ps->vals);
@@ -185,8 +179,7 @@ static int pg_prepare(void *conn, const char *sql, void **stmt, sc_err *e)
     PGresult *r = PQprepare(pc->c, ps->name, text, n, NULL);
     free(text);
     int rc = 0;
-    if (PQresultStatus(r) != PGRES_COMMAND_OK)
-        rc = pg_classify(pc, r, e, "prepare");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK) rc = pg_classify(pc, r, e, "prepare");
     PQclear(r);
     if (rc != 0) {
         pg_finalize(ps);
@@ -207,20 +200,16 @@ static void pg_reset(void *stmt)
 
 static int pg_bind(pg_stmt *ps, int i, const void *p, size_t n, int binary)
 {
-    if (i < 1 || i > ps->nparams || n > 0x7fffffff)
-        return SC_EINTERNAL;
+    if (i < 1 || i > ps->nparams || n > 0x7fffffff) return SC_EINTERNAL;
     i--;
     free(ps->vals[i]);
     ps->vals[i] = NULL;
     ps->lens[i] = 0;
     ps->fmts[i] = binary;
-    if (p == NULL)
-        return 0;
+    if (p == NULL) return 0;
     ps->vals[i] = malloc(n + 1);
-    if (ps->vals[i] == NULL)
-        return SC_ENOMEM;
-    if (n)
-        memcpy(ps->vals[i], p, n);
+    if (ps->vals[i] == NULL) return SC_ENOMEM;
+    if (n) memcpy(ps->vals[i], p, n);
     ps->vals[i][n] = 0;
     ps->lens[i] = (int)n;
     return 0;
@@ -302,42 +291,41 @@ static uint64_t pg_be(const uint8_t *p, int n)
 static int64_t pg_col_int64(void *stmt, int c)
 {
     pg_stmt *ps = stmt;
-    if (pg_col_isnull(ps, c))
-        return 0;
+    if (pg_col_isnull(ps, c)) return 0;
     const uint8_t *p = (const uint8_t *)PQgetvalue(ps->res, ps->row, c);
     int len = PQgetlength(ps->res, ps->row, c);
     switch (PQftype(ps->res, c)) {
-    case PG_INT8OID: return len == 8 ? (int64_t)pg_be(p, 8) : 0;
-    case PG_INT4OID: return len == 4 ? (int64_t)(int32_t)(uint32_t)pg_be(p, 4) : 0;
-    case PG_INT2OID: return len == 2 ? (int64_t)(int16_t)(uint16_t)pg_be(p, 2) : 0;
-    case PG_BOOLOID: return len == 1 ? p[0] != 0 : 0;
-    case PG_TEXTOID: return strtoll((const char *)p, NULL, 10);
-    default: return 0;
+    case PG_INT8OID:
+        return len == 8 ? (int64_t)pg_be(p, 8) : 0;
+    case PG_INT4OID:
+        return len == 4 ? (int64_t)(int32_t)(uint32_t)pg_be(p, 4) : 0;
+    case PG_INT2OID:
+        return len == 2 ? (int64_t)(int16_t)(uint16_t)pg_be(p, 2) : 0;
+    case PG_BOOLOID:
+        return len == 1 ? p[0] != 0 : 0;
+    case PG_TEXTOID:
+        return strtoll((const char *)p, NULL, 10);
+    default:
+        return 0;
     }
 }
 
 static const char *pg_col_text(void *stmt, int c, size_t *len)
 {
     pg_stmt *ps = stmt;
-    if (len != NULL)
-        *len = 0;
-    if (pg_col_isnull(ps, c))
-        return NULL;
+    if (len != NULL) *len = 0;
+    if (pg_col_isnull(ps, c)) return NULL;
     /* binary text is the UTF-8 bytes; libpq NUL-terminates every value */
-    if (len != NULL)
-        *len = (size_t)PQgetlength(ps->res, ps->row, c);
+    if (len != NULL) *len = (size_t)PQgetlength(ps->res, ps->row, c);
     return PQgetvalue(ps->res, ps->row, c);
 }
 
 static const uint8_t *pg_col_blob(void *stmt, int c, size_t *len)
 {
     pg_stmt *ps = stmt;
-    if (len != NULL)
-        *len = 0;
-    if (pg_col_isnull(ps, c))
-        return NULL;
-    if (len != NULL)
-        *len = (size_t)PQgetlength(ps->res, ps->row, c);
+    if (len != NULL) *len = 0;
+    if (pg_col_isnull(ps, c)) return NULL;
+    if (len != NULL) *len = (size_t)PQgetlength(ps->res, ps->row, c);
     return (const uint8_t *)PQgetvalue(ps->res, ps->row, c);
 }
 
@@ -365,8 +353,7 @@ static char *pg_ddl(const char *sql, int *oom)
     size_t n = strlen(sql), cap = n * 4 + 1; /* each mapping at most triples its word */
     char *out = malloc(cap);
     *oom = out == NULL;
-    if (out == NULL)
-        return NULL;
+    if (out == NULL) return NULL;
     size_t o = 0;
     char quote = 0;
     for (size_t i = 0; i < n;) {
@@ -387,8 +374,7 @@ static char *pg_ddl(const char *sql, int *oom)
                     break;
                 }
             }
-            if (k < sizeof(pg_ddl_words) / sizeof(pg_ddl_words[0]))
-                continue;
+            if (k < sizeof(pg_ddl_words) / sizeof(pg_ddl_words[0])) continue;
         }
         out[o++] = c;
         i++;

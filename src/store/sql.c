@@ -4,7 +4,7 @@
 #include <stddef.h>
 
 #define CERT_COLS                                                                                  \
-    "serial, issuer, profile, profile_version, subject, not_before, not_after, status, reason, "  \
+    "serial, issuer, profile, profile_version, subject, not_before, not_after, status, reason, "   \
     "revoked_at, invalidity_at, created_at, der"
 
 static const char *const sql_text[ST__COUNT] = {
@@ -41,12 +41,10 @@ static const char *const sql_text[ST__COUNT] = {
     [ST_CERT_COUNT] = "SELECT COUNT(*) FROM certs WHERE issuer = ? AND status = ?",
     /* OCSP: the status columns only, not the certificate */
     [ST_CERT_STATUS] = "SELECT issuer, status, reason, revoked_at FROM certs WHERE serial = ?",
-    [ST_CRL_FULL_ENTRIES] =
-        "SELECT serial, status, reason, revoked_at, invalidity_at FROM certs "
-        "WHERE issuer = ? AND status IN ('revoked', 'hold') AND not_after >= ?",
-    [ST_CRL_DELTA_ENTRIES] =
-        "SELECT serial, status, reason, revoked_at, invalidity_at FROM certs "
-        "WHERE issuer = ? AND change_seq > ? AND not_after >= ?",
+    [ST_CRL_FULL_ENTRIES] = "SELECT serial, status, reason, revoked_at, invalidity_at FROM certs "
+                            "WHERE issuer = ? AND status IN ('revoked', 'hold') AND not_after >= ?",
+    [ST_CRL_DELTA_ENTRIES] = "SELECT serial, status, reason, revoked_at, invalidity_at FROM certs "
+                             "WHERE issuer = ? AND change_seq > ? AND not_after >= ?",
     [ST_CRL_INSERT] =
         "INSERT INTO crls (issuer, number, base_number, this_update, next_update, upto_seq, der) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -104,7 +102,6 @@ static const char *const sql_text[ST__COUNT] = {
 
 const char *store_sql_text(store_sql_id id)
 {
-    if ((int)id < 0 || id >= ST__COUNT)
-        return NULL;
+    if ((int)id < 0 || id >= ST__COUNT) return NULL;
     return sql_text[id];
 }

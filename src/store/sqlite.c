@@ -17,8 +17,8 @@ static int classify(sqlite3 *db, int rc, sc_err *e, const char *what)
 static int sq_open(const char *path, void **conn, sc_err *e)
 {
     sqlite3 *db = NULL;
-    int rc = sqlite3_open_v2(path, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int rc = sqlite3_open_v2(
+        path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         sc_fail(e, SC_EIO, "store.open", "cannot open database %s: %s", path,
                 db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
@@ -54,8 +54,7 @@ static int sq_exec_script(void *conn, const char *sql, sc_err *e)
     char *msg = NULL;
     int rc = sqlite3_exec(conn, sql, NULL, NULL, &msg);
     sqlite3_free(msg);
-    if (rc != SQLITE_OK)
-        return classify(conn, rc, e, "exec");
+    if (rc != SQLITE_OK) return classify(conn, rc, e, "exec");
     return 0;
 }
 
@@ -63,8 +62,7 @@ static int sq_prepare(void *conn, const char *sql, void **stmt, sc_err *e)
 {
     sqlite3_stmt *st = NULL;
     int rc = sqlite3_prepare_v3(conn, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL);
-    if (rc != SQLITE_OK)
-        return classify(conn, rc, e, "prepare");
+    if (rc != SQLITE_OK) return classify(conn, rc, e, "prepare");
     *stmt = st;
     return 0;
 }
@@ -87,8 +85,7 @@ static int sq_bind_int64(void *stmt, int i, int64_t v)
 
 static int sq_bind_text(void *stmt, int i, const char *v)
 {
-    if (v == NULL)
-        return sqlite3_bind_null(stmt, i) == SQLITE_OK ? 0 : SC_EINTERNAL;
+    if (v == NULL) return sqlite3_bind_null(stmt, i) == SQLITE_OK ? 0 : SC_EINTERNAL;
     return sqlite3_bind_text(stmt, i, v, -1, SQLITE_TRANSIENT) == SQLITE_OK ? 0 : SC_EINTERNAL;
 }
 
@@ -109,10 +106,8 @@ static int sq_bind_null(void *stmt, int i)
 static int sq_step(void *conn, void *stmt, sc_err *e)
 {
     int rc = sqlite3_step(stmt);
-    if (rc == SQLITE_ROW)
-        return STORE_ROW;
-    if (rc == SQLITE_DONE)
-        return STORE_DONE;
+    if (rc == SQLITE_ROW) return STORE_ROW;
+    if (rc == SQLITE_DONE) return STORE_DONE;
     return classify(conn, rc, e, "step");
 }
 
@@ -129,16 +124,14 @@ static int64_t sq_col_int64(void *stmt, int c)
 static const char *sq_col_text(void *stmt, int c, size_t *len)
 {
     const char *p = (const char *)sqlite3_column_text(stmt, c);
-    if (len != NULL)
-        *len = (size_t)sqlite3_column_bytes(stmt, c);
+    if (len != NULL) *len = (size_t)sqlite3_column_bytes(stmt, c);
     return p;
 }
 
 static const uint8_t *sq_col_blob(void *stmt, int c, size_t *len)
 {
     const uint8_t *p = sqlite3_column_blob(stmt, c);
-    if (len != NULL)
-        *len = (size_t)sqlite3_column_bytes(stmt, c);
+    if (len != NULL) *len = (size_t)sqlite3_column_bytes(stmt, c);
     return p;
 }
 

@@ -33,16 +33,14 @@ char *store_sql_number_params(const char *sql, int *nparams)
         q += sql[i] == '?';
     /* each `?` grows to at most `$` and 5 digits */
     char *out = malloc(n + q * 5 + 1);
-    if (out == NULL)
-        return NULL;
+    if (out == NULL) return NULL;
     size_t o = 0;
     int k = 0;
     char quote = 0;
     for (size_t i = 0; i < n; i++) {
         char c = sql[i];
         if (quote) {
-            if (c == quote)
-                quote = 0; /* a doubled quote closes and reopens: same result */
+            if (c == quote) quote = 0; /* a doubled quote closes and reopens: same result */
         } else if (c == '\'' || c == '"') {
             quote = c;
         } else if (c == '?') {
@@ -52,8 +50,7 @@ char *store_sql_number_params(const char *sql, int *nparams)
         out[o++] = c;
     }
     out[o] = 0;
-    if (nparams != NULL)
-        *nparams = k;
+    if (nparams != NULL) *nparams = k;
     return out;
 }
 
@@ -69,8 +66,7 @@ int store_open(const char *url, store **out, sc_err *e)
     if (strlen(path) == 0 || strlen(path) > 4000)
         return sc_fail(e, SC_EINVAL, "store.url", "bad database path");
     store *s = calloc(1, sizeof(*s));
-    if (s == NULL)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (s == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     s->drv = drv;
     int rc = drv->open(path, &s->conn, e);
     if (rc != 0) {
@@ -85,13 +81,10 @@ int store_open(const char *url, store **out, sc_err *e)
 
 void store_close(store *s)
 {
-    if (s == NULL)
-        return;
-    if (s->in_tx)
-        store_tx_rollback(s);
+    if (s == NULL) return;
+    if (s->in_tx) store_tx_rollback(s);
     for (int i = 0; i < ST__COUNT; i++)
-        if (s->stmts[i].h != NULL)
-            s->drv->finalize(s->stmts[i].h);
+        if (s->stmts[i].h != NULL) s->drv->finalize(s->stmts[i].h);
     s->drv->close(s->conn);
     free(s);
 }
@@ -103,10 +96,8 @@ const char *store_driver(const store *s)
 
 int store_tx_begin(store *s, sc_err *e)
 {
-    if (s->in_tx)
-        return sc_fail(e, SC_EINTERNAL, "store.nested_tx", "transaction already open");
-    if (s->drv->one_writer)
-        pthread_mutex_lock(&writer_lock);
+    if (s->in_tx) return sc_fail(e, SC_EINTERNAL, "store.nested_tx", "transaction already open");
+    if (s->drv->one_writer) pthread_mutex_lock(&writer_lock);
     int rc = s->drv->exec_script(s->conn, s->drv->begin_sql, e);
     if (rc == 0)
         s->in_tx = 1;
@@ -117,31 +108,26 @@ int store_tx_begin(store *s, sc_err *e)
 
 int store_tx_commit(store *s, sc_err *e)
 {
-    if (!s->in_tx)
-        return sc_fail(e, SC_EINTERNAL, "store.no_tx", "no transaction open");
+    if (!s->in_tx) return sc_fail(e, SC_EINTERNAL, "store.no_tx", "no transaction open");
     int rc = s->drv->exec_script(s->conn, "COMMIT", e);
     if (rc != 0) {
         store_tx_rollback(s);
         return rc;
     }
     s->in_tx = 0;
-    if (s->drv->one_writer)
-        pthread_mutex_unlock(&writer_lock);
+    if (s->drv->one_writer) pthread_mutex_unlock(&writer_lock);
     return 0;
 }
 
 void store_tx_rollback(store *s)
 {
-    if (!s->in_tx)
-        return;
+    if (!s->in_tx) return;
     /* reset cached statements first: an active statement would keep the read lock */
     for (int i = 0; i < ST__COUNT; i++)
-        if (s->stmts[i].h != NULL)
-            s->drv->reset(s->stmts[i].h);
+        if (s->stmts[i].h != NULL) s->drv->reset(s->stmts[i].h);
     s->drv->exec_script(s->conn, "ROLLBACK", NULL);
     s->in_tx = 0;
-    if (s->drv->one_writer)
-        pthread_mutex_unlock(&writer_lock);
+    if (s->drv->one_writer) pthread_mutex_unlock(&writer_lock);
 }
 
 int store_stmt_get(store *s, store_sql_id id, store_stmt **out, sc_err *e)
@@ -151,8 +137,7 @@ int store_stmt_get(store *s, store_sql_id id, store_stmt **out, sc_err *e)
     store_stmt *st = &s->stmts[id];
     if (st->h == NULL) {
         int rc = s->drv->prepare(s->conn, store_sql_text(id), &st->h, e);
-        if (rc != 0)
-            return rc;
+        if (rc != 0) return rc;
     } else {
         s->drv->reset(st->h);
     }
@@ -223,12 +208,10 @@ int64_t store_changes(store *s)
 /* Run portable DDL, rewritten for the driver's dialect first. */
 static int store_exec_ddl(store *s, const char *sql, sc_err *e)
 {
-    if (s->drv->ddl == NULL)
-        return s->drv->exec_script(s->conn, sql, e);
+    if (s->drv->ddl == NULL) return s->drv->exec_script(s->conn, sql, e);
     int oom = 0;
     char *mapped = s->drv->ddl(sql, &oom);
-    if (oom)
-        return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (oom) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     int rc = s->drv->exec_script(s->conn, mapped ? mapped : sql, e);
     free(mapped);
     return rc;
@@ -247,13 +230,10 @@ int store_schema_version(store *s, int *version, sc_err *e)
         rc = 0;
     else if (rc != 0)
         sc_fail(e, ce.status, ce.code, "%s", ce.msg);
-    if (rc == 0)
-        rc = store_stmt_get(s, ST_SCHEMA_VERSION, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc == 0) rc = store_stmt_get(s, ST_SCHEMA_VERSION, &st, e);
+    if (rc != 0) return rc;
     rc = store_step(st, e);
-    if (rc < 0)
-        return rc;
+    if (rc < 0) return rc;
     *version = rc == STORE_ROW && !store_col_isnull(st, 0) ? (int)store_col_int64(st, 0) : 0;
     s->drv->reset(st->h);
     return 0;
@@ -262,8 +242,7 @@ int store_schema_version(store *s, int *version, sc_err *e)
 int store_migrate(store *s, sc_err *e)
 {
     int have = 0, rc = store_schema_version(s, &have, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     int latest = store_migration_count();
     if (have > latest)
         return sc_fail(e, SC_ESTATE, "store.too_new",
@@ -271,34 +250,27 @@ int store_migrate(store *s, sc_err *e)
                        have, latest);
     for (int v = have + 1; v <= latest; v++) {
         /* each version in one transaction: a crash leaves the previous version intact */
-        if ((rc = store_tx_begin(s, e)) != 0)
-            return rc;
+        if ((rc = store_tx_begin(s, e)) != 0) return rc;
         if (s->drv->migrate_lock_sql != NULL &&
             (rc = s->drv->exec_script(s->conn, s->drv->migrate_lock_sql, e)) != 0)
             goto fail;
         /* re-check under the write lock: another process may have migrated meanwhile */
         int now = 0;
         store_stmt *st;
-        if ((rc = store_stmt_get(s, ST_SCHEMA_VERSION, &st, e)) != 0)
-            goto fail;
-        if ((rc = store_step(st, e)) < 0)
-            goto fail;
+        if ((rc = store_stmt_get(s, ST_SCHEMA_VERSION, &st, e)) != 0) goto fail;
+        if ((rc = store_step(st, e)) < 0) goto fail;
         now = rc == STORE_ROW && !store_col_isnull(st, 0) ? (int)store_col_int64(st, 0) : 0;
         s->drv->reset(st->h);
         if (now >= v) {
             store_tx_rollback(s);
             continue;
         }
-        if ((rc = store_exec_ddl(s, store_migration_sql(v), e)) != 0)
-            goto fail;
-        if ((rc = store_stmt_get(s, ST_SCHEMA_RECORD, &st, e)) != 0)
-            goto fail;
+        if ((rc = store_exec_ddl(s, store_migration_sql(v), e)) != 0) goto fail;
+        if ((rc = store_stmt_get(s, ST_SCHEMA_RECORD, &st, e)) != 0) goto fail;
         store_bind_int64(st, 1, v);
         store_bind_int64(st, 2, (int64_t)time(NULL));
-        if ((rc = store_exec(st, e)) != 0)
-            goto fail;
-        if ((rc = store_tx_commit(s, e)) != 0)
-            return rc;
+        if ((rc = store_exec(st, e)) != 0) goto fail;
+        if ((rc = store_tx_commit(s, e)) != 0) return rc;
     }
     return 0;
 fail:
@@ -309,6 +281,5 @@ fail:
 void store_crashpoint(const char *label)
 {
     const char *at = getenv("SEALCA_CRASH_AT");
-    if (at != NULL && strcmp(at, label) == 0)
-        _exit(99);
+    if (at != NULL && strcmp(at, label) == 0) _exit(99);
 }

@@ -1,4 +1,5 @@
-/* ctgrind_sm2.c - constant-time audit of the fast SM2 engine: secrets are marked undefined for valgrind memcheck, which then reports any branch or memory index that depends on them. */
+/* ctgrind_sm2.c - constant-time audit of the fast SM2 engine: secrets are marked undefined for
+ * valgrind memcheck, which then reports any branch or memory index that depends on them. */
 /*
  * Built by scripts/ctgrind.sh with -DSEALCA_CTGRIND (no sanitizers, -O2 -g) and run
  * under `valgrind --error-exitcode=1`. Covered: private-key setup, signing (hedged
@@ -47,8 +48,7 @@ int main(void)
         SECRET(d, sizeof(d));
         sm2fast_priv *priv = sm2fast_priv_new(d);
         check(priv != NULL, "priv_new");
-        if (priv == NULL || pub == NULL)
-            return 1;
+        if (priv == NULL || pub == NULL) return 1;
 
         /* hedged signature */
         check(sm2fast_sign(priv, e, r, s) == 0, "sign");

@@ -14,8 +14,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = csr_parse(data, size, &c, &e);
     if (rc == 0) {
         /* an accepted request has a key and a message-free error */
-        if (c.pub == NULL || e.status != 0)
-            abort();
+        if (c.pub == NULL || e.status != 0) abort();
         csr_free(&c);
     } else if (e.status == 0 || e.code[0] == 0 || c.pub != NULL) {
         abort(); /* every refusal names its cause and leaves nothing allocated */

@@ -93,8 +93,27 @@ print(n, 'log lines')
 " || die "access log"
 ! grep -q "$SEALCA_PASSPHRASE" access.log serve.out || die "passphrase in logs"
 
+# oversized request headers are refused (per-connection memory limit), the server stays up
+big=$(head -c 40000 /dev/zero | tr '\0' 'a')
+code=$(curl -s -o /dev/null -w '%{http_code}' -H "X-Big: $big" "$URL/healthz" || true)
+[ "$code" != 200 ] || die "40 KB header accepted"
+[ "$(curl -fsS $URL/healthz)" = ok ] || die "server down after oversized headers"
+
 # the key process dies: not ready, no signing, but cached answers and the CRL still served
 kill -9 $KPID
 wait_for 3 sh -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' $URL/readyz)\" = 503 ]" || die "readyz after key process death"
 curl -fsS -o /dev/null "$URL/crl/sub-1.crl" || die "CRL while key process is down"
 serve_stop
+
+# graceful stop: a download in progress when SIGTERM arrives completes, byte for byte
+$S bench populate --home ca --revoked 20000 >/dev/null
+$S crl --home ca --out big.crl
+serve_start ca
+curl -fsS --limit-rate 200k -o slow.crl "$URL/crl/sub-1.crl" &
+CURL=$!
+sleep 1
+kill -TERM $SPID
+wait $CURL || die "download cut off by SIGTERM"
+cmp slow.crl big.crl || die "the CRL downloaded during shutdown differs"
+wait $SPID 2>/dev/null || true
+! kill -0 $SPID 2>/dev/null || die "server still running after SIGTERM"

@@ -1,4 +1,5 @@
-/* test_audit.c - the hash-chained audit log detects modified, deleted, inserted, reordered, truncated and rewritten records. */
+/* test_audit.c - the hash-chained audit log detects modified, deleted, inserted, reordered,
+ * truncated and rewritten records. */
 #include "testdb.h"
 
 #include "audit/audit.h"
@@ -94,8 +95,7 @@ static void fill(fx *f, int n, int cp)
 {
     for (int i = 1; i <= n; i++) {
         append(f->s, i, "original");
-        if (i == cp)
-            checkpoint(f);
+        if (i == cp) checkpoint(f);
     }
 }
 
@@ -106,8 +106,7 @@ static int lookup(void *arg, const char *signer, sc_key **out, sc_err *e)
         return sc_fail(e, SC_ENOTFOUND, "test.no_signer", "unknown signer");
     sc_buf spki = {0};
     int rc = crypto_key_spki(f->pub, &spki, e);
-    if (rc == 0)
-        rc = crypto_key_from_spki(spki.p, spki.len, out, e);
+    if (rc == 0) rc = crypto_key_from_spki(spki.p, spki.len, out, e);
     sc_buf_free(&spki);
     return rc;
 }
@@ -117,8 +116,7 @@ static int lookup_other(void *arg, const char *signer, sc_key **out, sc_err *e)
     fx *f = arg;
     sc_buf spki = {0};
     int rc = crypto_key_spki(f->other, &spki, e);
-    if (rc == 0)
-        rc = crypto_key_from_spki(spki.p, spki.len, out, e);
+    if (rc == 0) rc = crypto_key_from_spki(spki.p, spki.len, out, e);
     sc_buf_free(&spki);
     return rc;
 }
@@ -295,8 +293,8 @@ static void test_forged_checkpoint(void **state)
     assert_true(n > 20);
     sig[n / 2] ^= 0x01;
     const uint8_t *b[1] = {sig};
-    tdb_blob_sql(&f->db, "UPDATE audit_checkpoints SET sig = ? WHERE audit_id = 10", b, &n, 1,
-                 NULL, 0);
+    tdb_blob_sql(&f->db, "UPDATE audit_checkpoints SET sig = ? WHERE audit_id = 10", b, &n, 1, NULL,
+                 0);
     verify_bad(f, 10, "signature");
 }
 

@@ -105,9 +105,11 @@ static void test_aead(void **state)
     crypto_random(msg, sizeof(msg));
     sc_buf sealed = {0}, out = {0};
     sc_err e = {0};
-    assert_int_equal(crypto_aead_seal(key, (const uint8_t *)"aad", 3, msg, sizeof(msg), &sealed, &e), 0);
+    assert_int_equal(
+        crypto_aead_seal(key, (const uint8_t *)"aad", 3, msg, sizeof(msg), &sealed, &e), 0);
     assert_int_equal(sealed.len, 1 + 16 + sizeof(msg) + 32);
-    assert_int_equal(crypto_aead_open(key, (const uint8_t *)"aad", 3, sealed.p, sealed.len, &out, &e), 0);
+    assert_int_equal(
+        crypto_aead_open(key, (const uint8_t *)"aad", 3, sealed.p, sealed.len, &out, &e), 0);
     assert_memory_equal(out.p, msg, sizeof(msg));
     sc_buf_free(&out);
     /* every single-bit flip anywhere is refused and writes nothing */
@@ -120,8 +122,9 @@ static void test_aead(void **state)
         sealed.p[i] ^= 0x10;
     }
     sc_err e3 = {0};
-    assert_int_equal(crypto_aead_open(key, (const uint8_t *)"aaD", 3, sealed.p, sealed.len, &out, &e3),
-                     SC_EVERIFY);
+    assert_int_equal(
+        crypto_aead_open(key, (const uint8_t *)"aaD", 3, sealed.p, sealed.len, &out, &e3),
+        SC_EVERIFY);
     assert_string_equal(e3.code, "aead.bad_tag");
     sc_buf_free(&sealed);
 }
@@ -135,7 +138,8 @@ static void test_hmac_sm3_matches_openssl(void **state)
         crypto_random(msg, ml);
         crypto_hmac_sm3(key, kl, msg, ml, a);
         size_t outlen = 32;
-        assert_non_null(EVP_Q_mac(NULL, "HMAC", NULL, "SM3", NULL, key, kl, msg, ml, b, 32, &outlen));
+        assert_non_null(
+            EVP_Q_mac(NULL, "HMAC", NULL, "SM3", NULL, key, kl, msg, ml, b, 32, &outlen));
         assert_memory_equal(a, b, 32);
     }
 }
@@ -172,10 +176,12 @@ static void test_sm2_official_signature_verifies(void **state)
     sc_buf der = {0};
     assert_int_equal(crypto_sig_raw_to_der(rs, &der), 0);
     sc_err e = {0};
-    assert_int_equal(crypto_verify(k, SC_ALG_SM2, (const uint8_t *)"message digest", 14, der.p, der.len, &e), 0);
+    assert_int_equal(
+        crypto_verify(k, SC_ALG_SM2, (const uint8_t *)"message digest", 14, der.p, der.len, &e), 0);
     sc_err e2 = {0};
-    assert_int_equal(crypto_verify(k, SC_ALG_SM2, (const uint8_t *)"message digesT", 14, der.p, der.len, &e2),
-                     SC_EVERIFY);
+    assert_int_equal(
+        crypto_verify(k, SC_ALG_SM2, (const uint8_t *)"message digesT", 14, der.p, der.len, &e2),
+        SC_EVERIFY);
     sc_buf_free(&der);
     crypto_key_free(k);
 }
@@ -184,10 +190,11 @@ static void test_sm2_official_ciphertext_decrypts(void **state)
 {
     sc_key *k = vector_key();
     uint8_t c[200];
-    size_t n = tu_unhex("307C022004EBFC718E8D1798620432268E77FEB6415E2EDE0E073C0F4F640ECD2E149A73022100E858F9D8"
-                        "1E5430A57B36DAAB8F950A3C64E6EE6A63094D99283AFF767E124DF0042059983C18F809E262923C53AEC2"
-                        "95D30383B54E39D609D160AFCB1908D0BD8766041321886CA989CA9C7D58087307CA93092D651EFA",
-                        c, sizeof(c));
+    size_t n = tu_unhex(
+        "307C022004EBFC718E8D1798620432268E77FEB6415E2EDE0E073C0F4F640ECD2E149A73022100E858F9D8"
+        "1E5430A57B36DAAB8F950A3C64E6EE6A63094D99283AFF767E124DF0042059983C18F809E262923C53AEC2"
+        "95D30383B54E39D609D160AFCB1908D0BD8766041321886CA989CA9C7D58087307CA93092D651EFA",
+        c, sizeof(c));
     sc_buf out = {0};
     sc_err e = {0};
     assert_int_equal(crypto_sm2_decrypt(k, c, n, &out, &e), 0);
@@ -238,9 +245,18 @@ static void roundtrip_alg(sc_alg alg)
     crypto_key_free(k);
 }
 
-static void test_sign_verify_sm2(void **state) { roundtrip_alg(SC_ALG_SM2); }
-static void test_sign_verify_p256(void **state) { roundtrip_alg(SC_ALG_ECDSA_P256); }
-static void test_sign_verify_rsa(void **state) { roundtrip_alg(SC_ALG_RSA3072); }
+static void test_sign_verify_sm2(void **state)
+{
+    roundtrip_alg(SC_ALG_SM2);
+}
+static void test_sign_verify_p256(void **state)
+{
+    roundtrip_alg(SC_ALG_ECDSA_P256);
+}
+static void test_sign_verify_rsa(void **state)
+{
+    roundtrip_alg(SC_ALG_RSA3072);
+}
 
 static void test_sm2_signature_verifies_in_openssl_with_distid(void **state)
 {
@@ -376,8 +392,8 @@ static void test_sigalg(void **state)
 {
     sc_alg a;
     sc_err e = {0};
-    static const uint8_t with_null[] = {0x30, 0x0c, 0x06, 0x08, 0x2a, 0x81, 0x1c, 0xcf,
-                                        0x55, 0x01, 0x83, 0x75, 0x05, 0x00};
+    static const uint8_t with_null[] = {0x30, 0x0c, 0x06, 0x08, 0x2a, 0x81, 0x1c,
+                                        0xcf, 0x55, 0x01, 0x83, 0x75, 0x05, 0x00};
     assert_int_equal(crypto_sigalg_parse(with_null, sizeof(with_null), &a, &e), 0);
     assert_int_equal(a, SC_ALG_SM2);
     sc_buf b = {0};
@@ -397,8 +413,7 @@ static void test_sig_der_strict(void **state)
     uint8_t rs[64];
     for (int i = 0; i < 200; i++) {
         crypto_random(rs, 64);
-        if (i % 3 == 0)
-            memset(rs, 0, 3); /* short values */
+        if (i % 3 == 0) memset(rs, 0, 3); /* short values */
         sc_buf d = {0};
         uint8_t back[64];
         assert_int_equal(crypto_sig_raw_to_der(rs, &d), 0);

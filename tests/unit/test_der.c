@@ -32,17 +32,12 @@ static void test_uint_minimal(void **state)
     static const struct {
         const char *in, *out;
     } cases[] = {
-        {"", "020100"},               /* empty input is zero */
-        {"00", "020100"},             /* zero */
-        {"000000", "020100"},         /* zero with leading zeros */
-        {"01", "020101"},
-        {"7f", "02017f"},
-        {"80", "02020080"},           /* high bit: 0x00 pad */
-        {"ff", "020200ff"},
-        {"0000ff", "020200ff"},       /* strip, then pad */
-        {"00007f", "02017f"},
-        {"0100", "02020100"},
-        {"00800000", "0204 00800000"},
+        {"", "020100"},       /* empty input is zero */
+        {"00", "020100"},     /* zero */
+        {"000000", "020100"}, /* zero with leading zeros */
+        {"01", "020101"},     {"7f", "02017f"},       {"80", "02020080"}, /* high bit: 0x00 pad */
+        {"ff", "020200ff"},   {"0000ff", "020200ff"},                     /* strip, then pad */
+        {"00007f", "02017f"}, {"0100", "02020100"},   {"00800000", "0204 00800000"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint8_t in[16];
@@ -50,8 +45,7 @@ static void test_uint_minimal(void **state)
         char want[64];
         size_t k = 0;
         for (const char *c = cases[i].out; *c; c++)
-            if (*c != ' ')
-                want[k++] = *c;
+            if (*c != ' ') want[k++] = *c;
         want[k] = 0;
         der_w w = {0};
         der_uint(&w, in, n);
@@ -79,10 +73,10 @@ static void test_uint_minimal(void **state)
 
 static void test_int64_vs_openssl(void **state)
 {
-    static const int64_t vals[] = {0,    1,     127,         128,       255,       256,
-                                   -1,   -128,  -129,        -256,      -257,      32767,
-                                   32768, -32768, -32769,    INT32_MAX, INT32_MIN, INT64_MAX,
-                                   INT64_MIN, INT64_MIN + 1, INT64_MAX - 1};
+    static const int64_t vals[] = {
+        0,      1,         127,       128,       255,       256,           -1,
+        -128,   -129,      -256,      -257,      32767,     32768,         -32768,
+        -32769, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, INT64_MIN + 1, INT64_MAX - 1};
     for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
         der_w w = {0};
         der_int64(&w, vals[i]);
@@ -262,8 +256,8 @@ static const char *const oids[] = {
     "2.48",
     "2.999.3",
     "2.25.314170397574101246769260177629083177580",
-    "2.25.340282366920938463463374607431768211455", /* 2^128 - 1 */
-    "1.2.18446744073709551615.18446744073709551616",  /* 2^64 - 1, 2^64 */
+    "2.25.340282366920938463463374607431768211455",  /* 2^128 - 1 */
+    "1.2.18446744073709551615.18446744073709551616", /* 2^64 - 1, 2^64 */
 };
 
 static void test_oid_vs_openssl(void **state)
@@ -274,8 +268,7 @@ static void test_oid_vs_openssl(void **state)
         size_t len;
         const uint8_t *p = done(&w, &len);
         ASN1_OBJECT *o = OBJ_txt2obj(oids[i], 1);
-        if (o == NULL)
-            fail_msg("OpenSSL cannot parse %s", oids[i]);
+        if (o == NULL) fail_msg("OpenSSL cannot parse %s", oids[i]);
         unsigned char *enc = NULL;
         int el = i2d_ASN1_OBJECT(o, &enc);
         assert_true(el > 0);
@@ -302,12 +295,12 @@ static void test_oid_vs_openssl(void **state)
 
 static void test_oid_bad(void **state)
 {
-    static const char *const bad[] = {"", "1", "3.1", "1.40", "0.40", "1.2.", ".1.2", "1..2",
-                                      "1.2.a", "1.02", "2.05", "1.2.03", "01.2", "1.2 ", "-1.2", "1.2.-3"};
+    static const char *const bad[] = {"",     "1",    "3.1",   "1.40",  "0.40", "1.2.",
+                                      ".1.2", "1..2", "1.2.a", "1.02",  "2.05", "1.2.03",
+                                      "01.2", "1.2 ", "-1.2",  "1.2.-3"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         der_w w = {0};
-        if (der_oid(&w, bad[i]) != -1)
-            fail_msg("der_oid accepted \"%s\"", bad[i]);
+        if (der_oid(&w, bad[i]) != -1) fail_msg("der_oid accepted \"%s\"", bad[i]);
         assert_int_equal(der_finish(&w), SC_EINTERNAL);
         der_free(&w);
     }
@@ -327,12 +320,12 @@ static void test_bits_named_vs_openssl(void **state)
     /* keyUsage values sealca writes, and a few shapes at byte boundaries */
     static const uint32_t vals[] = {
         0,
-        1u << 0,                                     /* digitalSignature */
-        (1u << 0) | (1u << 1),                       /* sign profiles */
-        (1u << 2) | (1u << 3) | (1u << 4),           /* enc profiles */
-        (1u << 0) | (1u << 5) | (1u << 6),           /* CA */
+        1u << 0,                           /* digitalSignature */
+        (1u << 0) | (1u << 1),             /* sign profiles */
+        (1u << 2) | (1u << 3) | (1u << 4), /* enc profiles */
+        (1u << 0) | (1u << 5) | (1u << 6), /* CA */
         1u << 7,
-        1u << 8,                                     /* decipherOnly: second byte */
+        1u << 8, /* decipherOnly: second byte */
         (1u << 0) | (1u << 8),
         1u << 15,
         1u << 31,
@@ -344,8 +337,7 @@ static void test_bits_named_vs_openssl(void **state)
         const uint8_t *p = done(&w, &len);
         ASN1_BIT_STRING *bs = ASN1_BIT_STRING_new();
         for (int b = 0; b < 32; b++)
-            if (vals[i] & (1u << b))
-                assert_int_equal(ASN1_BIT_STRING_set_bit(bs, b, 1), 1);
+            if (vals[i] & (1u << b)) assert_int_equal(ASN1_BIT_STRING_set_bit(bs, b, 1), 1);
         unsigned char *o = NULL;
         int ol = i2d_ASN1_BIT_STRING(bs, &o);
         assert_true(ol > 0);
@@ -395,9 +387,9 @@ static void test_time_choice_and_roundtrip(void **state)
         {2524607999, DER_UTCTIME, "491231235959Z"},           /* last UTCTime second */
         {2524608000, DER_GENERALIZEDTIME, "20500101000000Z"}, /* 2050: GeneralizedTime */
         {4102444800, DER_GENERALIZEDTIME, "21000101000000Z"},
-        {-631152000, DER_UTCTIME, "500101000000Z"},            /* 1950 */
+        {-631152000, DER_UTCTIME, "500101000000Z"},           /* 1950 */
         {-631152001, DER_GENERALIZEDTIME, "19491231235959Z"}, /* before 1950 */
-        {951782400, DER_UTCTIME, "000229000000Z"},             /* leap day 2000 */
+        {951782400, DER_UTCTIME, "000229000000Z"},            /* leap day 2000 */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         der_w w = {0};
@@ -451,19 +443,19 @@ static void test_time_parse_invalid(void **state)
         uint8_t tag;
         const char *text;
     } bad[] = {
-        {DER_UTCTIME, "230230120000Z"},       /* 30 February */
-        {DER_UTCTIME, "230229120000Z"},       /* 29 February in a common year */
+        {DER_UTCTIME, "230230120000Z"},           /* 30 February */
+        {DER_UTCTIME, "230229120000Z"},           /* 29 February in a common year */
         {DER_GENERALIZEDTIME, "21000229000000Z"}, /* 2100 is not a leap year */
-        {DER_UTCTIME, "230431120000Z"},       /* 31 April */
-        {DER_UTCTIME, "231301120000Z"},       /* month 13 */
-        {DER_UTCTIME, "230001120000Z"},       /* month 0 */
-        {DER_UTCTIME, "230100120000Z"},       /* day 0 */
-        {DER_UTCTIME, "230101240000Z"},       /* hour 24 */
-        {DER_UTCTIME, "230101236000Z"},       /* minute 60 */
-        {DER_UTCTIME, "230101235960Z"},       /* second 60 */
-        {DER_UTCTIME, "2301011200000"},       /* no Z */
-        {DER_UTCTIME, "230101120000+0800"},   /* offset form */
-        {DER_UTCTIME, "2301011200Z"},         /* no seconds */
+        {DER_UTCTIME, "230431120000Z"},           /* 31 April */
+        {DER_UTCTIME, "231301120000Z"},           /* month 13 */
+        {DER_UTCTIME, "230001120000Z"},           /* month 0 */
+        {DER_UTCTIME, "230100120000Z"},           /* day 0 */
+        {DER_UTCTIME, "230101240000Z"},           /* hour 24 */
+        {DER_UTCTIME, "230101236000Z"},           /* minute 60 */
+        {DER_UTCTIME, "230101235960Z"},           /* second 60 */
+        {DER_UTCTIME, "2301011200000"},           /* no Z */
+        {DER_UTCTIME, "230101120000+0800"},       /* offset form */
+        {DER_UTCTIME, "2301011200Z"},             /* no seconds */
         {DER_UTCTIME, "23010112000Z"},
         {DER_UTCTIME, "2301011200 0Z"},
         {DER_UTCTIME, "-30101120000Z"},
@@ -502,8 +494,7 @@ static int next_fails(const char *hex)
     der_tlv t;
     const uint8_t *before = r.p;
     int rc = der_next(&r, &t);
-    if (rc != 0)
-        assert_ptr_equal(r.p, before); /* a refusal does not move the reader */
+    if (rc != 0) assert_ptr_equal(r.p, before); /* a refusal does not move the reader */
     return rc == -1;
 }
 
@@ -512,12 +503,15 @@ static void test_next_strict(void **state)
     /* good baseline */
     assert_false(next_fails("0500"));
     assert_false(next_fails("040100"));
-    assert_false(next_fails("30030201" "05"));
+    assert_false(next_fails("30030201"
+                            "05"));
     /* indefinite length */
-    assert_true(next_fails("30800500" "0000"));
+    assert_true(next_fails("30800500"
+                           "0000"));
     /* non-minimal long forms: 0x81 for < 128, a leading zero length byte */
     assert_true(next_fails("048100"));
-    assert_true(next_fails("04820005" "0000000000"));
+    assert_true(next_fails("04820005"
+                           "0000000000"));
     assert_true(next_fails("0482007f"));
     /* absurd number of length bytes */
     assert_true(next_fails("0485010000000000"));
@@ -529,8 +523,10 @@ static void test_next_strict(void **state)
     assert_true(next_fails("040300"));
     assert_true(next_fails("0481ff00"));
     /* high-tag-number form */
-    assert_true(next_fails("1f2001" "00"));
-    assert_true(next_fails("bf8101" "0100"));
+    assert_true(next_fails("1f2001"
+                           "00"));
+    assert_true(next_fails("bf8101"
+                           "0100"));
 
     /* a long length read correctly, with a second TLV after */
     uint8_t buf[300];

@@ -1,4 +1,5 @@
-/* test_ocsp.c - the OCSP responder: requests made by OpenSSL, statuses, error responses, signatures, the pre-signed cache. */
+/* test_ocsp.c - the OCSP responder: requests made by OpenSSL, statuses, error responses,
+ * signatures, the pre-signed cache. */
 #include "testutil.h"
 
 #include <pthread.h>
@@ -19,9 +20,9 @@
 #undef KU_KEY_CERT_SIGN
 #undef KU_CRL_SIGN
 
-#define PASS "unit-test passphrase"
+#define PASS  "unit-test passphrase"
 #define IDNUM "11010519491231002X"
-#define NOW ((int64_t)time(NULL))
+#define NOW   ((int64_t)time(NULL))
 
 /* One SM2 home for the file with three certificates of sub-1. */
 typedef struct fx {
@@ -46,8 +47,7 @@ static int issue(pki_ca *ca, cert_info *out, sc_err *e)
 {
     sc_key *k = NULL;
     int rc = crypto_key_generate(ca->alg, &k, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     issue_req r = {0};
     r.profile = "person-sign";
     r.subject = "CN=张三";
@@ -116,8 +116,7 @@ static void request_der(OCSP_CERTID **ids, int n, int nonce, sc_buf *out)
     OCSP_REQUEST *rq = OCSP_REQUEST_new();
     for (int i = 0; i < n; i++)
         assert_non_null(OCSP_request_add0_id(rq, ids[i]));
-    if (nonce)
-        assert_int_equal(OCSP_request_add1_nonce(rq, NULL, -1), 1);
+    if (nonce) assert_int_equal(OCSP_request_add1_nonce(rq, NULL, -1), 1);
     unsigned char *p = NULL;
     int len = i2d_OCSP_REQUEST(rq, &p);
     assert_true(len > 0);
@@ -313,8 +312,7 @@ static void build_request(int nids, const char *ext_oid, int critical, const uin
         der_begin(&w, DER_SEQUENCE);
         der_begin(&w, DER_SEQUENCE);
         der_oid(&w, ext_oid);
-        if (critical)
-            der_bool(&w, 1);
+        if (critical) der_bool(&w, 1);
         der_prim(&w, DER_OCTETSTRING, val, vlen);
         der_end(&w);
         der_end(&w);
@@ -530,12 +528,10 @@ static int cached_status(ocsp_cache *c, const sc_buf *req, int64_t now, int64_t 
     sc_buf resp = {0};
     ocsp_response r;
     sc_err e = {0};
-    if (ocsp_cache_get(c, req->p, req->len, now, &resp) != 0)
-        return -1;
+    if (ocsp_cache_get(c, req->p, req->len, now, &resp) != 0) return -1;
     assert_int_equal(ocsp_response_parse(resp.p, resp.len, &r, &e), 0);
     assert_int_equal(r.n, 1);
-    if (produced)
-        *produced = r.produced_at;
+    if (produced) *produced = r.produced_at;
     sc_buf_free(&resp);
     return r.singles[0].status;
 }

@@ -1,4 +1,5 @@
-/* test_pki.c - the CA core end to end: profiles, issuance checked by OpenSSL, refusals that record nothing, revocation, full/delta CRLs, rollover, CSRs. */
+/* test_pki.c - the CA core end to end: profiles, issuance checked by OpenSSL, refusals that record
+ * nothing, revocation, full/delta CRLs, rollover, CSRs. */
 #include "testdb.h"
 
 #include <sys/wait.h>
@@ -24,15 +25,15 @@
 #undef KU_KEY_CERT_SIGN
 #undef KU_CRL_SIGN
 
-#define PASS "unit-test passphrase"
-#define USCC "91350100M000100Y43"
-#define IDNUM "11010519491231002X"
+#define PASS        "unit-test passphrase"
+#define USCC        "91350100M000100Y43"
+#define IDNUM       "11010519491231002X"
 #define ORG_SUBJECT "CN=福州测试科技有限公司,O=福州测试科技有限公司,C=CN"
 
 /* One SM2 CA home per driver for the whole file (CA keys are scrypt-encrypted: opening is
  * slow); its database is a temp SQLite file or a fresh PostgreSQL schema (testdb.h). */
-static int g_pg;     /* the driver main() is running the group on */
-static tdb *g_db;    /* the group's database, for raw SQL */
+static int g_pg;  /* the driver main() is running the group on */
+static tdb *g_db; /* the group's database, for raw SQL */
 
 typedef struct fx {
     char *dir;
@@ -45,8 +46,7 @@ static pki_ca *open_home(const char *home)
 {
     pki_ca *ca = NULL;
     sc_err e = {0};
-    if (ca_open(home, PASS, strlen(PASS), &ca, &e) != 0)
-        fail_msg("ca_open: %s %s", e.code, e.msg);
+    if (ca_open(home, PASS, strlen(PASS), &ca, &e) != 0) fail_msg("ca_open: %s %s", e.code, e.msg);
     return ca;
 }
 
@@ -179,8 +179,7 @@ static int64_t counter(pki_ca *ca, const char *name)
 static void get(pki_ca *ca, const char *serial, cert_info *ci)
 {
     sc_err e = {0};
-    if (pki_cert_get(ca, serial, ci, &e) != 0)
-        fail_msg("pki_cert_get: %s", e.msg);
+    if (pki_cert_get(ca, serial, ci, &e) != 0) fail_msg("pki_cert_get: %s", e.msg);
 }
 
 static X509 *parse_cert(const uint8_t *der, size_t len)
@@ -308,8 +307,7 @@ static int ext_value(X509 *x, const char *oid, const unsigned char **val, int *l
     ASN1_OBJECT *o = OBJ_txt2obj(oid, 1);
     int idx = X509_get_ext_by_OBJ(x, o, -1);
     ASN1_OBJECT_free(o);
-    if (idx < 0)
-        return -1;
+    if (idx < 0) return -1;
     ASN1_OCTET_STRING *os = X509_EXTENSION_get_data(X509_get_ext(x, idx));
     *val = ASN1_STRING_get0_data(os);
     *len = ASN1_STRING_length(os);
@@ -326,8 +324,8 @@ static void test_issue_organization_sign(void **state)
     assert_int_equal(ci.profile_version, 1);
     X509 *x = parse_cert(ci.der, ci.derlen);
     char cn[256];
-    assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
-                                          sizeof(cn)) > 0);
+    assert_true(
+        X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn)) > 0);
     assert_string_equal(cn, "福州测试科技有限公司");
     assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_organizationName, cn,
                                           sizeof(cn)) > 0);
@@ -355,8 +353,8 @@ static void test_issue_person_sign(void **state)
     check_ee_cert(f, &ci, 1);
     X509 *x = parse_cert(ci.der, ci.derlen);
     char cn[256];
-    assert_true(X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn,
-                                          sizeof(cn)) > 0);
+    assert_true(
+        X509_NAME_get_text_by_NID(X509_get_subject_name(x), NID_commonName, cn, sizeof(cn)) > 0);
     assert_string_equal(cn, "张三");
     const unsigned char *v;
     int vl;
@@ -479,7 +477,8 @@ static void test_revoke_twice(void **state)
     issue_person(f->ca, &ci);
     sc_err e = {0};
     int64_t inval = (int64_t)time(NULL) - 7200;
-    assert_int_equal(pki_revoke(f->ca, ci.serial, REASON_KEY_COMPROMISE, inval, "unit-test", &e), 0);
+    assert_int_equal(pki_revoke(f->ca, ci.serial, REASON_KEY_COMPROMISE, inval, "unit-test", &e),
+                     0);
     get(f->ca, ci.serial, &got);
     assert_string_equal(got.status, "revoked");
     assert_int_equal(got.reason, REASON_KEY_COMPROMISE);
@@ -529,8 +528,7 @@ static void test_revoke_twice(void **state)
     char colon[64] = "";
     for (int i = 0; i < 16; i++) {
         char b[4] = {(char)(ci.serial[2 * i] & ~0x20 & 0x7f), ci.serial[2 * i + 1], ':', 0};
-        if (ci.serial[2 * i] <= '9')
-            b[0] = ci.serial[2 * i];
+        if (ci.serial[2 * i] <= '9') b[0] = ci.serial[2 * i];
         strcat(colon, b);
     }
     colon[strlen(colon) - 1] = 0;
@@ -632,8 +630,7 @@ static int64_t crl_int_ext(X509_CRL *c, int nid)
 {
     int crit = -1;
     ASN1_INTEGER *n = X509_CRL_get_ext_d2i(c, nid, &crit, NULL);
-    if (n == NULL)
-        return -1;
+    if (n == NULL) return -1;
     int64_t v = -1;
     assert_int_equal(ASN1_INTEGER_get_int64(&v, n), 1);
     ASN1_INTEGER_free(n);
@@ -648,8 +645,7 @@ static int crl_entry(X509_CRL *c, const char *serial, int64_t *at)
         X509_REVOKED *r = sk_X509_REVOKED_value(revs, i);
         char hex[65];
         serial_hex(X509_REVOKED_get0_serialNumber(r), hex);
-        if (strcmp(hex, serial) != 0)
-            continue;
+        if (strcmp(hex, serial) != 0) continue;
         if (at != NULL) {
             struct tm tm;
             assert_int_equal(ASN1_TIME_to_tm(X509_REVOKED_get0_revocationDate(r), &tm), 1);
@@ -657,8 +653,7 @@ static int crl_entry(X509_CRL *c, const char *serial, int64_t *at)
         }
         int crit = -1;
         ASN1_ENUMERATED *en = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL);
-        if (en == NULL)
-            return -1;
+        if (en == NULL) return -1;
         int reason = (int)ASN1_ENUMERATED_get(en);
         ASN1_ENUMERATED_free(en);
         return reason;
@@ -680,8 +675,7 @@ static X509_CRL *make_crl(fx *f, pki_issuer *iss, int delta, crl_result *res)
     assert_true(crl_int_ext(c, NID_crl_number) == res->number);
     X509 *ix = parse_cert(iss->der, iss->derlen);
     assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(c), X509_get_subject_name(ix)), 0);
-    if (f->ca->alg != SC_ALG_SM2)
-        assert_int_equal(X509_CRL_verify(c, X509_get0_pubkey(ix)), 1);
+    if (f->ca->alg != SC_ALG_SM2) assert_int_equal(X509_CRL_verify(c, X509_get0_pubkey(ix)), 1);
     int n = sk_X509_REVOKED_num(X509_CRL_get_REVOKED(c));
     assert_true((int64_t)(n < 0 ? 0 : n) == res->entries);
     X509_free(ix);
@@ -862,7 +856,8 @@ static void test_profile_versions(void **state)
     sc_key *k = new_key(f->ca->alg);
     cert_info ci;
     sc_err ie = {0};
-    assert_int_equal(issue(f->ca, "short-lived", "CN=张三", NULL, IDNUM, 0, k, &ci, &ie), SC_ESTATE);
+    assert_int_equal(issue(f->ca, "short-lived", "CN=张三", NULL, IDNUM, 0, k, &ci, &ie),
+                     SC_ESTATE);
     assert_string_equal(ie.code, "profile.retired");
     crypto_key_free(k);
     /* a new version of a retired profile makes it active again */
@@ -882,9 +877,9 @@ static X509_REQ *openssl_csr(EVP_PKEY *pk, int with_distid)
     X509_REQ *req = X509_REQ_new();
     assert_int_equal(X509_REQ_set_version(req, 0), 1);
     X509_NAME *nm = X509_REQ_get_subject_name(req);
-    assert_int_equal(X509_NAME_add_entry_by_txt(nm, "C", MBSTRING_ASC, (const unsigned char *)"CN",
-                                                -1, -1, 0),
-                     1);
+    assert_int_equal(
+        X509_NAME_add_entry_by_txt(nm, "C", MBSTRING_ASC, (const unsigned char *)"CN", -1, -1, 0),
+        1);
     assert_int_equal(X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_UTF8,
                                                 (const unsigned char *)"张三", -1, -1, 0),
                      1);
@@ -1000,12 +995,10 @@ static int audit_key_of(void *arg, const char *signer, sc_key **out, sc_err *e)
 {
     pki_ca *ca = arg;
     pki_issuer *is = ca_issuer(ca, signer);
-    if (is == NULL)
-        return sc_fail(e, SC_ENOTFOUND, "test.no_signer", "no issuer %s", signer);
+    if (is == NULL) return sc_fail(e, SC_ENOTFOUND, "test.no_signer", "no issuer %s", signer);
     sc_buf spki = {0};
     int rc = crypto_key_spki(is->pub, &spki, e);
-    if (rc == 0)
-        rc = crypto_key_from_spki(spki.p, spki.len, out, e);
+    if (rc == 0) rc = crypto_key_from_spki(spki.p, spki.len, out, e);
     sc_buf_free(&spki);
     return rc;
 }
@@ -1023,14 +1016,11 @@ static void crl_child(const char *home, int fd)
 {
     pki_ca *ca = NULL;
     sc_err e = {0};
-    if (ca_open(home, PASS, strlen(PASS), &ca, &e) != 0)
-        _exit(2);
+    if (ca_open(home, PASS, strlen(PASS), &ca, &e) != 0) _exit(2);
     pki_issuer *iss = ca_issuer(ca, "sub-1");
-    if (iss == NULL)
-        _exit(3);
+    if (iss == NULL) _exit(3);
     sc_key *k = NULL;
-    if (crypto_key_generate(SC_ALG_SM2, &k, &e) != 0)
-        _exit(5);
+    if (crypto_key_generate(SC_ALG_SM2, &k, &e) != 0) _exit(5);
     for (int i = 0; i < CRLS_PER_CHILD; i++) {
         round_out o;
         memset(&o, 0, sizeof(o));
@@ -1044,8 +1034,7 @@ static void crl_child(const char *home, int fd)
                 cert_info_free(&ci);
             }
         }
-        if (rc != 0)
-            _exit(6);
+        if (rc != 0) _exit(6);
         rc = SC_ERETRY;
         for (int attempt = 0; attempt < 50 && rc == SC_ERETRY; attempt++) {
             sc_buf der = {0};
@@ -1055,10 +1044,8 @@ static void crl_child(const char *home, int fd)
             o.crl = res.number;
             sc_buf_free(&der);
         }
-        if (rc != 0)
-            _exit(4);
-        if (write(fd, &o, sizeof(o)) != (ssize_t)sizeof(o))
-            _exit(7);
+        if (rc != 0) _exit(4);
+        if (write(fd, &o, sizeof(o)) != (ssize_t)sizeof(o)) _exit(7);
     }
     crypto_key_free(k);
     ca_close(ca);
@@ -1122,11 +1109,11 @@ static void test_crl_numbers_two_processes(void **state)
     for (int i = 0; i < n; i++) {
         assert_true(nums[i] == before + 1 + i); /* no repeat, no gap */
         uint8_t der[65536];
-        long dl = tdb_blob_by_int(g_db, "SELECT der FROM crls WHERE issuer = 'sub-1' AND number = ?",
-                                  nums[i], der, sizeof(der));
+        long dl =
+            tdb_blob_by_int(g_db, "SELECT der FROM crls WHERE issuer = 'sub-1' AND number = ?",
+                            nums[i], der, sizeof(der));
         /* the store keeps only the newest CRLs of an issuer: older ones may be pruned */
-        if (dl <= 0 && i < n - 2)
-            continue;
+        if (dl <= 0 && i < n - 2) continue;
         assert_true(dl > 0);
         sc_buf b = {0};
         sc_buf_append(&b, der, (size_t)dl);
@@ -1143,7 +1130,8 @@ static void test_crl_numbers_two_processes(void **state)
     audit_report rep;
     sc_err e = {0};
     if (audit_verify(f->ca->db, audit_key_of, f->ca, &rep, &e) != 0)
-        fail_msg("audit_verify after two nodes: record %lld: %s", (long long)rep.first_bad, rep.why);
+        fail_msg("audit_verify after two nodes: record %lld: %s", (long long)rep.first_bad,
+                 rep.why);
 }
 
 /* ---- rollover (changes the active issuing CA: runs last) ---- */
@@ -1155,8 +1143,7 @@ static void test_rollover(void **state)
     issue_person(f->ca, &before);
     assert_string_equal(before.issuer, "sub-1");
     sc_err e = {0};
-    if (ca_rollover(f->ca, "unit-test", &e) != 0)
-        fail_msg("ca_rollover: %s %s", e.code, e.msg);
+    if (ca_rollover(f->ca, "unit-test", &e) != 0) fail_msg("ca_rollover: %s %s", e.code, e.msg);
     /* pointers into ca->issuers are only valid after the rollover */
     pki_issuer *sub1 = ca_issuer(f->ca, "sub-1"), *sub2 = ca_issuer(f->ca, "sub-2");
     assert_non_null(sub1);
@@ -1181,7 +1168,8 @@ static void test_rollover(void **state)
     assert_int_equal(l21->subject_der.len, sub2->subject_der.len);
     assert_memory_equal(l21->subject_der.p, sub2->subject_der.p, sub2->subject_der.len);
     /* the new CA is certified by the root */
-    assert_int_equal(pki_verify_signed(sub2->der, sub2->derlen, ca_issuer(f->ca, "root-1")->pub, &e), 0);
+    assert_int_equal(
+        pki_verify_signed(sub2->der, sub2->derlen, ca_issuer(f->ca, "root-1")->pub, &e), 0);
 
     /* new certificates come from sub-2 */
     cert_info after;
@@ -1302,7 +1290,8 @@ static void test_ecdsa_ca(void **state)
     sc_key *k = new_key(SC_ALG_SM2);
     cert_info bad;
     sc_err we = {0};
-    assert_int_equal(issue(g.ca, "person-sign", "CN=张三", NULL, IDNUM, 0, k, &bad, &we), SC_EINVAL);
+    assert_int_equal(issue(g.ca, "person-sign", "CN=张三", NULL, IDNUM, 0, k, &bad, &we),
+                     SC_EINVAL);
     assert_string_equal(we.code, "csr.wrong_alg");
     crypto_key_free(k);
     cert_info_free(&ci);

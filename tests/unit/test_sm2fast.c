@@ -1,4 +1,5 @@
-/* test_sm2fast.c - the fast SM2 engine against GM/T 0003.5 vectors, OpenSSL 3.0 (differential), bad inputs, and C vs asm paths. */
+/* test_sm2fast.c - the fast SM2 engine against GM/T 0003.5 vectors, OpenSSL 3.0 (differential), bad
+ * inputs, and C vs asm paths. */
 /*
  * Work split (normal run, per code path; x20 under SEALCA_SOAK=1):
  *   k*G: 3,500 compared one by one with EC_POINT_mul (500 with long 0/1 runs) and
@@ -26,7 +27,7 @@
 #include "crypto/sm2/sm2fast.h"
 #include "crypto/sm2/sm3.h"
 
-#define ID "1234567812345678"
+#define ID    "1234567812345678"
 #define IDLEN 16
 
 static EC_GROUP *grp;
@@ -35,7 +36,10 @@ static BN_CTX *bnctx;
 static const char *N_HEX = "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFF7203DF6B21C6052B53BBF40939D54123";
 static const char *P_HEX = "FFFFFFFEFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF00000000FFFFFFFFFFFFFFFF";
 
-static void rnd(void *p, size_t n) { assert_int_equal(RAND_bytes(p, (int)n), 1); }
+static void rnd(void *p, size_t n)
+{
+    assert_int_equal(RAND_bytes(p, (int)n), 1);
+}
 
 static uint32_t rnd32(void)
 {
@@ -72,7 +76,8 @@ static int ossl_mul(const uint8_t k[32], const uint8_t *pt, uint8_t out[65])
     assert_int_equal(ok, 1);
     int res = 0;
     if (!EC_POINT_is_at_infinity(grp, r)) {
-        assert_int_equal(EC_POINT_point2oct(grp, r, POINT_CONVERSION_UNCOMPRESSED, out, 65, bnctx), 65);
+        assert_int_equal(EC_POINT_point2oct(grp, r, POINT_CONVERSION_UNCOMPRESSED, out, 65, bnctx),
+                         65);
         res = 1;
     }
     EC_POINT_free(r);
@@ -86,8 +91,7 @@ static void check_mul(const uint8_t k[32], const uint8_t *pt)
     int ra = sm2fast_mul(k, pt, a);
     int rb = ossl_mul(k, pt, b);
     assert_int_equal(ra, rb);
-    if (ra == 1)
-        assert_memory_equal(a, b, 65);
+    if (ra == 1) assert_memory_equal(a, b, 65);
 }
 
 /* a random valid public point (from an OpenSSL scalar multiple of G) */
@@ -107,7 +111,9 @@ static void rand_keypair(uint8_t d[32], uint8_t pt[65])
     add_small(nm1, n, -1);
     do {
         rnd(d, 32);
-    } while (memcmp(d, nm1, 32) >= 0 || memcmp(d, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 32) == 0);
+    } while (memcmp(d, nm1, 32) >= 0 ||
+             memcmp(d, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 32) ==
+                 0);
     assert_int_equal(ossl_mul(d, NULL, pt), 1);
 }
 
@@ -126,7 +132,8 @@ static EVP_PKEY *ossl_key(const uint8_t *d, const uint8_t pub[65])
     EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_name(NULL, "SM2", NULL);
     EVP_PKEY *k = NULL;
     assert_int_equal(EVP_PKEY_fromdata_init(c), 1);
-    assert_int_equal(EVP_PKEY_fromdata(c, &k, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params), 1);
+    assert_int_equal(EVP_PKEY_fromdata(c, &k, d ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params),
+                     1);
     EVP_PKEY_CTX_free(c);
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(b);
@@ -146,7 +153,8 @@ static size_t ossl_sign(EVP_PKEY *k, const uint8_t *msg, size_t len, uint8_t sig
     return siglen;
 }
 
-static int ossl_verify(EVP_PKEY *k, const uint8_t *msg, size_t len, const uint8_t *sig, size_t siglen)
+static int ossl_verify(EVP_PKEY *k, const uint8_t *msg, size_t len, const uint8_t *sig,
+                       size_t siglen)
 {
     EVP_MD_CTX *m = EVP_MD_CTX_new();
     EVP_PKEY_CTX *pc = NULL;
@@ -233,8 +241,7 @@ static size_t der_int(uint8_t *out, const uint8_t v[32])
     out[o++] = 0x02;
     int pad = (v[i] & 0x80) != 0;
     out[o++] = (uint8_t)(n + (size_t)pad);
-    if (pad)
-        out[o++] = 0;
+    if (pad) out[o++] = 0;
     memcpy(out + o, v + i, n);
     return o + n;
 }
@@ -323,7 +330,8 @@ static void test_sm3_vs_openssl(void **state)
         uint8_t a[32], b[32];
         unsigned blen = 0;
         /* random split into up to three updates to exercise buffering */
-        size_t c1 = len ? rnd32() % (len + 1) : 0, c2 = c1 + (len - c1 ? rnd32() % (len - c1 + 1) : 0);
+        size_t c1 = len ? rnd32() % (len + 1) : 0,
+               c2 = c1 + (len - c1 ? rnd32() % (len - c1 + 1) : 0);
         sm3_ctx c;
         sm3_init(&c);
         sm3_update(&c, buf, c1);
@@ -339,8 +347,8 @@ static void test_sm3_vs_openssl(void **state)
 static void test_sign_vector(void **state)
 {
     (void)state;
-    uint8_t d[32], px[32], py[32], k[32], z[32], e[32], r[32], s[32], pt[65], got[65], zz[32], ee[32],
-        rr[32], ss[32];
+    uint8_t d[32], px[32], py[32], k[32], z[32], e[32], r[32], s[32], pt[65], got[65], zz[32],
+        ee[32], rr[32], ss[32];
     tu_unhex("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8", d, 32);
     tu_unhex("09F9DF311E5421A150DD7D161E4BC5C672179FAD1833FC076BB08FF356F35020", px, 32);
     tu_unhex("CCEA490CE26775A52DC6EA718CC1AA600AED05FBF35E084A6632F6072DA9AD13", py, 32);
@@ -385,19 +393,20 @@ static void test_encrypt_vector(void **state)
     uint8_t d[32], k[32], pt[65], der[200], raw[200], out[200], m[64];
     tu_unhex("3945208F7B2144B13F36E38AC6D39F95889393692860B51A42FB81EF4DF7C5B8", d, 32);
     tu_unhex("59276E27D506861A16680F3AD9C02DCCEF3CC1FA3CDBE4CE6D54B80DEAC1BC21", k, 32);
-    size_t dl = tu_unhex("307C022004EBFC718E8D1798620432268E77FEB6415E2EDE0E073C0F4F640ECD2E149A73022100E858F9D8"
-                         "1E5430A57B36DAAB8F950A3C64E6EE6A63094D99283AFF767E124DF0042059983C18F809E262923C53AEC2"
-                         "95D30383B54E39D609D160AFCB1908D0BD8766041321886CA989CA9C7D58087307CA93092D651EFA",
-                         der, sizeof(der));
+    size_t dl = tu_unhex(
+        "307C022004EBFC718E8D1798620432268E77FEB6415E2EDE0E073C0F4F640ECD2E149A73022100E858F9D8"
+        "1E5430A57B36DAAB8F950A3C64E6EE6A63094D99283AFF767E124DF0042059983C18F809E262923C53AEC2"
+        "95D30383B54E39D609D160AFCB1908D0BD8766041321886CA989CA9C7D58087307CA93092D651EFA",
+        der, sizeof(der));
     size_t rl = der_to_raw(der, dl, raw);
     assert_int_equal(rl, 97 + 19);
     sm2fast_priv *priv = sm2fast_priv_new(d);
     sm2fast_priv_public(priv, pt);
     sm2fast_pub *pub = sm2fast_pub_new(pt);
     assert_int_equal(sm2fast_encrypt(pub, (const uint8_t *)"encryption standard", 19, k, out), 0);
-    assert_memory_equal(out, raw, 65);             /* C1 */
-    assert_memory_equal(out + 65, raw + 65, 32);   /* C3 */
-    assert_memory_equal(out + 97, raw + 97, 19);   /* C2 */
+    assert_memory_equal(out, raw, 65);           /* C1 */
+    assert_memory_equal(out + 65, raw + 65, 32); /* C3 */
+    assert_memory_equal(out + 97, raw + 97, 19); /* C2 */
     assert_int_equal(sm2fast_decrypt(priv, raw, rl, m), 0);
     assert_memory_equal(m, "encryption standard", 19);
     sm2fast_pub_free(pub);
@@ -412,8 +421,7 @@ static void runs_scalar(uint8_t k[32])
     while (bit < 256) {
         int run = 1 + (int)(rnd32() % 64);
         for (int i = 0; i < run && bit < 256; i++, bit++)
-            if (val)
-                k[31 - bit / 8] |= (uint8_t)(1u << (bit % 8));
+            if (val) k[31 - bit / 8] |= (uint8_t)(1u << (bit % 8));
         val ^= 1;
     }
 }
@@ -564,8 +572,7 @@ static void test_mul_g_random(void **state)
         else
             rnd(k, 32);
         batch_add(&b, k, NULL);
-        if (b.n == 200)
-            batch_check(&b, NULL);
+        if (b.n == 200) batch_check(&b, NULL);
     }
     batch_check(&b, NULL);
     batch_free(&b);
@@ -578,8 +585,7 @@ static void test_mul_p_random(void **state)
     batch b;
     rand_point(pt);
     for (long i = 0; i < tu_iters(1000, 20); i++) {
-        if (i % 64 == 0)
-            rand_point(pt);
+        if (i % 64 == 0) rand_point(pt);
         if (i % 4 == 3)
             runs_scalar(k);
         else
@@ -694,8 +700,7 @@ static void test_encrypt_cross(void **state)
     long iters = tu_iters(400, 20);
     uint8_t d[32], pt[65];
     for (long i = 0; i < iters; i++) {
-        if (i % 8 == 0)
-            rand_keypair(d, pt);
+        if (i % 8 == 0) rand_keypair(d, pt);
         size_t len = 1 + rnd32() % 200;
         enc_cross_one(d, pt, len);
     }
@@ -772,8 +777,7 @@ static void test_verify_x_split(void **state)
         } else {
             rnd(u2b, 32);
             int z = (int)(rnd32() % 5); /* zero a random 64-bit piece 4 times in 5 */
-            if (z < 4)
-                memset(u2b + 8 * z, 0, 8);
+            if (z < 4) memset(u2b + 8 * z, 0, 8);
         }
         b1 = BN_bin2bn(u1b, 32, b1);
         b2 = BN_bin2bn(u2b, 32, b2);
@@ -791,7 +795,8 @@ static void test_verify_x_split(void **state)
             memset(rme, 0, sizeof(rme));
             assert_int_equal(sm2_ec_verify_x(u1, u2, tab, rme), 0);
         } else {
-            assert_int_equal(EC_POINT_point2oct(grp, r, POINT_CONVERSION_UNCOMPRESSED, out, 65, bnctx), 65);
+            assert_int_equal(
+                EC_POINT_point2oct(grp, r, POINT_CONVERSION_UNCOMPRESSED, out, 65, bnctx), 65);
             bx = BN_bin2bn(out + 1, 32, bx);
             BN_mod(bx, bx, n, bnctx);
             assert_int_equal(BN_bn2binpad(bx, xb, 32), 32);
@@ -899,8 +904,7 @@ static void test_bad_inputs(void **state)
             rn[i] = (uint8_t)v;
             carry = v >> 8;
         }
-        if (!carry)
-            assert_int_equal(sm2fast_verify(pub, e, rn, s), 0);
+        if (!carry) assert_int_equal(sm2fast_verify(pub, e, rn, s), 0);
     }
     /* nonce outside [1, n-1] */
     assert_int_equal(sm2fast_sign_with_k(priv, e, z, r, s), -1);
@@ -1001,13 +1005,13 @@ int main(void)
 {
     const char *eng = getenv("SEALCA_SM2_ENGINE");
     if (eng != NULL && strcmp(eng, "openssl") == 0) {
-        printf("test_sm2fast: tests the fast engine itself; nothing to do with SEALCA_SM2_ENGINE=openssl\n");
+        printf("test_sm2fast: tests the fast engine itself; nothing to do with "
+               "SEALCA_SM2_ENGINE=openssl\n");
         return 0;
     }
     grp = EC_GROUP_new_by_curve_name(NID_sm2);
     bnctx = BN_CTX_new();
-    if (grp == NULL || bnctx == NULL)
-        return 1;
+    if (grp == NULL || bnctx == NULL) return 1;
     const struct CMUnitTest once[] = {
         cmocka_unit_test(test_sm3_vectors),
         cmocka_unit_test(test_sm3_vs_openssl),

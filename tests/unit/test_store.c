@@ -1,4 +1,5 @@
-/* test_store.c - the store interface contract (migrations, transactions, errors, counters, concurrency), driver-agnostic. */
+/* test_store.c - the store interface contract (migrations, transactions, errors, counters,
+ * concurrency), driver-agnostic. */
 #include "testdb.h"
 
 #include <pthread.h>
@@ -25,8 +26,7 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     f->dir = tu_tmpdir();
-    if (f->dir == NULL)
-        return -1;
+    if (f->dir == NULL) return -1;
     tdb_create(&f->db, g_pg, f->dir, "test.db");
     snprintf(f->url, sizeof(f->url), "%s", f->db.url);
     *state = f;
@@ -47,10 +47,8 @@ static store *open_test_store(fixture *f, int migrate)
 {
     store *s = NULL;
     sc_err e = {0};
-    if (store_open(f->url, &s, &e) != 0)
-        fail_msg("store_open: %s %s", e.code, e.msg);
-    if (migrate && store_migrate(s, &e) != 0)
-        fail_msg("store_migrate: %s %s", e.code, e.msg);
+    if (store_open(f->url, &s, &e) != 0) fail_msg("store_open: %s %s", e.code, e.msg);
+    if (migrate && store_migrate(s, &e) != 0) fail_msg("store_migrate: %s %s", e.code, e.msg);
     return s;
 }
 
@@ -71,12 +69,10 @@ static int counter_next(store *s, const char *name, int64_t *v, sc_err *e)
 {
     store_stmt *st;
     int rc = store_stmt_get(s, ST_COUNTER_NEXT, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, name);
     rc = store_step(st, e);
-    if (rc == STORE_ROW)
-        *v = store_col_int64(st, 0);
+    if (rc == STORE_ROW) *v = store_col_int64(st, 0);
     store_exec(st, NULL);
     return rc == STORE_ROW ? 0 : (rc < 0 ? rc : SC_ENOTFOUND);
 }
@@ -115,8 +111,7 @@ static int cert_insert(store *s, const char *serial, const char *subject, sc_err
 {
     store_stmt *st;
     int rc = store_stmt_get(s, ST_CERT_INSERT, &st, e);
-    if (rc != 0)
-        return rc;
+    if (rc != 0) return rc;
     store_bind_text(st, 1, serial);
     store_bind_text(st, 2, "sub-1");
     store_bind_text(st, 3, "person-sign");
@@ -363,13 +358,11 @@ static void *second_writer_main(void *arg)
         }
         return NULL;
     }
-    if (write(w->ready[1], "x", 1) != 1)
-        w->begin_rc = 998;
+    if (write(w->ready[1], "x", 1) != 1) w->begin_rc = 998;
     w->begin_rc = store_tx_begin(b, &e);
     /* SQLite queues writers at BEGIN; on PostgreSQL the counter row lock is the queue */
     int64_t seq = 0;
-    if (w->begin_rc == 0)
-        w->begin_rc = counter_next(b, "status", &seq, &e);
+    if (w->begin_rc == 0) w->begin_rc = counter_next(b, "status", &seq, &e);
     snprintf(w->code, sizeof(w->code), "%s", e.code);
     if (w->begin_rc == 0) {
         char subj[64];
@@ -378,8 +371,7 @@ static void *second_writer_main(void *arg)
         if (store_stmt_get(b, ST_CERT_GET, &st, &e) == 0) {
             store_bind_text(st, 1, "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
             w->saw_first = store_step(st, &e) == STORE_ROW;
-            if (w->saw_first)
-                snprintf(subj, sizeof(subj), "%s", store_col_text(st, 4, NULL));
+            if (w->saw_first) snprintf(subj, sizeof(subj), "%s", store_col_text(st, 4, NULL));
             store_exec(st, NULL);
         }
         w->insert_rc = cert_insert(b, "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb", "CN=B", &e);
@@ -416,8 +408,7 @@ static void test_second_writer_waits_for_first(void **state)
     pthread_join(th, NULL);
     close(w.ready[0]);
     close(w.ready[1]);
-    if (w.begin_rc != 0)
-        fail_msg("second writer's begin: %d %s", w.begin_rc, w.code);
+    if (w.begin_rc != 0) fail_msg("second writer's begin: %d %s", w.begin_rc, w.code);
     assert_true(w.saw_first);
     assert_int_equal(w.insert_rc, 0);
     assert_int_equal(w.commit_rc, 0);
@@ -467,8 +458,7 @@ static void counter_child(const char *url, int fd)
 {
     store *s = NULL;
     sc_err e = {0};
-    if (store_open(url, &s, &e) != 0)
-        _exit(2);
+    if (store_open(url, &s, &e) != 0) _exit(2);
     for (int i = 0; i < PER_CHILD; i++) {
         int64_t v = 0;
         int rc;
@@ -482,13 +472,10 @@ static void counter_child(const char *url, int fd)
                 else
                     store_tx_rollback(s);
             }
-            if (rc != SC_ERETRY)
-                break;
+            if (rc != SC_ERETRY) break;
         }
-        if (rc != 0)
-            _exit(3);
-        if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v))
-            _exit(4);
+        if (rc != 0) _exit(3);
+        if (write(fd, &v, sizeof(v)) != (ssize_t)sizeof(v)) _exit(4);
     }
     store_close(s);
     _exit(0);
@@ -559,9 +546,9 @@ static void test_bad_urls(void **state)
     assert_null(s);
     /* a PostgreSQL server that is not there: SC_EIO, and the password is not in the message */
     sc_err e2 = {0};
-    assert_int_equal(store_open("postgresql://alice:s3cret-pw@127.0.0.1:1/x?connect_timeout=3",
-                                &s, &e2),
-                     SC_EIO);
+    assert_int_equal(
+        store_open("postgresql://alice:s3cret-pw@127.0.0.1:1/x?connect_timeout=3", &s, &e2),
+        SC_EIO);
     assert_string_equal(e2.code, "store.connect");
     assert_null(strstr(e2.msg, "s3cret-pw"));
     assert_non_null(strstr(e2.msg, "127.0.0.1"));
@@ -731,8 +718,7 @@ static void *deadlock_main(void *arg)
 static void test_deadlock_is_retry(void **state)
 {
     fixture *f = *state;
-    if (!g_pg)
-        return;
+    if (!g_pg) return;
     store *a = open_test_store(f, 1);
     sc_err e = {0};
     int64_t v;

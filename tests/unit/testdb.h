@@ -1,4 +1,5 @@
-/* testdb.h - the databases store tests run on: a temp SQLite file, and a fresh PostgreSQL schema when SEALCA_TEST_PG_URL is set. */
+/* testdb.h - the databases store tests run on: a temp SQLite file, and a fresh PostgreSQL schema
+ * when SEALCA_TEST_PG_URL is set. */
 #ifndef SEALCA_TESTDB_H
 #define SEALCA_TESTDB_H
 
@@ -18,9 +19,9 @@
  */
 typedef struct tdb {
     int pg;
-    char url[4600];    /* what store_open / ca_init get */
-    char file[4300];   /* SQLite: the file */
-    char schema[40];   /* PostgreSQL: the schema */
+    char url[4600];  /* what store_open / ca_init get */
+    char file[4300]; /* SQLite: the file */
+    char schema[40]; /* PostgreSQL: the schema */
 } tdb;
 
 static const char *const tdb_names[2] = {"sqlite", "postgresql"};
@@ -30,8 +31,7 @@ static const char *const tdb_names[2] = {"sqlite", "postgresql"};
 static inline int tdb_drivers(void)
 {
     const char *u = getenv("SEALCA_TEST_PG_URL");
-    if (u != NULL && *u)
-        return 2;
+    if (u != NULL && *u) return 2;
     const char *req = getenv("SEALCA_TEST_PG_REQUIRED");
     if (req != NULL && *req == '1') {
         fprintf(stderr, "FAIL: PostgreSQL required but SEALCA_TEST_PG_URL is not set\n");
@@ -47,8 +47,7 @@ static inline int tdb_drivers(void)
 static inline PGconn *tdb_pg_connect(const char *url)
 {
     PGconn *c = PQconnectdb(url);
-    if (PQstatus(c) != CONNECTION_OK)
-        fail_msg("PostgreSQL: %s", PQerrorMessage(c));
+    if (PQstatus(c) != CONNECTION_OK) fail_msg("PostgreSQL: %s", PQerrorMessage(c));
     PGresult *r = PQexec(c, "SET client_min_messages = warning");
     PQclear(r);
     return c;
@@ -189,8 +188,7 @@ static inline long tdb_blob_by_int(const tdb *t, const char *sql, int64_t v, uin
         const char *p[1] = {num};
         PGconn *c = tdb_pg_connect(t->url);
         PGresult *r = PQexecParams(c, text, 1, NULL, p, NULL, NULL, 1);
-        if (PQresultStatus(r) != PGRES_TUPLES_OK)
-            fail_msg("%s: %s", sql, PQerrorMessage(c));
+        if (PQresultStatus(r) != PGRES_TUPLES_OK) fail_msg("%s: %s", sql, PQerrorMessage(c));
         if (PQntuples(r) > 0) {
             got = PQgetlength(r, 0, 0);
             assert_true((size_t)got <= cap);

@@ -47,8 +47,7 @@ static inline char *tu_tmpdir(void)
 
 static inline void tu_rmrf(char *dir)
 {
-    if (dir == NULL)
-        return;
+    if (dir == NULL) return;
     char cmd[4200];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
     if (system(cmd) != 0) {

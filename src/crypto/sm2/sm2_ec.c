@@ -1,4 +1,5 @@
-/* sm2_ec.c - SM2 field (mod p), scalar (mod n) and point arithmetic with fixed-base comb tables; no OpenSSL. */
+/* sm2_ec.c - SM2 field (mod p), scalar (mod n) and point arithmetic with fixed-base comb tables; no
+ * OpenSSL. */
 #include "crypto/sm2/sm2_ec.h"
 
 #include <pthread.h>
@@ -40,9 +41,18 @@ static const uint64_t SN_N0 = 0x327f9e8872350975ULL; /* -n^-1 mod 2^64 */
 
 /* ---- constant-time helpers ---- */
 
-static inline uint64_t ct_mask_nz(uint64_t x) { return (uint64_t)0 - ((x | ((uint64_t)0 - x)) >> 63); }
-static inline uint64_t ct_mask_z(uint64_t x) { return ~ct_mask_nz(x); }
-static inline uint64_t ct_mask_eq(uint64_t a, uint64_t b) { return ct_mask_z(a ^ b); }
+static inline uint64_t ct_mask_nz(uint64_t x)
+{
+    return (uint64_t)0 - ((x | ((uint64_t)0 - x)) >> 63);
+}
+static inline uint64_t ct_mask_z(uint64_t x)
+{
+    return ~ct_mask_nz(x);
+}
+static inline uint64_t ct_mask_eq(uint64_t a, uint64_t b)
+{
+    return ct_mask_z(a ^ b);
+}
 
 void sm2_ct_wipe(void *p, size_t n)
 {
@@ -51,7 +61,10 @@ void sm2_ct_wipe(void *p, size_t n)
         *v++ = 0;
 }
 
-static inline void fe_copy(fe r, const fe a) { memcpy(r, a, sizeof(fe)); }
+static inline void fe_copy(fe r, const fe a)
+{
+    memcpy(r, a, sizeof(fe));
+}
 
 static inline void fe_cmov(fe r, const fe a, uint64_t mask)
 {
@@ -68,9 +81,18 @@ static inline void jpt_cmov(jpt *r, const jpt *a, uint64_t mask)
     fe_cmov(r->Z, a->Z, mask);
 }
 
-static inline uint64_t fe_is_zero_mask(const fe a) { return ct_mask_z(a[0] | a[1] | a[2] | a[3]); }
-static inline int fe_is_zero_vt(const fe a) { return (a[0] | a[1] | a[2] | a[3]) == 0; }
-static inline int fe_eq_vt(const fe a, const fe b) { return memcmp(a, b, sizeof(fe)) == 0; }
+static inline uint64_t fe_is_zero_mask(const fe a)
+{
+    return ct_mask_z(a[0] | a[1] | a[2] | a[3]);
+}
+static inline int fe_is_zero_vt(const fe a)
+{
+    return (a[0] | a[1] | a[2] | a[3]) == 0;
+}
+static inline int fe_eq_vt(const fe a, const fe b)
+{
+    return memcmp(a, b, sizeof(fe)) == 0;
+}
 
 /* Add / subtract with carry. On x86-64 the intrinsics give clean adc / sbb chains (GCC's
  * unsigned __int128 code for carry chains is poor); elsewhere the same in __int128. */
@@ -105,19 +127,19 @@ static inline unsigned char subb(unsigned char c, uint64_t a, uint64_t b, uint64
 }
 #endif
 
-#define ADD4(s, cout, a, b)                                                                \
-    do {                                                                                   \
-        unsigned char c_ = addc(0, (a)[0], (b)[0], &(s)[0]);                               \
-        c_ = addc(c_, (a)[1], (b)[1], &(s)[1]);                                            \
-        c_ = addc(c_, (a)[2], (b)[2], &(s)[2]);                                            \
-        (cout) = addc(c_, (a)[3], (b)[3], &(s)[3]);                                        \
+#define ADD4(s, cout, a, b)                                                                        \
+    do {                                                                                           \
+        unsigned char c_ = addc(0, (a)[0], (b)[0], &(s)[0]);                                       \
+        c_ = addc(c_, (a)[1], (b)[1], &(s)[1]);                                                    \
+        c_ = addc(c_, (a)[2], (b)[2], &(s)[2]);                                                    \
+        (cout) = addc(c_, (a)[3], (b)[3], &(s)[3]);                                                \
     } while (0)
-#define SUB4(d, bout, a, b)                                                                \
-    do {                                                                                   \
-        unsigned char c_ = subb(0, (a)[0], (b)[0], &(d)[0]);                               \
-        c_ = subb(c_, (a)[1], (b)[1], &(d)[1]);                                            \
-        c_ = subb(c_, (a)[2], (b)[2], &(d)[2]);                                            \
-        (bout) = subb(c_, (a)[3], (b)[3], &(d)[3]);                                        \
+#define SUB4(d, bout, a, b)                                                                        \
+    do {                                                                                           \
+        unsigned char c_ = subb(0, (a)[0], (b)[0], &(d)[0]);                                       \
+        c_ = subb(c_, (a)[1], (b)[1], &(d)[1]);                                                    \
+        c_ = subb(c_, (a)[2], (b)[2], &(d)[2]);                                                    \
+        (bout) = subb(c_, (a)[3], (b)[3], &(d)[3]);                                                \
     } while (0)
 
 /* ---- field mod p; every value fully reduced to [0, p) ---- */
@@ -163,15 +185,18 @@ static inline void fp_neg(fe r, const fe a)
 #define FP_C1 0xffffffffffffffffULL
 #define FP_C2 0xfffffffeffffffffULL
 
-#define FP_RED_ROUND(u0, u1, u2, u3)                                                       \
-    do {                                                                                   \
-        uint64_t m_ = (u0), c_;                                                            \
-        u128 a_ = (u128)m_ * FP_C0 + (u1);                                                 \
-        (u0) = (uint64_t)a_; c_ = (uint64_t)(a_ >> 64);                                    \
-        a_ = (u128)m_ * FP_C1 + (u2) + c_;                                                 \
-        (u1) = (uint64_t)a_; c_ = (uint64_t)(a_ >> 64);                                    \
-        a_ = (u128)m_ * FP_C2 + (u3) + c_;                                                 \
-        (u2) = (uint64_t)a_; (u3) = (uint64_t)(a_ >> 64);                                  \
+#define FP_RED_ROUND(u0, u1, u2, u3)                                                               \
+    do {                                                                                           \
+        uint64_t m_ = (u0), c_;                                                                    \
+        u128 a_ = (u128)m_ * FP_C0 + (u1);                                                         \
+        (u0) = (uint64_t)a_;                                                                       \
+        c_ = (uint64_t)(a_ >> 64);                                                                 \
+        a_ = (u128)m_ * FP_C1 + (u2) + c_;                                                         \
+        (u1) = (uint64_t)a_;                                                                       \
+        c_ = (uint64_t)(a_ >> 64);                                                                 \
+        a_ = (u128)m_ * FP_C2 + (u3) + c_;                                                         \
+        (u2) = (uint64_t)a_;                                                                       \
+        (u3) = (uint64_t)(a_ >> 64);                                                               \
     } while (0)
 
 static inline __attribute__((always_inline)) void fp_mont_reduce(fe r, const uint64_t t[8])
@@ -193,14 +218,22 @@ static inline __attribute__((always_inline)) void fp_mont_reduce(fe r, const uin
 }
 
 /* one row of the schoolbook product: t[i..i+4] += a * bi */
-#define FP_MUL_ROW(t, i, a, bi)                                                            \
-    do {                                                                                   \
-        u128 x_;                                                                           \
-        uint64_t c_;                                                                       \
-        x_ = (u128)(a)[0] * (bi) + (t)[(i) + 0]; (t)[(i) + 0] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
-        x_ = (u128)(a)[1] * (bi) + (t)[(i) + 1] + c_; (t)[(i) + 1] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
-        x_ = (u128)(a)[2] * (bi) + (t)[(i) + 2] + c_; (t)[(i) + 2] = (uint64_t)x_; c_ = (uint64_t)(x_ >> 64); \
-        x_ = (u128)(a)[3] * (bi) + (t)[(i) + 3] + c_; (t)[(i) + 3] = (uint64_t)x_; (t)[(i) + 4] = (uint64_t)(x_ >> 64); \
+#define FP_MUL_ROW(t, i, a, bi)                                                                    \
+    do {                                                                                           \
+        u128 x_;                                                                                   \
+        uint64_t c_;                                                                               \
+        x_ = (u128)(a)[0] * (bi) + (t)[(i) + 0];                                                   \
+        (t)[(i) + 0] = (uint64_t)x_;                                                               \
+        c_ = (uint64_t)(x_ >> 64);                                                                 \
+        x_ = (u128)(a)[1] * (bi) + (t)[(i) + 1] + c_;                                              \
+        (t)[(i) + 1] = (uint64_t)x_;                                                               \
+        c_ = (uint64_t)(x_ >> 64);                                                                 \
+        x_ = (u128)(a)[2] * (bi) + (t)[(i) + 2] + c_;                                              \
+        (t)[(i) + 2] = (uint64_t)x_;                                                               \
+        c_ = (uint64_t)(x_ >> 64);                                                                 \
+        x_ = (u128)(a)[3] * (bi) + (t)[(i) + 3] + c_;                                              \
+        (t)[(i) + 3] = (uint64_t)x_;                                                               \
+        (t)[(i) + 4] = (uint64_t)(x_ >> 64);                                                       \
     } while (0)
 
 static inline __attribute__((always_inline)) void fp_mul_c(fe r, const fe a, const fe b)
@@ -219,12 +252,24 @@ static inline __attribute__((always_inline)) void fp_sqr_c(fe r, const fe a)
     uint64_t t[8];
     u128 acc;
     uint64_t c;
-    acc = (u128)a[0] * a[1]; t[1] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)a[0] * a[2] + c; t[2] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)a[0] * a[3] + c; t[3] = (uint64_t)acc; t[4] = (uint64_t)(acc >> 64);
-    acc = (u128)a[1] * a[2] + t[3]; t[3] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)a[1] * a[3] + t[4] + c; t[4] = (uint64_t)acc; t[5] = (uint64_t)(acc >> 64);
-    acc = (u128)a[2] * a[3] + t[5]; t[5] = (uint64_t)acc; t[6] = (uint64_t)(acc >> 64);
+    acc = (u128)a[0] * a[1];
+    t[1] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
+    acc = (u128)a[0] * a[2] + c;
+    t[2] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
+    acc = (u128)a[0] * a[3] + c;
+    t[3] = (uint64_t)acc;
+    t[4] = (uint64_t)(acc >> 64);
+    acc = (u128)a[1] * a[2] + t[3];
+    t[3] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
+    acc = (u128)a[1] * a[3] + t[4] + c;
+    t[4] = (uint64_t)acc;
+    t[5] = (uint64_t)(acc >> 64);
+    acc = (u128)a[2] * a[3] + t[5];
+    t[5] = (uint64_t)acc;
+    t[6] = (uint64_t)(acc >> 64);
     t[7] = t[6] >> 63;
     t[6] = (t[6] << 1) | (t[5] >> 63);
     t[5] = (t[5] << 1) | (t[4] >> 63);
@@ -233,16 +278,29 @@ static inline __attribute__((always_inline)) void fp_sqr_c(fe r, const fe a)
     t[2] = (t[2] << 1) | (t[1] >> 63);
     t[1] = t[1] << 1;
     u128 sq;
-    sq = (u128)a[0] * a[0]; t[0] = (uint64_t)sq;
-    acc = (u128)t[1] + (uint64_t)(sq >> 64); t[1] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    sq = (u128)a[0] * a[0];
+    t[0] = (uint64_t)sq;
+    acc = (u128)t[1] + (uint64_t)(sq >> 64);
+    t[1] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
     sq = (u128)a[1] * a[1];
-    acc = (u128)t[2] + (uint64_t)sq + c; t[2] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)t[3] + (uint64_t)(sq >> 64) + c; t[3] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)t[2] + (uint64_t)sq + c;
+    t[2] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
+    acc = (u128)t[3] + (uint64_t)(sq >> 64) + c;
+    t[3] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
     sq = (u128)a[2] * a[2];
-    acc = (u128)t[4] + (uint64_t)sq + c; t[4] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
-    acc = (u128)t[5] + (uint64_t)(sq >> 64) + c; t[5] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)t[4] + (uint64_t)sq + c;
+    t[4] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
+    acc = (u128)t[5] + (uint64_t)(sq >> 64) + c;
+    t[5] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
     sq = (u128)a[3] * a[3];
-    acc = (u128)t[6] + (uint64_t)sq + c; t[6] = (uint64_t)acc; c = (uint64_t)(acc >> 64);
+    acc = (u128)t[6] + (uint64_t)sq + c;
+    t[6] = (uint64_t)acc;
+    c = (uint64_t)(acc >> 64);
     t[7] = t[7] + (uint64_t)(sq >> 64) + c;
     fp_mont_reduce(r, t);
 }
@@ -314,10 +372,22 @@ static void sn_mont_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
         r[i] = (d[i] & m) | (t[i] & ~m);
 }
 
-void sm2_sn_from_bytes(uint64_t r[4], const uint8_t b[32]) { fe_from_be(r, b); }
-void sm2_sn_to_bytes(uint8_t b[32], const uint64_t a[4]) { fe_to_be(b, a); }
-uint64_t sm2_sn_lt_n_mask(const uint64_t a[4]) { return lt_mask(a, SN_N); }
-uint64_t sm2_sn_is_zero_mask(const uint64_t a[4]) { return fe_is_zero_mask(a); }
+void sm2_sn_from_bytes(uint64_t r[4], const uint8_t b[32])
+{
+    fe_from_be(r, b);
+}
+void sm2_sn_to_bytes(uint8_t b[32], const uint64_t a[4])
+{
+    fe_to_be(b, a);
+}
+uint64_t sm2_sn_lt_n_mask(const uint64_t a[4])
+{
+    return lt_mask(a, SN_N);
+}
+uint64_t sm2_sn_is_zero_mask(const uint64_t a[4])
+{
+    return fe_is_zero_mask(a);
+}
 
 uint64_t sm2_sn_eq_mask(const uint64_t a[4], const uint64_t b[4])
 {
@@ -392,8 +462,7 @@ void sm2_sn_inv(uint64_t r[4], const uint64_t a[4])
     memcpy(x, am, sizeof(x));  /* top bit of e is 1 */
     for (int i = 254; i >= 0; i--) {
         sn_mont_mul(x, x, x);
-        if ((e[i / 64] >> (i % 64)) & 1)
-            sn_mont_mul(x, x, am);
+        if ((e[i / 64] >> (i % 64)) & 1) sn_mont_mul(x, x, am);
     }
     sn_mont_mul(r, x, one);
     sm2_ct_wipe(am, sizeof(am));
@@ -414,20 +483,20 @@ static int sn_add_n_below_p(uint64_t c[4], const uint64_t a[4])
 
 /* ---- scalar recoding ---- */
 
-/* nbits (<= 8) bits of k[0..4] starting at bit pos (pos may be -1: a zero bit below bit 0). Position is public. */
+/* nbits (<= 8) bits of k[0..4] starting at bit pos (pos may be -1: a zero bit below bit 0).
+ * Position is public. */
 static inline uint64_t scalar_bits(const uint64_t k[5], int pos, int nbits)
 {
     uint64_t mask = ((uint64_t)1 << nbits) - 1;
-    if (pos < 0)
-        return (k[0] << 1) & mask;
+    if (pos < 0) return (k[0] << 1) & mask;
     int idx = pos >> 6, sh = pos & 63;
     uint64_t v = k[idx] >> sh;
-    if (sh + nbits > 64)
-        v |= k[idx + 1] << (64 - sh);
+    if (sh + nbits > 64) v |= k[idx + 1] << (64 - sh);
     return v & mask;
 }
 
-/* Signed Booth digit of a (w+1)-bit window (OpenSSL's _booth_recode_w*): |d| in [0, 2^(w-1)], sign 0/1. */
+/* Signed Booth digit of a (w+1)-bit window (OpenSSL's _booth_recode_w*): |d| in [0, 2^(w-1)], sign
+ * 0/1. */
 static inline uint64_t booth_recode(uint64_t in, int w, uint64_t *sign)
 {
     uint64_t s = ~((in >> w) - 1);
@@ -438,7 +507,8 @@ static inline uint64_t booth_recode(uint64_t in, int w, uint64_t *sign)
     return d;
 }
 
-/* Width-w NAF of a public 256-bit scalar (libsecp256k1's method); returns the highest index used. */
+/* Width-w NAF of a public 256-bit scalar (libsecp256k1's method); returns the highest index used.
+ */
 static int wnaf_recode(int naf[258], const uint64_t k[4], int w)
 {
     uint64_t kk[5] = {k[0], k[1], k[2], k[3], 0};
@@ -450,8 +520,7 @@ static int wnaf_recode(int naf[258], const uint64_t k[4], int w)
             continue;
         }
         int now = w;
-        if (now > 257 - bit)
-            now = 257 - bit;
+        if (now > 257 - bit) now = 257 - bit;
         int word = (int)scalar_bits(kk, bit, now) + carry;
         carry = (word >> (w - 1)) & 1;
         word -= carry << w;
@@ -465,7 +534,7 @@ static int wnaf_recode(int naf[258], const uint64_t k[4], int w)
 /* ---- fixed-base comb table: g_comb[i][j] = (j+1) * 2^(6i) * G ---- */
 
 #define SM2_COMB_WINDOWS 43
-#define SM2_COMB_POINTS 32
+#define SM2_COMB_POINTS  32
 static sm2_aff g_comb[SM2_COMB_WINDOWS][SM2_COMB_POINTS] __attribute__((aligned(64)));
 
 /*
@@ -496,8 +565,8 @@ static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t id
     _mm_storeu_si128((__m128i *)out->y + 1, y1);
 }
 
-__attribute__((target("avx2"), noinline)) static void select_aff_avx2(sm2_aff *out, const sm2_aff *row,
-                                                                     uint64_t idx, int npts)
+__attribute__((target("avx2"), noinline)) static void
+select_aff_avx2(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
 {
     __m256i x = _mm256_setzero_si256(), y = x;
     const __m256i want = _mm256_set1_epi32((int)(uint32_t)idx), one = _mm256_set1_epi32(1);
@@ -551,9 +620,9 @@ static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
 /* ---- the two code paths ---- */
 
 #define FMUL(r, a, b) fp_mul_c((r), (a), (b))
-#define FSQR(r, a) fp_sqr_c((r), (a))
-#define NAME(x) x##_c64
-#define SELECT_AFF select_aff_c64
+#define FSQR(r, a)    fp_sqr_c((r), (a))
+#define NAME(x)       x##_c64
+#define SELECT_AFF    select_aff_c64
 #include "crypto/sm2/sm2_ec_tmpl.h"
 #undef FMUL
 #undef FSQR
@@ -564,9 +633,9 @@ static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
 #define SM2_HAVE_ADX 1
 #include "crypto/sm2/sm2_fp_adx.h"
 #define FMUL(r, a, b) fp_mul_adx((r), (a), (b))
-#define FSQR(r, a) fp_sqr_adx((r), (a))
-#define NAME(x) x##_adx
-#define SELECT_AFF select_aff_adx
+#define FSQR(r, a)    fp_sqr_adx((r), (a))
+#define NAME(x)       x##_adx
+#define SELECT_AFF    select_aff_adx
 #include "crypto/sm2/sm2_ec_tmpl.h"
 #undef FMUL
 #undef FSQR
@@ -598,8 +667,7 @@ static int cpu_has_adx_bmi2(void)
 #if SM2_HAVE_ADX
     unsigned a, b, c, d;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0), "c"(0));
-    if (a < 7)
-        return 0;
+    if (a < 7) return 0;
     __asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
     /* CPUID.(EAX=7,ECX=0):EBX bit 8 = BMI2 (MULX), bit 19 = ADX (ADCX/ADOX) */
     return ((b >> 8) & 1) && ((b >> 19) & 1);
@@ -608,7 +676,10 @@ static int cpu_has_adx_bmi2(void)
 #endif
 }
 
-int sm2_ec_have_asm(void) { return cpu_has_adx_bmi2(); }
+int sm2_ec_have_asm(void)
+{
+    return cpu_has_adx_bmi2();
+}
 
 static int fp_on_curve_c(const fe x, const fe y)
 {
@@ -623,7 +694,8 @@ static int fp_on_curve_c(const fe x, const fe y)
     return fe_eq_vt(l, r);
 }
 
-/* Builds the comb table (about 1400 additions, one batched inversion per window) and checks every entry. */
+/* Builds the comb table (about 1400 additions, one batched inversion per window) and checks every
+ * entry. */
 static void comb_build(void)
 {
     jpt row[SM2_COMB_POINTS], base;
@@ -653,8 +725,7 @@ static void comb_build(void)
             fp_mul_c(t, zi2, zi);
             fp_mul_c(g_comb[i][j].y, row[j].Y, t);
             /* check: every entry must be a curve point, else the table is corrupt: refuse to run */
-            if (!fp_on_curve_c(g_comb[i][j].x, g_comb[i][j].y))
-                abort();
+            if (!fp_on_curve_c(g_comb[i][j].x, g_comb[i][j].y)) abort();
         }
         /* next base 2^6 * base = 2 * (32 * base) */
         pt_dbl_c64(&base, &row[SM2_COMB_POINTS - 1]);
@@ -669,8 +740,7 @@ static void comb_build(void)
             pt_dbl_c64(&q, &q);
         sm2_aff a;
         pt_to_aff_c64(&a, &q);
-        if (!fe_eq_vt(a.x, g_comb[i + 1][0].x) || !fe_eq_vt(a.y, g_comb[i + 1][0].y))
-            abort();
+        if (!fe_eq_vt(a.x, g_comb[i + 1][0].x) || !fe_eq_vt(a.y, g_comb[i + 1][0].y)) abort();
     }
 }
 
@@ -683,16 +753,17 @@ static void ec_init_once(void)
 #endif
 #if SM2_HAVE_ADX
     const char *force = getenv("SEALCA_SM2_IMPL");
-    if (cpu_has_adx_bmi2() && !(force != NULL && strcmp(force, "c") == 0))
-        g_ops_auto = &ops_adx;
+    if (cpu_has_adx_bmi2() && !(force != NULL && strcmp(force, "c") == 0)) g_ops_auto = &ops_adx;
     /* "adx!" skips the CPUID check: for tools (valgrind) whose virtual CPUID hides ADX. */
-    if (force != NULL && strcmp(force, "adx!") == 0)
-        g_ops_auto = &ops_adx;
+    if (force != NULL && strcmp(force, "adx!") == 0) g_ops_auto = &ops_adx;
 #endif
     g_ops = g_ops_auto;
 }
 
-void sm2_ec_init(void) { pthread_once(&g_once, ec_init_once); }
+void sm2_ec_init(void)
+{
+    pthread_once(&g_once, ec_init_once);
+}
 
 const char *sm2_ec_impl(void)
 {
@@ -713,11 +784,11 @@ int sm2_ec_aff_from_bytes(sm2_aff *a, const uint8_t xy[64])
     sm2_ec_init();
     fe_from_be(x, xy);
     fe_from_be(y, xy + 32);
-    if (!lt_mask(x, FP_P) || !lt_mask(y, FP_P))
-        return -1;
+    if (!lt_mask(x, FP_P) || !lt_mask(y, FP_P)) return -1;
     fp_mul_c(a->x, x, FP_R2);
     fp_mul_c(a->y, y, FP_R2);
-    /* GM/T 0003.1 §6.2 public key check: y^2 = x^3 + ax + b. (0,0) is not on the curve since b != 0. */
+    /* GM/T 0003.1 §6.2 public key check: y^2 = x^3 + ax + b. (0,0) is not on the curve since b !=
+     * 0. */
     return fp_on_curve_c(a->x, a->y) ? 0 : -1;
 }
 

@@ -1,4 +1,5 @@
-/* sm2_ec.h - internal interface of the SM2 engine's curve arithmetic (GM/T 0003.1 / GB/T 32918.1); not a public API. */
+/* sm2_ec.h - internal interface of the SM2 engine's curve arithmetic (GM/T 0003.1 / GB/T 32918.1);
+ * not a public API. */
 #ifndef SEALCA_SM2_EC_H
 #define SEALCA_SM2_EC_H
 
@@ -18,7 +19,7 @@
 #define SM2_CLASSIFY(p, n) VALGRIND_MAKE_MEM_UNDEFINED((p), (n))
 #else
 #define SM2_DECLASSIFY(p, n) ((void)(p), (void)(n))
-#define SM2_CLASSIFY(p, n) ((void)(p), (void)(n))
+#define SM2_CLASSIFY(p, n)   ((void)(p), (void)(n))
 #endif
 
 /* An affine point, coordinates in Montgomery form mod p (x*2^256 mod p). Never infinity. */
@@ -28,8 +29,9 @@ typedef struct sm2_aff {
 } sm2_aff;
 
 /* For wNAF verification (window 7): the public scalar is split into 4 pieces of 64 bits, and
- * odd[j] holds the odd multiples Q, 3Q, ..., 63Q of Q = 2^(64j) P, so only 64 doublings are shared. */
-#define SM2_PUBTAB_N 32
+ * odd[j] holds the odd multiples Q, 3Q, ..., 63Q of Q = 2^(64j) P, so only 64 doublings are shared.
+ */
+#define SM2_PUBTAB_N     32
 #define SM2_PUBTAB_SPLIT 4
 typedef struct sm2_pubtab {
     sm2_aff odd[SM2_PUBTAB_SPLIT][SM2_PUBTAB_N];
@@ -38,15 +40,18 @@ typedef struct sm2_pubtab {
 /* Builds the fixed-base comb table once (thread-safe) and selects the code path. */
 void sm2_ec_init(void);
 const char *sm2_ec_impl(void);
-/* For tests: force the portable path (1) or restore the run-time choice (0). Returns the new name. */
+/* For tests: force the portable path (1) or restore the run-time choice (0). Returns the new name.
+ */
 const char *sm2_ec_force_c(int force);
 int sm2_ec_have_asm(void);
 
-/* Bytes x||y (64) -> affine; -1 if a coordinate >= p or the point is not on the curve. Public data only. */
+/* Bytes x||y (64) -> affine; -1 if a coordinate >= p or the point is not on the curve. Public data
+ * only. */
 int sm2_ec_aff_from_bytes(sm2_aff *a, const uint8_t xy[64]);
 void sm2_ec_aff_to_bytes(uint8_t xy[64], const sm2_aff *a);
 
-/* Constant time in k. out = k*G for any 256-bit k; returns 1, or 0 (out zeroed) when the result is infinity. */
+/* Constant time in k. out = k*G for any 256-bit k; returns 1, or 0 (out zeroed) when the result is
+ * infinity. */
 int sm2_ec_mul_g(sm2_aff *out, const uint64_t k[4]);
 /* Constant time in k. out = k*P. Same return convention. */
 int sm2_ec_mul(sm2_aff *out, const uint64_t k[4], const sm2_aff *p);
@@ -60,7 +65,7 @@ int sm2_ec_verify_x(const uint64_t u1[4], const uint64_t u2[4], const sm2_pubtab
 /* Scalars mod n as 4 little-endian 64-bit limbs; all constant time. */
 void sm2_sn_from_bytes(uint64_t r[4], const uint8_t b[32]);
 void sm2_sn_to_bytes(uint8_t b[32], const uint64_t a[4]);
-uint64_t sm2_sn_lt_n_mask(const uint64_t a[4]);   /* ~0 if a < n */
+uint64_t sm2_sn_lt_n_mask(const uint64_t a[4]);    /* ~0 if a < n */
 uint64_t sm2_sn_is_zero_mask(const uint64_t a[4]); /* ~0 if a == 0 */
 uint64_t sm2_sn_eq_mask(const uint64_t a[4], const uint64_t b[4]);
 void sm2_sn_reduce_once(uint64_t r[4], const uint64_t a[4]); /* a mod n for any a < 2^256 (< 2n) */

@@ -1,4 +1,5 @@
-/* sm2_ec_tmpl.h - point arithmetic and scalar multiplication, instantiated once per field-multiplication code path by sm2_ec.c. */
+/* sm2_ec_tmpl.h - point arithmetic and scalar multiplication, instantiated once per
+ * field-multiplication code path by sm2_ec.c. */
 /*
  * Not a normal header: sm2_ec.c includes it with FMUL(r,a,b), FSQR(r,a) and NAME(x)
  * defined, once for the portable C field code and once for the MULX/ADX code, so
@@ -12,28 +13,48 @@ static void NAME(fp_inv)(fe r, const fe a)
 {
     fe x2, x3, x6, x12, x24, x30, x31, x32, t;
     int i;
-    FSQR(t, a); FMUL(x2, t, a);
-    FSQR(t, x2); FMUL(x3, t, a);
-    FSQR(t, x3); for (i = 1; i < 3; i++) FSQR(t, t); FMUL(x6, t, x3);
-    FSQR(t, x6); for (i = 1; i < 6; i++) FSQR(t, t); FMUL(x12, t, x6);
-    FSQR(t, x12); for (i = 1; i < 12; i++) FSQR(t, t); FMUL(x24, t, x12);
-    FSQR(t, x24); for (i = 1; i < 6; i++) FSQR(t, t); FMUL(x30, t, x6);
-    FSQR(t, x30); FMUL(x31, t, a);
-    FSQR(t, x31); FMUL(x32, t, a);
+    FSQR(t, a);
+    FMUL(x2, t, a);
+    FSQR(t, x2);
+    FMUL(x3, t, a);
+    FSQR(t, x3);
+    for (i = 1; i < 3; i++)
+        FSQR(t, t);
+    FMUL(x6, t, x3);
+    FSQR(t, x6);
+    for (i = 1; i < 6; i++)
+        FSQR(t, t);
+    FMUL(x12, t, x6);
+    FSQR(t, x12);
+    for (i = 1; i < 12; i++)
+        FSQR(t, t);
+    FMUL(x24, t, x12);
+    FSQR(t, x24);
+    for (i = 1; i < 6; i++)
+        FSQR(t, t);
+    FMUL(x30, t, x6);
+    FSQR(t, x30);
+    FMUL(x31, t, a);
+    FSQR(t, x31);
+    FMUL(x32, t, a);
     /* t = x31 (31 ones), then a 0 bit, then 128 ones */
     FSQR(t, x31);
     for (int w = 0; w < 4; w++) {
-        for (i = 0; i < 32; i++) FSQR(t, t);
+        for (i = 0; i < 32; i++)
+            FSQR(t, t);
         FMUL(t, t, x32);
     }
-    for (i = 0; i < 32; i++) FSQR(t, t); /* 32 zero bits */
-    for (i = 0; i < 32; i++) FSQR(t, t);
-    FMUL(t, t, x32);                      /* 32 ones */
-    for (i = 0; i < 30; i++) FSQR(t, t);
-    FMUL(t, t, x30);                      /* 30 ones */
-    FSQR(t, t);                           /* 0 */
+    for (i = 0; i < 32; i++)
+        FSQR(t, t); /* 32 zero bits */
+    for (i = 0; i < 32; i++)
+        FSQR(t, t);
+    FMUL(t, t, x32); /* 32 ones */
+    for (i = 0; i < 30; i++)
+        FSQR(t, t);
+    FMUL(t, t, x30); /* 30 ones */
+    FSQR(t, t);      /* 0 */
     FSQR(t, t);
-    FMUL(r, t, a);                        /* 1 */
+    FMUL(r, t, a); /* 1 */
 }
 
 /* Jacobian doubling for a = -3 (dbl-2001-b, 3M+5S). Infinity (Z=0) stays Z=0. */
@@ -47,11 +68,11 @@ static void NAME(pt_dbl)(jpt *r, const jpt *a)
     fp_add(t2, a->X, delta);
     FMUL(t1, t1, t2);
     fp_add(alpha, t1, t1);
-    fp_add(alpha, alpha, t1);          /* alpha = 3(X-delta)(X+delta) */
+    fp_add(alpha, alpha, t1); /* alpha = 3(X-delta)(X+delta) */
     FSQR(x3, alpha);
-    fp_add(t1, beta, beta);            /* 2 beta */
-    fp_add(t1, t1, t1);                /* 4 beta */
-    fp_add(t2, t1, t1);                /* 8 beta */
+    fp_add(t1, beta, beta); /* 2 beta */
+    fp_add(t1, t1, t1);     /* 4 beta */
+    fp_add(t2, t1, t1);     /* 8 beta */
     fp_sub(x3, x3, t2);
     fp_add(z3, a->Y, a->Z);
     FSQR(z3, z3);
@@ -62,7 +83,7 @@ static void NAME(pt_dbl)(jpt *r, const jpt *a)
     FSQR(t2, gamma);
     fp_add(t2, t2, t2);
     fp_add(t2, t2, t2);
-    fp_add(t2, t2, t2);                /* 8 gamma^2 */
+    fp_add(t2, t2, t2); /* 8 gamma^2 */
     fp_sub(y3, y3, t2);
     fe_copy(r->X, x3);
     fe_copy(r->Y, y3);
@@ -206,7 +227,8 @@ static int NAME(mul_g)(sm2_aff *out, const uint64_t kin[4])
     return (int)(~inf & 1);
 }
 
-/* k*P, constant time: signed 5-bit Booth windows over a 16-entry Jacobian table scanned with masks. */
+/* k*P, constant time: signed 5-bit Booth windows over a 16-entry Jacobian table scanned with masks.
+ */
 static int NAME(mul)(sm2_aff *out, const uint64_t kin[4], const sm2_aff *p)
 {
     uint64_t k[5];
@@ -299,13 +321,17 @@ static void NAME(pubtab_init)(sm2_pubtab *tb, const sm2_aff *p)
     fe_copy(base.Y, p->y);
     fe_copy(base.Z, FP_ONE);
     for (int s = 0; s < SM2_PUBTAB_SPLIT; s++) {
+        /* 2^(64s) P: never infinity, P has prime order n > 2^192 */
         if (s > 0)
-            for (int i = 0; i < 64; i++)
-                NAME(pt_dbl)(&base, &base); /* 2^(64s) P: never infinity, P has prime order n > 2^192 */
+            for (int i = 0; i < 64; i++) {
+                NAME(pt_dbl)(&base, &base);
+            }
         NAME(pt_dbl)(&p2, &base);
         j[0] = base;
-        for (int i = 1; i < SM2_PUBTAB_N; i++)
-            NAME(pt_add_raw)(&j[i], &j[i - 1], &p2, &hz, &rz); /* (2i+1)Q; never special: prime order */
+        /* (2i+1)Q; never special: prime order */
+        for (int i = 1; i < SM2_PUBTAB_N; i++) {
+            NAME(pt_add_raw)(&j[i], &j[i - 1], &p2, &hz, &rz);
+        }
         fe_copy(prod[0], j[0].Z);
         for (int i = 1; i < SM2_PUBTAB_N; i++)
             FMUL(prod[i], prod[i - 1], j[i].Z);
@@ -325,7 +351,8 @@ static void NAME(pubtab_init)(sm2_pubtab *tb, const sm2_aff *p)
     }
 }
 
-/* x(u1*G + u2*P) mod n == rme? Comb for u1*G, width-7 wNAF for u2*P; compared projectively (no inversion). */
+/* x(u1*G + u2*P) mod n == rme? Comb for u1*G, width-7 wNAF for u2*P; compared projectively (no
+ * inversion). */
 static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_pubtab *tb,
                           const uint64_t rme[4])
 {
@@ -338,8 +365,7 @@ static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_
     memset(&acc, 0, sizeof(acc));
     for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
         uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
-        if (d == 0)
-            continue;
+        if (d == 0) continue;
         const sm2_aff *e = &g_comb[i][d - 1];
         if (sign) {
             fp_neg(ny, e->y);
@@ -357,13 +383,11 @@ static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_
             continue;
         }
         int ts = wnaf_recode(naf[s], piece, 7);
-        if (ts > top)
-            top = ts;
+        if (ts > top) top = ts;
     }
     memset(&acc2, 0, sizeof(acc2));
     for (int i = top; i >= 0; i--) {
-        if (!fe_is_zero_vt(acc2.Z))
-            NAME(pt_dbl)(&acc2, &acc2);
+        if (!fe_is_zero_vt(acc2.Z)) NAME(pt_dbl)(&acc2, &acc2);
         for (int s = 0; s < SM2_PUBTAB_SPLIT; s++) {
             int d = naf[s][i];
             if (d > 0) {
@@ -375,21 +399,18 @@ static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_
         }
     }
     NAME(pt_add_vt)(&acc, &acc, &acc2);
-    if (fe_is_zero_vt(acc.Z))
-        return 0;
+    if (fe_is_zero_vt(acc.Z)) return 0;
     /* x1 = X/Z^2 in [0,p); x1 mod n == rme iff x1 == rme or x1 == rme + n (< p). */
     fe z2, xm, t;
     FSQR(z2, acc.Z);
     FMUL(xm, rme, FP_R2);
     FMUL(t, xm, z2);
-    if (fe_eq_vt(t, acc.X))
-        return 1;
+    if (fe_eq_vt(t, acc.X)) return 1;
     uint64_t c[4];
     if (sn_add_n_below_p(c, rme)) {
         FMUL(xm, c, FP_R2);
         FMUL(t, xm, z2);
-        if (fe_eq_vt(t, acc.X))
-            return 1;
+        if (fe_eq_vt(t, acc.X)) return 1;
     }
     return 0;
 }

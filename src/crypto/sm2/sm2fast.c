@@ -1,4 +1,5 @@
-/* sm2fast.c - the SM2 engine's public operations (GM/T 0003.2 signature, GM/T 0003.4 encryption) on top of sm2_ec.c. */
+/* sm2fast.c - the SM2 engine's public operations (GM/T 0003.2 signature, GM/T 0003.4 encryption) on
+ * top of sm2_ec.c. */
 #include "crypto/sm2/sm2fast.h"
 
 #include <errno.h>
@@ -34,8 +35,7 @@ static int rand_bytes(uint8_t *p0, size_t n0)
     while (n > 0) {
         ssize_t got = getrandom(p, n, 0);
         if (got < 0) {
-            if (errno == EINTR)
-                continue;
+            if (errno == EINTR) continue;
             return -1;
         }
         p += got;
@@ -60,20 +60,20 @@ static uint64_t nonce_range_mask(const uint64_t k[4])
 sm2fast_pub *sm2fast_pub_new(const uint8_t pt[65])
 {
     sm2_aff a;
-    if (pt == NULL || pt[0] != 0x04)
-        return NULL;
-    if (sm2_ec_aff_from_bytes(&a, pt + 1) != 0)
-        return NULL;
+    if (pt == NULL || pt[0] != 0x04) return NULL;
+    if (sm2_ec_aff_from_bytes(&a, pt + 1) != 0) return NULL;
     sm2fast_pub *k = malloc(sizeof(*k));
-    if (k == NULL)
-        return NULL;
+    if (k == NULL) return NULL;
     k->p = a;
     memcpy(k->pt, pt, 65);
     sm2_ec_pubtab_init(&k->tab, &a);
     return k;
 }
 
-void sm2fast_pub_free(sm2fast_pub *k) { free(k); }
+void sm2fast_pub_free(sm2fast_pub *k)
+{
+    free(k);
+}
 
 sm2fast_priv *sm2fast_priv_new(const uint8_t d[32])
 {
@@ -100,7 +100,8 @@ sm2fast_priv *sm2fast_priv_new(const uint8_t d[32])
     k->pt[0] = 0x04;
     sm2_ec_aff_to_bytes(k->pt + 1, &p);
     SM2_DECLASSIFY(k->pt, sizeof(k->pt)); /* the public key is public */
-    /* HMAC-SM3 pads for the key d (RFC 2104), absorbed once: each nonce then costs 3 compressions. */
+    /* HMAC-SM3 pads for the key d (RFC 2104), absorbed once: each nonce then costs 3 compressions.
+     */
     uint8_t pad[64];
     memset(pad, 0, sizeof(pad));
     memcpy(pad, d, 32);
@@ -121,27 +122,28 @@ sm2fast_priv *sm2fast_priv_new(const uint8_t d[32])
 
 void sm2fast_priv_free(sm2fast_priv *k)
 {
-    if (k == NULL)
-        return;
+    if (k == NULL) return;
     sm2_ct_wipe(k, sizeof(*k));
     free(k);
 }
 
-void sm2fast_priv_public(const sm2fast_priv *k, uint8_t pt[65]) { memcpy(pt, k->pt, 65); }
+void sm2fast_priv_public(const sm2fast_priv *k, uint8_t pt[65])
+{
+    memcpy(pt, k->pt, 65);
+}
 
 int sm2fast_keygen(uint8_t d[32], uint8_t pt[65])
 {
     uint8_t buf[32];
     uint64_t dl[4];
-    /* Rejection sampling (GM/T 0003.1 §6.1 needs d in [1, n-2]); a rejected candidate reveals nothing about the kept one. */
+    /* Rejection sampling (GM/T 0003.1 §6.1 needs d in [1, n-2]); a rejected candidate reveals
+     * nothing about the kept one. */
     for (;;) {
-        if (rand_bytes(buf, sizeof(buf)) != 0)
-            return -1;
+        if (rand_bytes(buf, sizeof(buf)) != 0) return -1;
         sm2_sn_from_bytes(dl, buf);
         uint64_t ok = priv_range_mask(dl) & 1;
         SM2_DECLASSIFY(&ok, sizeof(ok));
-        if (ok)
-            break;
+        if (ok) break;
     }
     sm2_aff p;
     sm2_ec_mul_g(&p, dl);
@@ -159,8 +161,8 @@ int sm2fast_keygen(uint8_t d[32], uint8_t pt[65])
  * (x1,y1) = kG, r = (e + x1) mod n, s = (1+d)^-1 (k + r) - r mod n.
  * Returns 0, or 1 when r = 0, r + k = n or s = 0 (the standard's "return to A3").
  */
-static int sign_core(const sm2fast_priv *key, const uint64_t e[4], const uint64_t k[4], uint8_t rb[32],
-                     uint8_t sb[32])
+static int sign_core(const sm2fast_priv *key, const uint64_t e[4], const uint64_t k[4],
+                     uint8_t rb[32], uint8_t sb[32])
 {
     sm2_aff p;
     uint8_t xy[64];
@@ -192,8 +194,8 @@ static int sign_core(const sm2fast_priv *key, const uint64_t e[4], const uint64_
     return rc;
 }
 
-int sm2fast_sign_with_k(const sm2fast_priv *key, const uint8_t e[32], const uint8_t k[32], uint8_t r[32],
-                        uint8_t s[32])
+int sm2fast_sign_with_k(const sm2fast_priv *key, const uint8_t e[32], const uint8_t k[32],
+                        uint8_t r[32], uint8_t s[32])
 {
     uint64_t el[4], kl[4];
     sm2_sn_from_bytes(el, e);
@@ -234,8 +236,7 @@ int sm2fast_sign(const sm2fast_priv *key, const uint8_t e[32], uint8_t r[32], ui
     uint8_t rnd[32], kb[32];
     uint64_t el[4], kl[4];
     int rc = -1;
-    if (rand_bytes(rnd, sizeof(rnd)) != 0)
-        return -1;
+    if (rand_bytes(rnd, sizeof(rnd)) != 0) return -1;
     sm2_sn_from_bytes(el, e);
     sm2_sn_reduce_once(el, el);
     for (unsigned ctr = 0; ctr < 256; ctr++) {
@@ -254,7 +255,8 @@ int sm2fast_sign(const sm2fast_priv *key, const uint8_t e[32], uint8_t r[32], ui
     return rc;
 }
 
-int sm2fast_verify(const sm2fast_pub *key, const uint8_t e[32], const uint8_t r[32], const uint8_t s[32])
+int sm2fast_verify(const sm2fast_pub *key, const uint8_t e[32], const uint8_t r[32],
+                   const uint8_t s[32])
 {
     uint64_t rl[4], sl[4], el[4], t[4], rme[4];
     sm2_sn_from_bytes(rl, r);
@@ -264,15 +266,15 @@ int sm2fast_verify(const sm2fast_pub *key, const uint8_t e[32], const uint8_t r[
         sm2_sn_is_zero_mask(sl))
         return 0;
     sm2_sn_add(t, rl, sl); /* B5: t = (r + s) mod n, t != 0 */
-    if (sm2_sn_is_zero_mask(t))
-        return 0;
+    if (sm2_sn_is_zero_mask(t)) return 0;
     sm2_sn_from_bytes(el, e);
     sm2_sn_reduce_once(el, el);
     sm2_sn_sub(rme, rl, el); /* B7: R = (e + x1) mod n == r  <=>  x1 mod n == r - e */
     return sm2_ec_verify_x(sl, t, &key->tab, rme);
 }
 
-/* GM/T 0003.4 §5.4.3 KDF with SM3, XORed into dst: dst[i] = src[i] ^ t[i]. Returns an OR of all t bytes. */
+/* GM/T 0003.4 §5.4.3 KDF with SM3, XORed into dst: dst[i] = src[i] ^ t[i]. Returns an OR of all t
+ * bytes. */
 static uint8_t kdf_xor(const uint8_t z[64], const uint8_t *src, uint8_t *dst, size_t len)
 {
     sm3_ctx base, c;
@@ -281,7 +283,8 @@ static uint8_t kdf_xor(const uint8_t z[64], const uint8_t *src, uint8_t *dst, si
     sm3_init(&base);
     sm3_update(&base, z, 64); /* one whole block: absorbed once for every counter */
     for (size_t off = 0; off < len; off += 32, ct++) {
-        uint8_t ctb[4] = {(uint8_t)(ct >> 24), (uint8_t)(ct >> 16), (uint8_t)(ct >> 8), (uint8_t)ct};
+        uint8_t ctb[4] = {(uint8_t)(ct >> 24), (uint8_t)(ct >> 16), (uint8_t)(ct >> 8),
+                          (uint8_t)ct};
         c = base;
         sm3_update(&c, ctb, 4);
         sm3_final(&c, h);
@@ -313,8 +316,7 @@ int sm2fast_encrypt(const sm2fast_pub *key, const uint8_t *m, size_t mlen, const
     uint64_t kl[4];
     sm2_aff c1, s2;
     int rc = -1;
-    if (key == NULL || m == NULL || mlen == 0 || out == NULL)
-        return -1;
+    if (key == NULL || m == NULL || mlen == 0 || out == NULL) return -1;
     for (int attempt = 0; attempt < 64; attempt++) {
         /* GM/T 0003.4 §6.1 A1: k in [1, n-1] */
         if (k_or_null != NULL) {
@@ -326,21 +328,22 @@ int sm2fast_encrypt(const sm2fast_pub *key, const uint8_t *m, size_t mlen, const
         uint64_t ok = nonce_range_mask(kl) & 1;
         SM2_DECLASSIFY(&ok, sizeof(ok));
         if (!ok) {
-            if (k_or_null != NULL)
-                break;
+            if (k_or_null != NULL) break;
             continue;
         }
-        sm2_ec_mul_g(&c1, kl);   /* A2: C1 = kG */
-        sm2_ec_mul(&s2, kl, &key->p); /* A4: (x2,y2) = k P_B; h = 1 so A3 (S = hP_B != O) holds for valid P_B */
+        sm2_ec_mul_g(&c1, kl); /* A2: C1 = kG */
+        sm2_ec_mul(
+            &s2, kl,
+            &key->p); /* A4: (x2,y2) = k P_B; h = 1 so A3 (S = hP_B != O) holds for valid P_B */
         sm2_ec_aff_to_bytes(xy, &s2);
         out[0] = 0x04;
         sm2_ec_aff_to_bytes(out + 1, &c1);
-        uint8_t any = kdf_xor(xy, m, out + 97, mlen); /* A5, A6: t = KDF(x2||y2, klen), C2 = M ^ t */
+        uint8_t any =
+            kdf_xor(xy, m, out + 97, mlen); /* A5, A6: t = KDF(x2||y2, klen), C2 = M ^ t */
         uint64_t zero = (uint64_t)(any == 0);
         SM2_DECLASSIFY(&zero, sizeof(zero));
         if (zero) { /* A5: all-zero t -> new k */
-            if (k_or_null != NULL)
-                break;
+            if (k_or_null != NULL) break;
             continue;
         }
         c3_hash(xy, m, mlen, out + 65); /* A7: C3 = Hash(x2 || M || y2) */
@@ -358,12 +361,10 @@ int sm2fast_decrypt(const sm2fast_priv *key, const uint8_t *in, size_t inlen, ui
 {
     sm2_aff c1, s2;
     uint8_t xy[64], c3[32];
-    if (key == NULL || in == NULL || m == NULL || inlen < 98 || in[0] != 0x04)
-        return -1;
+    if (key == NULL || in == NULL || m == NULL || inlen < 98 || in[0] != 0x04) return -1;
     size_t mlen = inlen - 97;
     /* GM/T 0003.4 §7.1 B1: C1 must satisfy the curve equation (public data) */
-    if (sm2_ec_aff_from_bytes(&c1, in + 1) != 0)
-        return -1;
+    if (sm2_ec_aff_from_bytes(&c1, in + 1) != 0) return -1;
     sm2_ec_mul(&s2, key->d, &c1); /* B3: (x2,y2) = d_B C1 */
     sm2_ec_aff_to_bytes(xy, &s2);
     uint8_t any = kdf_xor(xy, in + 97, m, mlen); /* B4, B5 */
@@ -386,14 +387,15 @@ void sm2fast_z(const uint8_t pt[65], const uint8_t *id, size_t idlen, uint8_t z[
 {
     /* GM/T 0003.5 §2 curve parameters a, b, xG, yG as 32-byte strings */
     static const uint8_t abg[128] = {
-        0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
-        0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFC,
-        0x28, 0xE9, 0xFA, 0x9E, 0x9D, 0x9F, 0x5E, 0x34, 0x4D, 0x5A, 0x9E, 0x4B, 0xCF, 0x65, 0x09, 0xA7,
-        0xF3, 0x97, 0x89, 0xF5, 0x15, 0xAB, 0x8F, 0x92, 0xDD, 0xBC, 0xBD, 0x41, 0x4D, 0x94, 0x0E, 0x93,
-        0x32, 0xC4, 0xAE, 0x2C, 0x1F, 0x19, 0x81, 0x19, 0x5F, 0x99, 0x04, 0x46, 0x6A, 0x39, 0xC9, 0x94,
-        0x8F, 0xE3, 0x0B, 0xBF, 0xF2, 0x66, 0x0B, 0xE1, 0x71, 0x5A, 0x45, 0x89, 0x33, 0x4C, 0x74, 0xC7,
-        0xBC, 0x37, 0x36, 0xA2, 0xF4, 0xF6, 0x77, 0x9C, 0x59, 0xBD, 0xCE, 0xE3, 0x6B, 0x69, 0x21, 0x53,
-        0xD0, 0xA9, 0x87, 0x7C, 0xC6, 0x2A, 0x47, 0x40, 0x02, 0xDF, 0x32, 0xE5, 0x21, 0x39, 0xF0, 0xA0};
+        0xFF, 0xFF, 0xFF, 0xFE, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x00, 0x00, 0x00, 0x00, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        0xFF, 0xFC, 0x28, 0xE9, 0xFA, 0x9E, 0x9D, 0x9F, 0x5E, 0x34, 0x4D, 0x5A, 0x9E, 0x4B, 0xCF,
+        0x65, 0x09, 0xA7, 0xF3, 0x97, 0x89, 0xF5, 0x15, 0xAB, 0x8F, 0x92, 0xDD, 0xBC, 0xBD, 0x41,
+        0x4D, 0x94, 0x0E, 0x93, 0x32, 0xC4, 0xAE, 0x2C, 0x1F, 0x19, 0x81, 0x19, 0x5F, 0x99, 0x04,
+        0x46, 0x6A, 0x39, 0xC9, 0x94, 0x8F, 0xE3, 0x0B, 0xBF, 0xF2, 0x66, 0x0B, 0xE1, 0x71, 0x5A,
+        0x45, 0x89, 0x33, 0x4C, 0x74, 0xC7, 0xBC, 0x37, 0x36, 0xA2, 0xF4, 0xF6, 0x77, 0x9C, 0x59,
+        0xBD, 0xCE, 0xE3, 0x6B, 0x69, 0x21, 0x53, 0xD0, 0xA9, 0x87, 0x7C, 0xC6, 0x2A, 0x47, 0x40,
+        0x02, 0xDF, 0x32, 0xE5, 0x21, 0x39, 0xF0, 0xA0};
     sm3_ctx c;
     size_t bits = idlen * 8; /* ENTL is two bytes: IDs are limited to 8191 bytes */
     uint8_t entl[2] = {(uint8_t)(bits >> 8), (uint8_t)bits};
@@ -414,11 +416,11 @@ int sm2fast_mul(const uint8_t k[32], const uint8_t *pt_or_null, uint8_t out[65])
     if (pt_or_null == NULL) {
         rc = sm2_ec_mul_g(&r, kl);
     } else {
-        if (pt_or_null[0] != 0x04 || sm2_ec_aff_from_bytes(&p, pt_or_null + 1) != 0)
-            return -1;
+        if (pt_or_null[0] != 0x04 || sm2_ec_aff_from_bytes(&p, pt_or_null + 1) != 0) return -1;
         rc = sm2_ec_mul(&r, kl, &p);
     }
-    SM2_DECLASSIFY(&rc, sizeof(rc)); /* "the result is infinity" is part of this test API's output */
+    SM2_DECLASSIFY(&rc,
+                   sizeof(rc)); /* "the result is infinity" is part of this test API's output */
     if (rc == 1) {
         out[0] = 0x04;
         sm2_ec_aff_to_bytes(out + 1, &r);
@@ -427,4 +429,7 @@ int sm2fast_mul(const uint8_t k[32], const uint8_t *pt_or_null, uint8_t out[65])
     return rc;
 }
 
-const char *sm2fast_impl(void) { return sm2_ec_impl(); }
+const char *sm2fast_impl(void)
+{
+    return sm2_ec_impl();
+}

@@ -1,18 +1,20 @@
-/* sm3.c - portable, unrolled SM3 (GB/T 32905-2016): used for Z, the SM2 KDF, C3 and the hedged nonce. */
+/* sm3.c - portable, unrolled SM3 (GB/T 32905-2016): used for Z, the SM2 KDF, C3 and the hedged
+ * nonce. */
 #include "crypto/sm2/sm3.h"
 
 #include <string.h>
 
-#define ROTL(x, n) (((x) << ((n) & 31)) | ((x) >> ((32 - ((n) & 31)) & 31)))
-#define P0(x) ((x) ^ ROTL((x), 9) ^ ROTL((x), 17))
-#define P1(x) ((x) ^ ROTL((x), 15) ^ ROTL((x), 23))
+#define ROTL(x, n) (((x) << ((n)&31)) | ((x) >> ((32 - ((n)&31)) & 31)))
+#define P0(x)      ((x) ^ ROTL((x), 9) ^ ROTL((x), 17))
+#define P1(x)      ((x) ^ ROTL((x), 15) ^ ROTL((x), 23))
 /* GB/T 32905 §4.3: FF/GG are XOR for rounds 0..15, majority / choose afterwards. */
 #define FF0(x, y, z) ((x) ^ (y) ^ (z))
 #define FF1(x, y, z) (((x) & (y)) | (((x) | (y)) & (z)))
 #define GG0(x, y, z) ((x) ^ (y) ^ (z))
 #define GG1(x, y, z) ((((y) ^ (z)) & (x)) ^ (z))
 
-/* T_j <<< (j mod 32), GB/T 32905 §4.2 and §5.3.3, precomputed so a round needs no variable rotate. */
+/* T_j <<< (j mod 32), GB/T 32905 §4.2 and §5.3.3, precomputed so a round needs no variable rotate.
+ */
 static const uint32_t sm3_k[64] = {
     0x79cc4519, 0xf3988a32, 0xe7311465, 0xce6228cb, 0x9cc45197, 0x3988a32f, 0x7311465e, 0xe6228cbc,
     0xcc451979, 0x988a32f3, 0x311465e7, 0x6228cbce, 0xc451979c, 0x88a32f39, 0x11465e73, 0x228cbce6,
@@ -40,27 +42,27 @@ static void sm3_store_be32(uint8_t *p, uint32_t v)
  * One round, GB/T 32905 §5.3.3. Instead of shifting all eight registers, the caller
  * rotates the argument names: afterwards D holds the new A and H the new E.
  */
-#define SM3_ROUND(A, B, C, D, E, F, G, H, j, FF, GG)                                      \
-    do {                                                                                   \
-        uint32_t a12 = ROTL(A, 12);                                                        \
-        uint32_t ss1 = ROTL(a12 + E + sm3_k[j], 7);                                        \
-        uint32_t ss2 = ss1 ^ a12;                                                          \
-        uint32_t tt1 = FF(A, B, C) + D + ss2 + (w[j] ^ w[(j) + 4]);                        \
-        uint32_t tt2 = GG(E, F, G) + H + ss1 + w[j];                                       \
-        B = ROTL(B, 9);                                                                    \
-        D = tt1;                                                                           \
-        F = ROTL(F, 19);                                                                   \
-        H = P0(tt2);                                                                       \
+#define SM3_ROUND(A, B, C, D, E, F, G, H, j, FF, GG)                                               \
+    do {                                                                                           \
+        uint32_t a12 = ROTL(A, 12);                                                                \
+        uint32_t ss1 = ROTL(a12 + E + sm3_k[j], 7);                                                \
+        uint32_t ss2 = ss1 ^ a12;                                                                  \
+        uint32_t tt1 = FF(A, B, C) + D + ss2 + (w[j] ^ w[(j) + 4]);                                \
+        uint32_t tt2 = GG(E, F, G) + H + ss1 + w[j];                                               \
+        B = ROTL(B, 9);                                                                            \
+        D = tt1;                                                                                   \
+        F = ROTL(F, 19);                                                                           \
+        H = P0(tt2);                                                                               \
     } while (0)
 
-#define SM3_ROUND8(j, FF, GG)                                                              \
-    SM3_ROUND(a, b, c, d, e, f, g, h, (j) + 0, FF, GG);                                    \
-    SM3_ROUND(d, a, b, c, h, e, f, g, (j) + 1, FF, GG);                                    \
-    SM3_ROUND(c, d, a, b, g, h, e, f, (j) + 2, FF, GG);                                    \
-    SM3_ROUND(b, c, d, a, f, g, h, e, (j) + 3, FF, GG);                                    \
-    SM3_ROUND(a, b, c, d, e, f, g, h, (j) + 4, FF, GG);                                    \
-    SM3_ROUND(d, a, b, c, h, e, f, g, (j) + 5, FF, GG);                                    \
-    SM3_ROUND(c, d, a, b, g, h, e, f, (j) + 6, FF, GG);                                    \
+#define SM3_ROUND8(j, FF, GG)                                                                      \
+    SM3_ROUND(a, b, c, d, e, f, g, h, (j) + 0, FF, GG);                                            \
+    SM3_ROUND(d, a, b, c, h, e, f, g, (j) + 1, FF, GG);                                            \
+    SM3_ROUND(c, d, a, b, g, h, e, f, (j) + 2, FF, GG);                                            \
+    SM3_ROUND(b, c, d, a, f, g, h, e, (j) + 3, FF, GG);                                            \
+    SM3_ROUND(a, b, c, d, e, f, g, h, (j) + 4, FF, GG);                                            \
+    SM3_ROUND(d, a, b, c, h, e, f, g, (j) + 5, FF, GG);                                            \
+    SM3_ROUND(c, d, a, b, g, h, e, f, (j) + 6, FF, GG);                                            \
     SM3_ROUND(b, c, d, a, f, g, h, e, (j) + 7, FF, GG)
 
 void sm3_compress_blocks(uint32_t st[8], const uint8_t *p, size_t n)
@@ -84,8 +86,14 @@ void sm3_compress_blocks(uint32_t st[8], const uint8_t *p, size_t n)
         SM3_ROUND8(40, FF1, GG1);
         SM3_ROUND8(48, FF1, GG1);
         SM3_ROUND8(56, FF1, GG1);
-        st[0] ^= a; st[1] ^= b; st[2] ^= c; st[3] ^= d;
-        st[4] ^= e; st[5] ^= f; st[6] ^= g; st[7] ^= h;
+        st[0] ^= a;
+        st[1] ^= b;
+        st[2] ^= c;
+        st[3] ^= d;
+        st[4] ^= e;
+        st[5] ^= f;
+        st[6] ^= g;
+        st[7] ^= h;
         p += 64;
     }
     /* w held message words (possibly secret: HMAC keys, KDF seeds). */
@@ -108,18 +116,15 @@ void sm3_init(sm3_ctx *c)
 void sm3_update(sm3_ctx *c, const void *data, size_t len)
 {
     const uint8_t *p = data;
-    if (len == 0)
-        return;
+    if (len == 0) return;
     if (c->buflen) {
         size_t take = 64 - c->buflen;
-        if (take > len)
-            take = len;
+        if (take > len) take = len;
         memcpy(c->buf + c->buflen, p, take);
         c->buflen += take;
         p += take;
         len -= take;
-        if (c->buflen < 64)
-            return;
+        if (c->buflen < 64) return;
         sm3_compress_blocks(c->h, c->buf, 1);
         c->nblocks++;
         c->buflen = 0;

@@ -1,4 +1,5 @@
-/* sm3.h - SM3 hash (GB/T 32905-2016 / GM/T 0004-2012), self-contained for the SM2 engine and the rest of sealca. */
+/* sm3.h - SM3 hash (GB/T 32905-2016 / GM/T 0004-2012), self-contained for the SM2 engine and the
+ * rest of sealca. */
 #ifndef SEALCA_SM3_H
 #define SEALCA_SM3_H
 
@@ -6,13 +7,14 @@
 #include <stdint.h>
 
 #define SM3_DIGEST_LEN 32
-#define SM3_BLOCK_LEN 64
+#define SM3_BLOCK_LEN  64
 
-/* Exposed so callers can copy a context that has absorbed a common prefix (HMAC pads, KDF seeds). */
+/* Exposed so callers can copy a context that has absorbed a common prefix (HMAC pads, KDF seeds).
+ */
 typedef struct sm3_ctx {
-    uint32_t h[8];      /* chaining value V(i) */
-    uint64_t nblocks;   /* compressed 64-byte blocks so far */
-    uint8_t buf[64];    /* pending partial block */
+    uint32_t h[8];    /* chaining value V(i) */
+    uint64_t nblocks; /* compressed 64-byte blocks so far */
+    uint8_t buf[64];  /* pending partial block */
     size_t buflen;
 } sm3_ctx;
 
