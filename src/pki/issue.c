@@ -329,7 +329,7 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
             goto fail;
         }
         if ((rc = outbox_add(ca, "cert", sn, subj_der, der.p, der.len, e)) != 0) goto fail;
-        char detail[600];
+        char detail[700];
         snprintf(detail, sizeof(detail), "profile=%s v%d subject=%s days=%d%s", pr->name,
                  pr->version, subj_text, days,
                  uscc_warn ? " warning=uscc_embedded_org_code_check_failed" : "");
