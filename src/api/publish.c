@@ -23,22 +23,13 @@ void api_readyz(void *vapp, const http_req *req, http_resp *resp)
     pki_ca *ca = api_ca(app, &e);
     int64_t v = 0;
     const char *why = NULL;
-    store_stmt *st;
-    if (ca == NULL)
-        why = "store unreachable";
-    else if (store_stmt_get(ca->db, ST_COUNTER_GET, &st, &e) != 0 ||
-             (store_bind_text(st, 1, "status"), store_step(st, &e)) != STORE_ROW)
-        why = "store unreachable";
-    else
-        v = store_col_int64(st, 0);
-    if (ca != NULL && why == NULL) store_exec(st, NULL);
+    if (ca == NULL || store_counter(ca->db, "status", 0, &v, &e) != 0) why = "store unreachable";
     if (why == NULL && (app->kp == NULL || keyproc_ping(app->kp) != 0))
         why = "key process not running";
     if (why != NULL) {
         http_error(resp, 503, "ready.no", why);
         return;
     }
-    (void)v;
     resp->status = 200;
     resp->ctype = "text/plain; charset=utf-8";
     sc_buf_append(&resp->body, "ready\n", 6);
@@ -171,13 +162,9 @@ int api_crl_refresh(api_app *app, int64_t now, sc_err *e)
 {
     pki_ca *ca = api_ca(app, e);
     if (ca == NULL) return SC_EIO;
-    store_stmt *st;
     int64_t status_now = 0;
-    int rc = store_stmt_get(ca->db, ST_COUNTER_GET, &st, e);
+    int rc = store_counter(ca->db, "status", 0, &status_now, e);
     if (rc != 0) return rc;
-    store_bind_text(st, 1, "status");
-    if (store_step(st, e) == STORE_ROW) status_now = store_col_int64(st, 0);
-    store_exec(st, NULL);
     for (size_t i = 0; i < ca->nissuers; i++) {
         pki_issuer *is = &ca->issuers[i];
         if (strcmp(is->role, "root") != 0 && strcmp(is->role, "issuing") != 0) continue;

@@ -199,13 +199,9 @@ int cmd_serve(int argc, char **argv)
         rc = cli_fail(&e);
         goto out_app;
     }
-    {
-        store_stmt *st;
-        if (store_stmt_get(mca->db, ST_COUNTER_GET, &st, &e) == 0) {
-            store_bind_text(st, 1, "status");
-            if (store_step(st, &e) == STORE_ROW) app.seen_status = store_col_int64(st, 0);
-            store_exec(st, NULL);
-        }
+    if (store_counter(mca->db, "status", 0, &app.seen_status, &e) != 0) {
+        rc = cli_fail(&e);
+        goto out_app;
     }
     /* publish CRLs before the first relying party asks */
     if (api_crl_refresh(&app, (int64_t)time(NULL), &e) != 0) {

@@ -14,23 +14,6 @@
 #define OID_DELTA_INDICATOR "2.5.29.27"
 #define OID_FRESHEST        "2.5.29.46"
 
-static int counter(store *s, store_sql_id id, const char *name, int64_t *v, sc_err *e)
-{
-    store_stmt *st;
-    int rc = store_stmt_get(s, id, &st, e);
-    if (rc != 0) return rc;
-    store_bind_text(st, 1, name);
-    rc = store_step(st, e);
-    if (rc == STORE_ROW) {
-        *v = store_col_int64(st, 0);
-        rc = 0;
-    } else if (rc == STORE_DONE) {
-        rc = sc_fail(e, SC_EINTERNAL, "store.counter", "counter %s missing", name);
-    }
-    store_exec(st, NULL);
-    return rc;
-}
-
 /* Pre-encoded entry-extension OIDs: a million entries should not each parse a dotted string. */
 static const uint8_t OID_REASON_DER[] = {0x06, 0x03, 0x55, 0x1d, 0x15};     /* 2.5.29.21 */
 static const uint8_t OID_INVALIDITY_DER[] = {0x06, 0x03, 0x55, 0x1d, 0x18}; /* 2.5.29.24 */
@@ -108,8 +91,8 @@ int pki_crl_generate(pki_ca *ca, pki_issuer *iss, int delta, sc_buf *out, crl_re
     /* CRL numbers come from a counter row incremented in this write transaction, so two
      * processes can never get the same number and numbers only grow (full and delta CRLs
      * share one sequence, RFC 5280 §5.2.4). */
-    if ((rc = counter(ca->db, ST_COUNTER_NEXT, cname, &number, e)) != 0 ||
-        (rc = counter(ca->db, ST_COUNTER_GET, "status", &upto, e)) != 0)
+    if ((rc = store_counter(ca->db, cname, 1, &number, e)) != 0 ||
+        (rc = store_counter(ca->db, "status", 0, &upto, e)) != 0)
         goto fail;
     int64_t now = (int64_t)time(NULL);
     int64_t next = now + (int64_t)ca->crl_hours * 3600;

@@ -369,28 +369,11 @@ out:
 
 /* ---- revocation ---- */
 
-static int next_counter(store *s, const char *name, int64_t *v, sc_err *e)
-{
-    store_stmt *st;
-    int rc = store_stmt_get(s, ST_COUNTER_NEXT, &st, e);
-    if (rc != 0) return rc;
-    store_bind_text(st, 1, name);
-    rc = store_step(st, e);
-    if (rc == STORE_ROW) {
-        *v = store_col_int64(st, 0);
-        rc = 0;
-    } else if (rc == STORE_DONE) {
-        rc = sc_fail(e, SC_EINTERNAL, "store.counter", "counter %s missing", name);
-    }
-    store_exec(st, NULL);
-    return rc;
-}
-
 static int set_status(pki_ca *ca, const char *sn, const char *from, const char *to, int reason,
                       int64_t at, int64_t invalidity, sc_err *e)
 {
     int64_t seq = 0;
-    int rc = next_counter(ca->db, "status", &seq, e);
+    int rc = store_counter(ca->db, "status", 1, &seq, e);
     if (rc != 0) return rc;
     store_stmt *st;
     if ((rc = store_stmt_get(ca->db, ST_CERT_SET_STATUS, &st, e)) != 0) return rc;

@@ -428,7 +428,7 @@ static int pending_count(store *db, int64_t *out, sc_err *e)
 
 int ldappub_drain(pki_ca *ca, size_t max, ldappub_stats *stp, sc_err *e)
 {
-    ldappub_stats dummy;
+    ldappub_stats dummy = {0};
     ldappub_stats *st = stp ? stp : &dummy;
     memset(st, 0, sizeof(*st));
     if (ca->ldap[0] == 0 || max == 0) return 0;

@@ -283,3 +283,20 @@ void store_crashpoint(const char *label)
     const char *at = getenv("SEALCA_CRASH_AT");
     if (at != NULL && strcmp(at, label) == 0) _exit(99);
 }
+
+int store_counter(store *s, const char *name, int next, int64_t *v, sc_err *e)
+{
+    store_stmt *st;
+    int rc = store_stmt_get(s, next ? ST_COUNTER_NEXT : ST_COUNTER_GET, &st, e);
+    if (rc != 0) return rc;
+    store_bind_text(st, 1, name);
+    rc = store_step(st, e);
+    if (rc == STORE_ROW) {
+        *v = store_col_int64(st, 0);
+        rc = 0;
+    } else if (rc == STORE_DONE) {
+        rc = sc_fail(e, SC_EINTERNAL, "store.counter", "counter %s missing", name);
+    }
+    store_exec(st, NULL);
+    return rc;
+}

@@ -51,6 +51,9 @@ int64_t store_col_int64(store_stmt *st, int c);
 /* Valid until the next step/reset of st. *len may be NULL. */
 const char *store_col_text(store_stmt *st, int c, size_t *len);
 const uint8_t *store_col_blob(store_stmt *st, int c, size_t *len);
+/* A named counter (table counters): read it (next = 0) or increment and read it (next = 1,
+ * inside a write transaction; the row lock orders concurrent writers on PostgreSQL). */
+int store_counter(store *s, const char *name, int next, int64_t *v, sc_err *e);
 /* Rows changed by the last INSERT/UPDATE/DELETE. */
 int64_t store_changes(store *s);
 

@@ -1083,7 +1083,7 @@ static void test_crl_numbers_two_processes(void **state)
         }
         close(fds[c][1]);
     }
-    int64_t nums[2 * CRLS_PER_CHILD];
+    int64_t nums[2 * CRLS_PER_CHILD] = {0};
     char serials[2 * CRLS_PER_CHILD][40];
     int n = 0;
     for (int c = 0; c < 2; c++) {

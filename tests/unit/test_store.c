@@ -25,8 +25,12 @@ typedef struct fixture {
 static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
+    if (f == NULL) return -1;
     f->dir = tu_tmpdir();
-    if (f->dir == NULL) return -1;
+    if (f->dir == NULL) {
+        free(f);
+        return -1;
+    }
     tdb_create(&f->db, g_pg, f->dir, "test.db");
     snprintf(f->url, sizeof(f->url), "%s", f->db.url);
     *state = f;
@@ -509,7 +513,7 @@ static void test_counter_two_processes(void **state)
         }
         close(fds[c][1]);
     }
-    int64_t vals[2 * PER_CHILD];
+    int64_t vals[2 * PER_CHILD] = {0};
     size_t n = 0;
     for (int c = 0; c < 2; c++) {
         /* each child's own values come out in increasing order */

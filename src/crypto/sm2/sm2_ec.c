@@ -698,7 +698,7 @@ static int fp_on_curve_c(const fe x, const fe y)
  * entry. */
 static void comb_build(void)
 {
-    jpt row[SM2_COMB_POINTS], base;
+    jpt row[SM2_COMB_POINTS], base = {0};
     fe prod[SM2_COMB_POINTS], inv, zi, zi2, t;
     uint64_t hz, rz;
     fe_copy(base.X, FP_GX);
