@@ -30,6 +30,9 @@ int cli_common_opt(cli_ctx *c, int opt, const char *arg);
         "passphrase-file", required_argument, NULL, CLI_OPT_PASSFILE                               \
     }
 
+/* Parse a command line that takes only the common options; leaves optind at the first
+ * operand. 0, or -1 on an unknown option (getopt has printed it). */
+int cli_common_only(cli_ctx *c, int argc, char **argv);
 /* Load the passphrase from --passphrase-file or SEALCA_PASSPHRASE. 0, or prints and fails. */
 int cli_passphrase(cli_ctx *c, int required);
 int cli_home(cli_ctx *c);

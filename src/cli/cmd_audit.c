@@ -20,10 +20,7 @@ static int key_for(void *arg, const char *signer, sc_key **out, sc_err *e)
 int cmd_audit(int argc, char **argv)
 {
     cli_ctx c = {0};
-    static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-        if (!cli_common_opt(&c, opt, optarg)) return EXIT_USAGE;
+    if (cli_common_only(&c, argc, argv) != 0) return EXIT_USAGE;
     if (argc - optind != 1 ||
         (strcmp(argv[optind], "verify") != 0 && strcmp(argv[optind], "checkpoint") != 0))
         return cli_usage("usage: sealca audit verify | sealca audit checkpoint");

@@ -91,10 +91,7 @@ int cmd_init(int argc, char **argv)
 int cmd_chain(int argc, char **argv)
 {
     cli_ctx c = {0};
-    static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-        if (!cli_common_opt(&c, opt, optarg)) return EXIT_USAGE;
+    if (cli_common_only(&c, argc, argv) != 0) return EXIT_USAGE;
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
     if (rc != 0) return rc;
@@ -139,10 +136,7 @@ static int print_profile(void *arg, const pki_profile *p)
 int cmd_profiles(int argc, char **argv)
 {
     cli_ctx c = {0};
-    static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-        if (!cli_common_opt(&c, opt, optarg)) return EXIT_USAGE;
+    if (cli_common_only(&c, argc, argv) != 0) return EXIT_USAGE;
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 0, &ca);
     if (rc != 0) return rc;
@@ -240,10 +234,7 @@ out:
 int cmd_ca(int argc, char **argv)
 {
     cli_ctx c = {0};
-    static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
-    int opt;
-    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
-        if (!cli_common_opt(&c, opt, optarg)) return EXIT_USAGE;
+    if (cli_common_only(&c, argc, argv) != 0) return EXIT_USAGE;
     if (argc - optind != 1 || strcmp(argv[optind], "rollover") != 0)
         return cli_usage("usage: sealca ca rollover");
     pki_ca *ca = NULL;

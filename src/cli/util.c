@@ -25,6 +25,15 @@ int cli_common_opt(cli_ctx *c, int opt, const char *arg)
     return 0;
 }
 
+int cli_common_only(cli_ctx *c, int argc, char **argv)
+{
+    static const struct option lo[] = {CLI_COMMON_LONGOPTS, {NULL, 0, NULL, 0}};
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1)
+        if (!cli_common_opt(c, opt, optarg)) return -1;
+    return 0;
+}
+
 int cli_fail(const sc_err *e)
 {
     fprintf(stderr, "sealca: error: %s [%s]\n", e->msg[0] ? e->msg : sc_strstatus(e->status),
