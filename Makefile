@@ -2,7 +2,8 @@
 # Every target that needs packages first runs scripts/deps.sh (idempotent, fast when all is present).
 
 CC       ?= cc
-PKGS     := libcrypto sqlite3 libpq libmicrohttpd libseccomp ldap
+PKGS     := libcrypto sqlite3 libpq libmicrohttpd libseccomp ldap jansson libsodium cairo pangocairo \
+            libqrencode libzip libxml-2.0 libpng libjpeg libcurl
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -25,7 +26,7 @@ OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 SOBJ     := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: all deps run test unit integration lint fuzz bench soak clean format ctgrind
+.PHONY: print-pkgs all deps run test unit integration lint fuzz bench soak clean format ctgrind
 
 all: build/sealca
 
@@ -101,6 +102,9 @@ soak: deps
 
 format:
 	clang-format -i $(LIB_SRC) $(HDRS) $(CLI_SRC) $(UNIT_SRC) $(FUZZ_SRC)
+
+print-pkgs:
+	@echo $(PKGS)
 
 clean:
 	rm -rf build

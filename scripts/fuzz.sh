@@ -9,7 +9,8 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 secs="${1:-20}"
 CC="${FUZZ_CC:-clang}"
-PKGS="libcrypto sqlite3 libpq libmicrohttpd libseccomp"
+# the same pkg-config packages as the Makefile (one list, there)
+PKGS=$(make -s --no-print-directory print-pkgs) || exit 2
 PKG_CFLAGS=$(pkg-config --cflags $PKGS) || exit 2
 PKG_LIBS=$(pkg-config --libs $PKGS) || exit 2
 # -fno-sanitize-recover=undefined: a UBSan finding must stop the run like an ASan one,
