@@ -127,6 +127,9 @@ static int png_decode(png_ctx *c, const seal_img_limits *l, sc_err *e)
     png_set_user_limits(c->png, l->max_dim, l->max_dim);
     png_set_chunk_cache_max(c->png, PNG_CHUNK_CACHE_MAX);
     png_set_chunk_malloc_max(c->png, PNG_CHUNK_MALLOC_MAX);
+    /* "not enough image data" and friends are errors here, not warnings: a short IDAT
+     * stream is a truncated or crafted file */
+    png_set_benign_errors(c->png, 0);
     png_set_read_fn(c->png, c, png_read_mem);
     png_read_info(c->png, c->info);
 
@@ -209,8 +212,10 @@ static void jpeg_emit_fn(j_common_ptr ci, int level)
 {
     jpeg_ctx *c = (jpeg_ctx *)ci->err;
     if (level >= 0) return; /* trace messages */
-    /* a truncated file is an error here, not a grey lower half */
-    if (ci->err->msg_code == JWRN_JPEG_EOF || ++c->warnings > JPEG_MAX_WARN) {
+    /* a truncated file, or entropy data that ends before the picture does, is an error
+     * here, not a grey lower half */
+    if (ci->err->msg_code == JWRN_JPEG_EOF || ci->err->msg_code == JWRN_HIT_MARKER ||
+        ++c->warnings > JPEG_MAX_WARN) {
         c->err.format_message(ci, c->msg);
         longjmp(c->jb, 1);
     }

@@ -121,4 +121,8 @@ typedef struct seal_render_opts {
  */
 int seal_render(const seal_render_opts *o, seal_img *out, sc_err *e);
 
+/* Drop pango's and cairo's process-wide font caches (fontconfig patterns, glyph caches).
+ * Optional: for a clean LeakSanitizer report at exit; rendering again afterwards works. */
+void seal_render_release(void);
+
 #endif

@@ -171,6 +171,8 @@ typedef struct ext_ctx {
     float *colbuf;   /* one column of tmp */
     float *colout;   /* one column of the result */
     uint32_t *remap; /* root -> comp index */
+    uint8_t *sm;     /* ink strength in the box */
+    uint8_t *dark;   /* per box pixel: dark print that may hide red ink */
 } ext_ctx;
 
 static void ext_free(ext_ctx *c)
@@ -184,6 +186,8 @@ static void ext_free(ext_ctx *c)
     free(c->colbuf);
     free(c->colout);
     free(c->remap);
+    free(c->sm);
+    free(c->dark);
 }
 
 static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, seal_img *out,
@@ -274,10 +278,16 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     /* 3. the group: the largest component, then every component of some size whose box
      * touches the group's box widened by a margin (a seal's characters and star sit inside
      * its ring; a signature's strokes sit side by side), until nothing more joins. */
+    /* the main component is the one with the largest box, not the most ink: a seal's ring
+     * or a signature's sweep spans more than a line of dense printed text */
     uint32_t big = 0;
-    for (uint32_t i = 1; i < nc; i++)
-        if (c->comps[i].area > c->comps[big].area) big = i;
-    uint64_t minarea = c->comps[big].area / 200 + 1;
+    uint64_t bigbox = 0;
+    for (uint32_t i = 0; i < nc; i++) {
+        comp *k = &c->comps[i];
+        uint64_t box = (uint64_t)(k->x1 - k->x0 + 1) * (k->y1 - k->y0 + 1);
+        if (box > bigbox || (box == bigbox && k->area > c->comps[big].area)) big = i, bigbox = box;
+    }
+    uint64_t minarea = c->comps[big].area / 1500 + 2;
     uint32_t ux0, uy0, ux1, uy1;
     if (o->all_ink) {
         ux0 = uy0 = UINT32_MAX;
@@ -298,11 +308,14 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
         for (int changed = 1; changed;) {
             changed = 0;
             uint32_t dim = imax((int)(ux1 - ux0), (int)(uy1 - uy0)) + 1;
-            double mf = o->ink == SEAL_INK_RED ? 0.06 : 0.30;
+            double mf = o->ink == SEAL_INK_RED ? 0.06 : 0.12;
             int64_t m = (int64_t)(dim * mf) + 1;
             for (uint32_t i = 0; i < nc; i++) {
                 comp *k = &c->comps[i];
-                if (k->sel || k->area < minarea) continue;
+                /* inside the group's box any mark but a lone speck belongs (the dot of a
+                 * character, thin small text); around it only substantial ink */
+                int inside = k->x0 >= ux0 && k->x1 <= ux1 && k->y0 >= uy0 && k->y1 <= uy1;
+                if (k->sel || k->area < (inside ? 3 : minarea)) continue;
                 if ((int64_t)k->x1 < (int64_t)ux0 - m || (int64_t)k->x0 > (int64_t)ux1 + m ||
                     (int64_t)k->y1 < (int64_t)uy0 - m || (int64_t)k->y0 > (int64_t)uy1 + m)
                     continue;
@@ -372,22 +385,59 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     c->colout = malloc(sizeof(float) * oh);
     if (c->rowbuf == NULL || c->tmp == NULL || c->colbuf == NULL || c->colout == NULL)
         return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
+    c->sm = malloc((size_t)bw * bh);
+    c->dark = calloc((size_t)bw * bh, 1);
+    if (c->sm == NULL || c->dark == NULL)
+        return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
     int64_t bluesum = 0, inkn = 0;
-    for (uint32_t y = 0; y < bh; y++) {
+    for (uint32_t y = 0; y < bh; y++)
         for (uint32_t x = 0; x < bw; x++) {
             uint32_t px = bx0 + x, py = by0 + y;
-            float a = 0;
+            size_t i = (size_t)y * bw + x;
+            const uint8_t *p = src->rgba + ((size_t)(ry + py) * src->w + rx + px) * 4;
+            uint8_t s = 0;
             if (c->keep[(size_t)(py / f) * gw + px / f]) {
-                uint8_t s = strength_at(src, lut, o->ink, rx + px, ry + py);
-                a = (float)((s - lo) / (hi - lo));
-                a = a < 0 ? 0 : a > 1 ? 1 : a;
+                s = strength_at(src, lut, o->ink, rx + px, ry + py);
                 if (s >= t8 && o->ink == SEAL_INK_DARK) {
-                    const uint8_t *p = src->rgba + ((size_t)(ry + py) * src->w + rx + px) * 4;
                     bluesum += (int)lut[2][p[2]] - imax(lut[0][p[0]], lut[1][p[1]]);
                     inkn++;
                 }
             }
-            c->rowbuf[x] = a;
+            c->sm[i] = s;
+            if (o->ink == SEAL_INK_RED && s < t8) {
+                uint8_t q[4] = {lut[0][p[0]], lut[1][p[1]], lut[2][p[2]], 255};
+                c->dark[i] = p[3] > 128 && seal_ink_strength(SEAL_INK_DARK, q) > 150;
+            }
+        }
+    /* Red ink stamped over black print shows black: those pixels hide ink. A dark pixel
+     * with ink on both sides within a stroke's width (horizontally or vertically) is
+     * taken as ink, which closes the gaps printed text cuts through a ring or a star. */
+    if (o->ink == SEAL_INK_RED) {
+        int r = imax(2, imax((int)bw, (int)bh) / 120);
+        for (uint32_t y = 0; y < bh; y++)
+            for (uint32_t x = 0; x < bw; x++) {
+                size_t i = (size_t)y * bw + x;
+                if (!c->dark[i]) continue;
+                uint8_t l = 0, rr = 0, u = 0, d = 0;
+                for (int k = 1; k <= r; k++) {
+                    if (x >= (uint32_t)k && c->sm[i - k] > l) l = c->sm[i - k];
+                    if (x + k < bw && c->sm[i + k] > rr) rr = c->sm[i + k];
+                    if (y >= (uint32_t)k && c->sm[i - (size_t)k * bw] > u)
+                        u = c->sm[i - (size_t)k * bw];
+                    if (y + k < bh && c->sm[i + (size_t)k * bw] > d) d = c->sm[i + (size_t)k * bw];
+                }
+                uint8_t hfill = l < rr ? l : rr, vfill = u < d ? u : d;
+                uint8_t fill = hfill > vfill ? hfill : vfill;
+                /* marked 0x80 | value so a filled pixel does not feed its neighbours */
+                c->dark[i] = fill >= t8 ? (uint8_t)(0x80 | (fill >> 1)) : 0;
+            }
+        for (size_t i = 0; i < (size_t)bw * bh; i++)
+            if (c->dark[i] & 0x80) c->sm[i] = (uint8_t)((c->dark[i] & 0x7f) << 1);
+    }
+    for (uint32_t y = 0; y < bh; y++) {
+        for (uint32_t x = 0; x < bw; x++) {
+            double a = (c->sm[(size_t)y * bw + x] - lo) / (hi - lo);
+            c->rowbuf[x] = (float)(a < 0 ? 0 : a > 1 ? 1 : a);
         }
         resample_row(c->rowbuf, bw, c->tmp + (size_t)y * ow, ow, 1);
     }

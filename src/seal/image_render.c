@@ -3,6 +3,7 @@
 #include "seal/image.h"
 
 #include <cairo.h>
+#include <dlfcn.h>
 #include <math.h>
 #include <pango/pangocairo.h>
 #include <stdlib.h>
@@ -237,4 +238,14 @@ int seal_render(const seal_render_opts *o, seal_img *out, sc_err *e)
     }
     cairo_surface_destroy(sf);
     return rc;
+}
+
+void seal_render_release(void)
+{
+    pango_cairo_font_map_set_default(NULL);
+    cairo_debug_reset_static_data();
+    /* fontconfig's own configuration: FcFini, looked up at run time because the build links
+     * fontconfig only through pango (it is loaded whenever anything was rendered) */
+    void (*fcfini)(void) = (void (*)(void))dlsym(RTLD_DEFAULT, "FcFini");
+    if (fcfini != NULL) fcfini();
 }
