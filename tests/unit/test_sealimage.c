@@ -846,6 +846,7 @@ static long post(unsigned port, const char *query, const char *ctype, const sc_b
     char ct[128];
     snprintf(ct, sizeof(ct), "Content-Type: %s", ctype);
     h = curl_slist_append(h, ct);
+    h = curl_slist_append(h, "Expect:");
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)body->p);
