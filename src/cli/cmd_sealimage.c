@@ -203,6 +203,7 @@ static int do_render(int argc, char **argv)
                "not a registered seal\n",
                outp, im.w, im.h, im.dpi);
     seal_img_free(&im);
+    seal_render_release();
     return rc == 0 ? 0 : cli_fail(&e);
 }
 
