@@ -197,7 +197,6 @@ typedef struct jpeg_ctx {
     int warnings;
     int too_many_scans;
     seal_img im;
-    uint8_t *row; /* CMYK scanline */
     char msg[JMSG_LENGTH_MAX + 32];
 } jpeg_ctx;
 
@@ -355,7 +354,7 @@ static int jpeg_decode(jpeg_ctx *c, const uint8_t *p, size_t n, const seal_img_l
     jpeg_start_decompress(&c->d);
     uint32_t w = c->d.output_width, h = c->d.output_height;
     if (check_dims(l, w, h, "the JPEG", e) != 0) return SC_ETOOBIG;
-    if ((!cmyk && c->d.output_components != 4) || (cmyk && c->d.output_components != 4))
+    if (c->d.output_components != 4) /* RGBA, or CMYK converted in place below */
         return sc_fail(e, SC_EINTERNAL, "image.bad_jpeg", "unexpected JPEG output format");
     c->im.rgba = malloc((size_t)w * h * 4);
     if (c->im.rgba == NULL) return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
@@ -394,7 +393,6 @@ static int load_jpeg(const uint8_t *p, size_t n, const seal_img_limits *l, seal_
     int orientation = 1;
     int rc = jpeg_decode(c, p, n, l, &orientation, e);
     if (c->created) jpeg_destroy_decompress(&c->d);
-    free(c->row);
     if (rc == 0) rc = orient(&c->im, orientation, e);
     if (rc != 0)
         seal_img_free(&c->im);

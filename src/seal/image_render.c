@@ -97,7 +97,8 @@ static void star(cairo_t *cr, double cx, double cy, double r)
 
 static void draw_round(cairo_t *cr, double S, const seal_render_opts *o, char ch[][5], int n)
 {
-    double R = S / 2, c = S / 2;
+    double R = S / 2; /* radius */
+    double c = R;     /* centre, both coordinates */
     double lw = S * 0.035;
     cairo_set_line_width(cr, lw);
     cairo_arc(cr, c, c, R - lw / 2 - 1, 0, 2 * M_PI);
@@ -148,7 +149,8 @@ static void draw_square(cairo_t *cr, double S, const seal_render_opts *o, char c
     cairo_rectangle(cr, lw / 2 + 1, lw / 2 + 1, S - lw - 2, S - lw - 2);
     cairo_stroke(cr);
     double pad = lw * 1.6;
-    double top = pad, left = pad, w = S - 2 * pad, h = S - 2 * pad;
+    double top = pad, left = pad, w = S - 2 * pad;
+    double h = w; /* shrinks below by the mark's band */
     if (!o->no_mark) {
         /* a band at the bottom inside the frame carries the mark */
         double band = S * 0.13;
