@@ -112,6 +112,58 @@ static void jpeg_encode(const seal_img *im, int quality, int orientation, double
     free(mem);
 }
 
+/* A valid progressive JPEG of n_al * 63 * 3 + 3 scans: every AC coefficient of every
+ * component in its own scan, refined bit by bit from Al = n_al - 1 down to 0 (a CPU bomb). */
+static void jpeg_many_scans(int n_al, sc_buf *out)
+{
+    struct jpeg_compress_struct c;
+    struct jpeg_error_mgr err;
+    unsigned char *mem = NULL;
+    unsigned long memlen = 0;
+    c.err = jpeg_std_error(&err);
+    jpeg_create_compress(&c);
+    jpeg_mem_dest(&c, &mem, &memlen);
+    c.image_width = 16;
+    c.image_height = 16;
+    c.input_components = 3;
+    c.in_color_space = JCS_RGB;
+    jpeg_set_defaults(&c);
+    int n = 3 + n_al * 63 * 3, k = 0;
+    jpeg_scan_info *si = calloc((size_t)n, sizeof(*si));
+    for (int comp = 0; comp < 3; comp++) {
+        si[k].comps_in_scan = 1;
+        si[k].component_index[0] = comp;
+        k++; /* DC, full precision */
+    }
+    for (int al = n_al - 1; al >= 0; al--)
+        for (int comp = 0; comp < 3; comp++)
+            for (int co = 1; co <= 63; co++) {
+                si[k].comps_in_scan = 1;
+                si[k].component_index[0] = comp;
+                si[k].Ss = co;
+                si[k].Se = co;
+                si[k].Ah = al == n_al - 1 ? 0 : al + 1;
+                si[k].Al = al;
+                k++;
+            }
+    c.scan_info = si;
+    c.num_scans = n;
+    jpeg_start_compress(&c, TRUE);
+    uint8_t row[48];
+    for (int i = 0; i < 48; i++)
+        row[i] = (uint8_t)(i * 5);
+    while (c.next_scanline < c.image_height) {
+        JSAMPROW r = row;
+        jpeg_write_scanlines(&c, &r, 1);
+    }
+    jpeg_finish_compress(&c);
+    jpeg_destroy_compress(&c);
+    free(si);
+    out->len = 0;
+    assert_int_equal(sc_buf_append(out, mem, memlen), 0);
+    free(mem);
+}
+
 /* Box of alpha >= 128 in ref. */
 static void alpha_box(const seal_img *im, uint32_t *x0, uint32_t *y0, uint32_t *bw, uint32_t *bh)
 {
@@ -695,6 +747,19 @@ static void test_reject_huge_and_bombs(void **st)
     b.len = 0;
     jpeg_declaring(3000, 3000, &b); /* allowed size, but the data is 16x16: corrupt */
     assert_int_equal(seal_img_load(b.p, b.len, NULL, &im, NULL), SC_EINVAL);
+
+    /* progressive JPEGs: 192 scans decode; 570 scans are refused as a CPU bomb */
+    b.len = 0;
+    jpeg_many_scans(1, &b);
+    assert_int_equal(seal_img_load(b.p, b.len, NULL, &im, NULL), 0);
+    assert_int_equal(im.w, 16);
+    seal_img_free(&im);
+    b.len = 0;
+    jpeg_many_scans(3, &b);
+    sc_err_clear(&e);
+    assert_int_equal(seal_img_load(b.p, b.len, NULL, &im, &e), SC_ETOOBIG);
+    assert_string_equal(e.code, "image.too_complex");
+    assert_null(im.rgba);
 
     /* a real decompression bomb: 3000 x 3000 of nothing packs into a few kB */
     seal_img big;
