@@ -87,14 +87,94 @@ static void white_balance(const seal_img *im, uint32_t x0, uint32_t y0, uint32_t
     }
 }
 
-static uint8_t strength_at(const seal_img *im, uint8_t lut[3][256], seal_ink ink, uint32_t x,
-                           uint32_t y)
+/* The lighting of a phone photo: a coarse grid of gains that brings the local paper
+ * brightness to white (a shadow across the sheet would otherwise weaken the ink there).
+ * Only brightness varies locally; the colour balance is the region's (global LUT), so a cell
+ * mostly covered by red ink cannot tint itself grey. */
+typedef struct norm {
+    uint8_t lut[3][256];
+    float *gain;     /* gx x gy, one per cell */
+    uint32_t gx, gy; /* grid size */
+    uint32_t cell;   /* cell side in pixels */
+    uint32_t rx, ry; /* the region's origin in the picture */
+} norm;
+
+/* over white, then the global balance */
+static void balanced(const norm *n, const uint8_t *p, int q[3])
 {
-    const uint8_t *p = im->rgba + ((size_t)y * im->w + x) * 4;
-    uint8_t q[4] = {p[0], p[1], p[2], 255};
-    /* composite over white first, then balance */
     for (int c = 0; c < 3; c++)
-        q[c] = lut[c][(p[c] * p[3] + 255 * (255 - p[3])) / 255];
+        q[c] = n->lut[c][(p[c] * p[3] + 255 * (255 - p[3])) / 255];
+}
+
+static int illumination(norm *n, const seal_img *im, uint32_t rw, uint32_t rh, sc_err *e)
+{
+    uint32_t md = (uint32_t)imax((int)rw, (int)rh);
+    n->cell = md / 10 > 24 ? md / 10 : 24;
+    n->gx = (rw + n->cell - 1) / n->cell;
+    n->gy = (rh + n->cell - 1) / n->cell;
+    n->gain = malloc(sizeof(float) * n->gx * n->gy);
+    if (n->gain == NULL) return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
+    for (uint32_t cy = 0; cy < n->gy; cy++)
+        for (uint32_t cx = 0; cx < n->gx; cx++) {
+            uint32_t x0 = cx * n->cell, y0 = cy * n->cell;
+            uint32_t x1 = x0 + n->cell < rw ? x0 + n->cell : rw;
+            uint32_t y1 = y0 + n->cell < rh ? y0 + n->cell : rh;
+            uint32_t step = 1;
+            while ((uint64_t)((x1 - x0) / step) * ((y1 - y0) / step) > 4096)
+                step++;
+            uint32_t hist[256] = {0}, cnt = 0;
+            for (uint32_t y = y0; y < y1; y += step)
+                for (uint32_t x = x0; x < x1; x += step) {
+                    int q[3];
+                    balanced(n, im->rgba + ((size_t)(n->ry + y) * im->w + n->rx + x) * 4, q);
+                    hist[(q[0] + q[1] + q[2]) / 3]++;
+                    cnt++;
+                }
+            /* the 95th percentile: paper, even in a cell crossed by ink and print */
+            uint32_t acc = 0, want = cnt - cnt * 95 / 100;
+            int v = 255;
+            while (v > 0 && acc + hist[v] < want)
+                acc += hist[v--];
+            double g = v < 48 ? 1.0 : 255.0 / v;
+            n->gain[cy * n->gx + cx] = (float)(g < 1 ? 1 : g > 2.2 ? 2.2 : g);
+        }
+    return 0;
+}
+
+/* Bilinear gain between cell centres at region coordinates (x, y). */
+static float gain_at(const norm *n, uint32_t x, uint32_t y)
+{
+    double fx = ((double)x + 0.5) / n->cell - 0.5, fy = ((double)y + 0.5) / n->cell - 0.5;
+    if (fx < 0) fx = 0;
+    if (fy < 0) fy = 0;
+    if (fx > n->gx - 1) fx = n->gx - 1;
+    if (fy > n->gy - 1) fy = n->gy - 1;
+    uint32_t x0 = (uint32_t)fx, y0 = (uint32_t)fy;
+    uint32_t x1 = x0 + 1 < n->gx ? x0 + 1 : x0, y1 = y0 + 1 < n->gy ? y0 + 1 : y0;
+    double ax = fx - x0, ay = fy - y0;
+    const float *g = n->gain;
+    double top = g[y0 * n->gx + x0] * (1 - ax) + g[y0 * n->gx + x1] * ax;
+    double bot = g[y1 * n->gx + x0] * (1 - ax) + g[y1 * n->gx + x1] * ax;
+    return (float)(top * (1 - ay) + bot * ay);
+}
+
+/* The normalised colour of region pixel (x, y). */
+static void norm_px(const norm *n, const seal_img *im, uint32_t x, uint32_t y, uint8_t q[4])
+{
+    int b[3];
+    balanced(n, im->rgba + ((size_t)(n->ry + y) * im->w + n->rx + x) * 4, b);
+    float g = gain_at(n, x, y);
+    for (int c = 0; c < 3; c++) {
+        float v = b[c] * g;
+        q[c] = (uint8_t)(v > 255 ? 255 : v);
+    }
+    q[3] = 255;
+}
+
+static uint8_t strength_at(const norm *n, const seal_img *im, seal_ink ink, uint32_t x, uint32_t y)
+{
+    uint8_t q[4];
+    norm_px(n, im, x, y, q);
     return seal_ink_strength(ink, q);
 }
 
@@ -173,6 +253,7 @@ typedef struct ext_ctx {
     uint32_t *remap; /* root -> comp index */
     uint8_t *sm;     /* ink strength in the box */
     uint8_t *dark;   /* per box pixel: dark print that may hide red ink */
+    norm nm;         /* colour balance and lighting */
 } ext_ctx;
 
 static void ext_free(ext_ctx *c)
@@ -188,6 +269,7 @@ static void ext_free(ext_ctx *c)
     free(c->remap);
     free(c->sm);
     free(c->dark);
+    free(c->nm.gain);
 }
 
 static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, seal_img *out,
@@ -211,8 +293,12 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     int rc = clamp_rect(src, o, &rx, &ry, &rw, &rh, e);
     if (rc != 0) return rc;
 
-    uint8_t lut[3][256];
-    white_balance(src, rx, ry, rw, rh, lut);
+    norm *nm = &c->nm;
+    nm->rx = rx;
+    nm->ry = ry;
+    white_balance(src, rx, ry, rw, rh, nm->lut);
+    rc = illumination(nm, src, rw, rh, e);
+    if (rc != 0) return rc;
     uint8_t t8 = (uint8_t)rnd(thr * 255);
     if (t8 == 0) t8 = 1;
 
@@ -228,7 +314,7 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
         return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
     for (uint32_t y = 0; y < rh; y++)
         for (uint32_t x = 0; x < rw; x++) {
-            uint8_t s = strength_at(src, lut, o->ink, rx + x, ry + y);
+            uint8_t s = strength_at(nm, src, o->ink, x, y);
             uint8_t *g = &c->grid[(size_t)(y / f) * gw + x / f];
             if (s > *g) *g = s;
         }
@@ -352,7 +438,7 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     for (uint32_t y = sy0; y < sy1; y++)
         for (uint32_t x = sx0; x < sx1; x++) {
             if (!c->keep[(size_t)(y / f) * gw + x / f]) continue;
-            if (strength_at(src, lut, o->ink, rx + x, ry + y) < t8) continue;
+            if (strength_at(nm, src, o->ink, x, y) < t8) continue;
             if (x < bx0) bx0 = x;
             if (y < by0) by0 = y;
             if (x > bx1) bx1 = x;
@@ -394,19 +480,19 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
         for (uint32_t x = 0; x < bw; x++) {
             uint32_t px = bx0 + x, py = by0 + y;
             size_t i = (size_t)y * bw + x;
-            const uint8_t *p = src->rgba + ((size_t)(ry + py) * src->w + rx + px) * 4;
+            uint8_t q[4];
+            norm_px(nm, src, px, py, q);
             uint8_t s = 0;
             if (c->keep[(size_t)(py / f) * gw + px / f]) {
-                s = strength_at(src, lut, o->ink, rx + px, ry + py);
+                s = strength_at(nm, src, o->ink, px, py);
                 if (s >= t8 && o->ink == SEAL_INK_DARK) {
-                    bluesum += (int)lut[2][p[2]] - imax(lut[0][p[0]], lut[1][p[1]]);
+                    bluesum += (int)q[2] - imax(q[0], q[1]);
                     inkn++;
                 }
             }
             c->sm[i] = s;
             if (o->ink == SEAL_INK_RED && s < t8) {
-                uint8_t q[4] = {lut[0][p[0]], lut[1][p[1]], lut[2][p[2]], 255};
-                c->dark[i] = p[3] > 128 && seal_ink_strength(SEAL_INK_DARK, q) > 150;
+                c->dark[i] = seal_ink_strength(SEAL_INK_DARK, q) > 150;
             }
         }
     /* Red ink stamped over black print shows black: those pixels hide ink. A dark pixel

@@ -411,6 +411,14 @@ static void test_extract_from_phone_jpeg(void **st)
     render(SEAL_RENDER_ROUND, "广州示例建设工程有限公司", NULL, 42, 200, 0, &seal);
     paper(&pg, 900, 700, 1, 99);
     stamp(&pg, &seal, 300, 180, 0.75);
+    /* the phone's shadow: light falls off to 55 % across the sheet, diagonally */
+    for (uint32_t y = 0; y < pg.h; y++)
+        for (uint32_t x = 0; x < pg.w; x++) {
+            double l = 1.0 - 0.45 * ((double)x / pg.w + (double)y / pg.h) / 2;
+            uint8_t *q = pg.rgba + ((size_t)y * pg.w + x) * 4;
+            for (int c = 0; c < 3; c++)
+                q[c] = (uint8_t)(q[c] * l);
+        }
     /* stored sideways with EXIF orientation 6 (rotate 90° clockwise to view), as phones do */
     assert_int_equal(seal_img_new(&rot, pg.h, pg.w, NULL), 0);
     for (uint32_t y = 0; y < pg.h; y++)
