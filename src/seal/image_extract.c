@@ -158,17 +158,22 @@ static float gain_at(const norm *n, uint32_t x, uint32_t y)
     return (float)(top * (1 - ay) + bot * ay);
 }
 
-/* The normalised colour of region pixel (x, y). */
-static void norm_px(const norm *n, const seal_img *im, uint32_t x, uint32_t y, uint8_t q[4])
+/* The normalised colour of region pixel (x, y) under lighting gain g. */
+static void norm_px_g(const norm *n, const seal_img *im, uint32_t x, uint32_t y, float g,
+                      uint8_t q[4])
 {
     int b[3];
     balanced(n, im->rgba + ((size_t)(n->ry + y) * im->w + n->rx + x) * 4, b);
-    float g = gain_at(n, x, y);
     for (int c = 0; c < 3; c++) {
         float v = b[c] * g;
         q[c] = (uint8_t)(v > 255 ? 255 : v);
     }
     q[3] = 255;
+}
+
+static void norm_px(const norm *n, const seal_img *im, uint32_t x, uint32_t y, uint8_t q[4])
+{
+    norm_px_g(n, im, x, y, gain_at(n, x, y), q);
 }
 
 static uint8_t strength_at(const norm *n, const seal_img *im, seal_ink ink, uint32_t x, uint32_t y)
@@ -254,6 +259,7 @@ typedef struct ext_ctx {
     uint8_t *sm;     /* ink strength in the box */
     uint8_t *dark;   /* per box pixel: dark print that may hide red ink */
     norm nm;         /* colour balance and lighting */
+    float *gblk;     /* lighting gain per block of one grid row */
 } ext_ctx;
 
 static void ext_free(ext_ctx *c)
@@ -270,6 +276,7 @@ static void ext_free(ext_ctx *c)
     free(c->sm);
     free(c->dark);
     free(c->nm.gain);
+    free(c->gblk);
 }
 
 static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, seal_img *out,
@@ -312,12 +319,21 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     c->keep = calloc(gn, 1);
     if (c->grid == NULL || c->lab == NULL || c->keep == NULL)
         return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
-    for (uint32_t y = 0; y < rh; y++)
+    c->gblk = malloc(sizeof(float) * gw);
+    if (c->gblk == NULL) return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
+    for (uint32_t y = 0; y < rh; y++) {
+        /* the lighting varies over hundreds of pixels: one gain per block is plenty here */
+        if (y % f == 0)
+            for (uint32_t bx = 0; bx < gw; bx++)
+                c->gblk[bx] = gain_at(nm, bx * f + f / 2, y);
         for (uint32_t x = 0; x < rw; x++) {
-            uint8_t s = strength_at(nm, src, o->ink, x, y);
+            uint8_t q[4];
+            norm_px_g(nm, src, x, y, c->gblk[x / f], q);
+            uint8_t s = seal_ink_strength(o->ink, q);
             uint8_t *g = &c->grid[(size_t)(y / f) * gw + x / f];
             if (s > *g) *g = s;
         }
+    }
 
     /* 2. 8-connected components of ink blocks */
     for (size_t i = 0; i < gn; i++)
