@@ -317,6 +317,24 @@ static void test_render_round_marked(void **st)
     assert_int_equal((ph[4] << 24) | (ph[5] << 16) | (ph[6] << 8) | ph[7], 11811);
     assert_int_equal(ph[12], 1);
     sc_buf_free(&png);
+
+    /* the visible mark is ink: it survives an extraction, and so does the tEXt flag */
+    seal_img ea, eb;
+    seal_extract_opts o = {.ink = SEAL_INK_RED, .size_mm = 42};
+    assert_int_equal(seal_extract(&a, &o, &ea, NULL, NULL), 0);
+    assert_int_equal(seal_extract(&b, &o, &eb, NULL, NULL), 0);
+    assert_int_equal(ea.rendering, 1);
+    uint64_t band_a = 0, band_b = 0; /* rows of the mark: 0.62R..0.76R below the centre */
+    for (uint32_t y = ea.h / 2 + ea.h * 31 / 100; y < ea.h / 2 + ea.h * 38 / 100; y++)
+        for (uint32_t x = 0; x < ea.w; x++) {
+            band_a += ea.rgba[((size_t)y * ea.w + x) * 4 + 3] >= 128;
+            band_b += eb.rgba[((size_t)y * eb.w + x) * 4 + 3] >= 128;
+        }
+    print_message("mark band: %llu opaque px marked, %llu unmarked\n", (unsigned long long)band_a,
+                  (unsigned long long)band_b);
+    assert_true(band_a > band_b + 300);
+    seal_img_free(&ea);
+    seal_img_free(&eb);
     seal_img_free(&a);
     seal_img_free(&b);
     seal_img_free(&c);
