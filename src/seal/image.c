@@ -127,9 +127,9 @@ static int png_decode(png_ctx *c, const seal_img_limits *l, sc_err *e)
     png_set_user_limits(c->png, l->max_dim, l->max_dim);
     png_set_chunk_cache_max(c->png, PNG_CHUNK_CACHE_MAX);
     png_set_chunk_malloc_max(c->png, PNG_CHUNK_MALLOC_MAX);
-    /* "not enough image data" and friends are errors here, not warnings: a short IDAT
-     * stream is a truncated or crafted file */
-    png_set_benign_errors(c->png, 0);
+    /* libpng's reading defaults stay: image data that ends early is an error ("Not enough
+     * image data"); an invalid or over-limit ancillary chunk is dropped with a warning, as
+     * real producers' files sometimes carry one */
     png_set_read_fn(c->png, c, png_read_mem);
     png_read_info(c->png, c->info);
 
