@@ -114,6 +114,7 @@ void api_seal_image_extract(void *vapp, const http_req *req, http_resp *resp)
     const char *pv = arg(req, "preview");
     int preview = pv != NULL && strcmp(pv, "1") == 0;
     o.all_ink = (s = arg(req, "all_ink")) != NULL && strcmp(s, "1") == 0;
+    o.square = (s = arg(req, "square")) != NULL && strcmp(s, "1") == 0;
 
     /* the declared type must be an image type and agree with the content */
     const char *ct = req->conn != NULL ? http_header(req, "Content-Type") : NULL;

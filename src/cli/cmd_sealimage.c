@@ -11,7 +11,8 @@
 
 static const char usage_text[] =
     "usage: sealca seal-image extract --in SCAN.jpg|png --out INK.png [--kind seal|signature]\n"
-    "           [--threshold 0..1] [--crop X,Y,W,H] [--size-mm MM] [--dpi N] [--all-ink]\n"
+    "           [--threshold 0..1] [--crop X,Y,W,H] [--size-mm MM] [--dpi N] [--all-ink] "
+    "[--square]\n"
     "           [--preview PREVIEW.png] [--force]\n"
     "       sealca seal-image render --shape round|square --name TEXT [--bottom TEXT]\n"
     "           [--size-mm MM] [--dpi N] [--no-mark] --out SEAL.png [--force]\n"
@@ -57,21 +58,17 @@ static int write_png(const char *path, const seal_img *im, int force, sc_err *e)
     return rc;
 }
 
-enum { O_IN = 1, O_OUT, O_KIND, O_THR, O_CROP, O_SIZE, O_DPI, O_PREV, O_FORCE, O_ALL };
+enum { O_IN = 1, O_OUT, O_KIND, O_THR, O_CROP, O_SIZE, O_DPI, O_PREV, O_FORCE, O_ALL, O_SQ };
 
 static int do_extract(int argc, char **argv)
 {
-    static const struct option lo[] = {{"in", required_argument, NULL, O_IN},
-                                       {"out", required_argument, NULL, O_OUT},
-                                       {"kind", required_argument, NULL, O_KIND},
-                                       {"threshold", required_argument, NULL, O_THR},
-                                       {"crop", required_argument, NULL, O_CROP},
-                                       {"size-mm", required_argument, NULL, O_SIZE},
-                                       {"dpi", required_argument, NULL, O_DPI},
-                                       {"preview", required_argument, NULL, O_PREV},
-                                       {"all-ink", no_argument, NULL, O_ALL},
-                                       {"force", no_argument, NULL, O_FORCE},
-                                       {NULL, 0, NULL, 0}};
+    static const struct option lo[] = {
+        {"in", required_argument, NULL, O_IN},     {"out", required_argument, NULL, O_OUT},
+        {"kind", required_argument, NULL, O_KIND}, {"threshold", required_argument, NULL, O_THR},
+        {"crop", required_argument, NULL, O_CROP}, {"size-mm", required_argument, NULL, O_SIZE},
+        {"dpi", required_argument, NULL, O_DPI},   {"preview", required_argument, NULL, O_PREV},
+        {"all-ink", no_argument, NULL, O_ALL},     {"square", no_argument, NULL, O_SQ},
+        {"force", no_argument, NULL, O_FORCE},     {NULL, 0, NULL, 0}};
     const char *in = NULL, *outp = NULL, *prev = NULL;
     seal_extract_opts o = {0};
     int force = 0, opt;

@@ -73,6 +73,8 @@ typedef struct seal_extract_opts {
                        when it states a DPI, else 42 mm (seal) / 50 mm (signature) */
     double dpi;     /* resolution of the result; 0 = 300 */
     int all_ink;    /* 1: keep every ink pixel in the crop, not only the main component group */
+    int square;     /* 1: the stamp is round or square: stretch its box to a square, which undoes
+                       the foreshortening of a photo taken at an angle along an image axis */
 } seal_extract_opts;
 
 #define SEAL_THRESHOLD_RED  0.18

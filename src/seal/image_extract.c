@@ -475,6 +475,7 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
                        size_mm, dpi);
     double scale = lpx / imax((int)bw, (int)bh);
     uint32_t ow = rnd(bw * scale), oh = rnd(bh * scale);
+    if (o->square) ow = oh = rnd(lpx);
     if (ow == 0) ow = 1;
     if (oh == 0) oh = 1;
 

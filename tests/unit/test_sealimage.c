@@ -508,6 +508,36 @@ static void test_extract_from_phone_jpeg(void **st)
     seal_img_free(&ext);
 }
 
+static void test_extract_square_undoes_foreshortening(void **st)
+{
+    /* a photo taken at an angle: the round seal appears squeezed to 78 % of its height */
+    seal_img seal, sq, pg, ext;
+    render(SEAL_RENDER_ROUND, "武汉示例物流有限公司", "财务专用章", 42, 300, 0, &seal);
+    uint32_t h2 = seal.h * 78 / 100;
+    assert_int_equal(seal_img_new(&sq, seal.w, h2, NULL), 0);
+    for (uint32_t y = 0; y < h2; y++)
+        memcpy(sq.rgba + (size_t)y * sq.w * 4,
+               seal.rgba + (size_t)((y * (uint64_t)seal.h + seal.h / 2) / h2) * seal.w * 4,
+               (size_t)seal.w * 4);
+    paper(&pg, 900, 700, 0, 8);
+    stamp(&pg, &sq, 200, 150, 1.0);
+    seal_extract_opts o = {.ink = SEAL_INK_RED, .size_mm = 42};
+    assert_int_equal(seal_extract(&pg, &o, &ext, NULL, NULL), 0);
+    assert_true(ext.h < ext.w * 82 / 100); /* as photographed */
+    seal_img_free(&ext);
+    o.square = 1;
+    assert_int_equal(seal_extract(&pg, &o, &ext, NULL, NULL), 0);
+    assert_int_equal(ext.w, 496);
+    assert_int_equal(ext.h, 496);
+    double v = iou(&seal, &ext);
+    print_message("squared IoU %.3f\n", v);
+    assert_true(v > 0.85);
+    seal_img_free(&ext);
+    seal_img_free(&seal);
+    seal_img_free(&sq);
+    seal_img_free(&pg);
+}
+
 static void test_extract_crop_and_threshold(void **st)
 {
     /* two seals: the round one is larger; a crop selects the square one */
@@ -1084,6 +1114,7 @@ int main(void)
         cmocka_unit_test(test_ink_strength),
         cmocka_unit_test(test_extract_from_scan_png),
         cmocka_unit_test(test_extract_from_phone_jpeg),
+        cmocka_unit_test(test_extract_square_undoes_foreshortening),
         cmocka_unit_test(test_extract_crop_and_threshold),
         cmocka_unit_test(test_extract_signature),
         cmocka_unit_test(test_reject_not_images),
