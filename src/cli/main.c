@@ -36,7 +36,15 @@ static const char usage[] =
     "        a separate key process\n"
     "  publish [--now]              write queued certificates and CRLs to the LDAP directory\n"
     "        (sealca serve does this by itself every few seconds; --now skips the backoff)\n"
-    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n";
+    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
+    "  seal make --image F.png --name NAME --type organization|person --cert HOLDER.pem\n"
+    "        [--kind K] [--valid-from D --valid-to D] [--version 1|4] [--replace ESID\n"
+    "        --business seal-change|seal-redo] --out SEAL.esl      make a seal (电子印章)\n"
+    "  seal sign --seal SEAL.esl --key KEY.pem [--cert C.pem] FILE --out FILE.ses\n"
+    "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL] [--at T]\n"
+    "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
+    "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
+    "  seal show ESID | seal retire ESID REASON      the seal registry\n";
 
 static const struct {
     const char *name;
@@ -61,6 +69,7 @@ static const struct {
     {"ocsp", cmd_ocsp},
     {"verify-ocsp", cmd_verify_ocsp},
     {"publish", cmd_publish},
+    {"seal", cmd_seal},
 };
 
 int main(int argc, char **argv)
