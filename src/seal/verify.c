@@ -286,6 +286,12 @@ static int revocation(seal_verifier *v, const vcert *cur, vcert *up, int64_t t, 
         return -1;
     }
     int known = 0;
+    /* 0. this home's own CA / OCSP / seal-maker certificates: not in the certs table; they
+     * leave service by rollover, never by revocation */
+    for (size_t i = 0; v->ca != NULL && i < v->ca->nissuers && !known; i++)
+        if (v->ca->issuers[i].derlen == cur->len &&
+            memcmp(v->ca->issuers[i].der, cur->der, cur->len) == 0)
+            known = 1;
     /* 1. the sealca store: certificates this home issued (status is current, cached) */
     for (size_t i = 0; v->ca != NULL && i < v->ca->nissuers && !known; i++) {
         if (!same(v->ca->issuers[i].subject_der, cur->issuer) || strlen(hex) != 32) continue;
