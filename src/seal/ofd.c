@@ -1,5 +1,8 @@
 /* ofd.c - verify the seal signatures of an OFD package (GB/T 33190 §18): the zip (libzip), the
  * Signatures.xml / Signature.xml (libxml2), each referenced file's digest, and the SignedValue. */
+/* report texts are cut to their buffers on purpose: a long certificate name must not fail a
+ * verification */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "seal/seal.h"
 
 #include <libxml/parser.h>

@@ -1,5 +1,8 @@
 /* registry.c - the seals a home made: make (signed by the seal-maker key), one active seal per
  * holder certificate and kind, seal-change / seal-redo, retire, status for relying platforms. */
+/* report texts are cut to their buffers on purpose: a long certificate name must not fail a
+ * verification */
+#pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "seal/seal.h"
 
 #include <jansson.h>
@@ -128,7 +131,7 @@ static int make_der(pki_ca *ca, const seal_make_req *r, seal_record *rec, sc_err
     sp.pic_width = r->pic_width ? r->pic_width : 40;
     sp.pic_height = r->pic_height ? r->pic_height : 40;
     sc_buf der = {0};
-    char esid[40];
+    char esid[64];
     if ((rc = seal_encode(&sp, key, iss->der, iss->derlen, &der, esid, e)) != 0) {
         sc_buf_free(&der);
         return rc;

@@ -99,7 +99,7 @@ typedef struct seal_spec {
     int pic_width, pic_height; /* mm */
 } seal_spec;
 /* Encode and sign a seal with the maker's key (a private or remote key) and certificate: strict
- * DER, the signature as DER SM2Signature. out receives the SESeal; esid (>= 33 bytes) the id. */
+ * DER, the signature as DER SM2Signature. out receives the SESeal; esid (>= 64 bytes) the id. */
 int seal_encode(const seal_spec *sp, sc_key *maker_key, const uint8_t *maker_cert, size_t mclen,
                 sc_buf *out, char *esid, sc_err *e);
 
