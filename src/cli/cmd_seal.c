@@ -488,6 +488,129 @@ static int seal_retire_cmd(int argc, char **argv)
     return rc;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* sealca seal bench verify --home H --data F FILE.ses [--count N]: full verifications (seal,
+ * maker and signer paths, revocation from the home's store cached by the verifier), or
+ * sealca seal bench make --home H --seal-id ESID --image F --cert C [--count N]: seal-redo in a
+ * loop (encode, sign with the seal-maker key, retire the old one, insert, audit). */
+static int seal_bench_cmd(int argc, char **argv)
+{
+    cli_ctx c = {0};
+    const char *data = NULL, *image = NULL, *certf = NULL, *esid = NULL;
+    long count = 200;
+    static const struct option lo[] = {CLI_COMMON_LONGOPTS,
+                                       {"data", required_argument, NULL, 'd'},
+                                       {"image", required_argument, NULL, 'i'},
+                                       {"cert", required_argument, NULL, 'c'},
+                                       {"seal-id", required_argument, NULL, 's'},
+                                       {"count", required_argument, NULL, 'n'},
+                                       {NULL, 0, NULL, 0}};
+    if (argc < 2) return cli_usage("seal bench verify|make …");
+    const char *what = argv[1];
+    argc--;
+    argv++;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+        if (cli_common_opt(&c, opt, optarg)) continue;
+        switch (opt) {
+        case 'd':
+            data = optarg;
+            break;
+        case 'i':
+            image = optarg;
+            break;
+        case 'c':
+            certf = optarg;
+            break;
+        case 's':
+            esid = optarg;
+            break;
+        case 'n':
+            count = atol(optarg);
+            break;
+        default:
+            return EXIT_USAGE;
+        }
+    }
+    if (count < 1 || count > 10000000) return cli_usage("--count 1..10000000");
+    int make = strcmp(what, "make") == 0;
+    if (!make && (strcmp(what, "verify") != 0 || optind != argc - 1 || data == NULL))
+        return cli_usage("seal bench verify --home H --data FILE FILE.ses [--count N]");
+    if (make && (image == NULL || certf == NULL || esid == NULL))
+        return cli_usage("seal bench make --home H --seal-id ESID --image F.png --cert C.pem");
+    pki_ca *ca = NULL;
+    int rc = cli_open(&c, make, &ca);
+    if (rc != 0) return rc;
+    sc_err e = {0};
+    uint8_t *der = NULL, *d = NULL;
+    size_t len = 0, dlen = 0;
+    sc_buf cert = {0};
+    seal_verifier *v = NULL;
+    seal_report *rep = calloc(1, sizeof(*rep));
+    char cur[SEAL_MAX_STRING];
+    double t0 = 0, t1 = 0;
+    if (rep == NULL) goto fail;
+    if (!make) {
+        if (read_file(argv[optind], SEAL_MAX, &der, &len, &e) != 0 ||
+            read_file(data, SIGN_DATA_MAX, &d, &dlen, &e) != 0 || seal_verifier_new(&v, &e) != 0)
+            goto fail;
+        seal_verifier_use_ca(v, ca);
+        uint8_t h[32];
+        crypto_sm3(d, dlen, h);
+        t0 = now_s();
+        for (long i = 0; i < count; i++)
+            if (seal_verify_hash(v, der, len, h, rep, &e) != 0) {
+                sc_fail(&e, SC_EVERIFY, "bench.invalid", "the signature does not verify");
+                goto fail;
+            }
+        t1 = now_s();
+        printf("seal verify: %ld full verifications in %.3f s: %.0f verifications/s (engine %s)\n",
+               count, t1 - t0, (double)count / (t1 - t0), crypto_sm2_engine_name());
+    } else {
+        if (read_cert(certf, &cert, &e) != 0 ||
+            read_file(image, SEAL_MAX_IMAGE, &d, &dlen, &e) != 0)
+            goto fail;
+        seal_make_req r = {0};
+        r.name = "bench";
+        r.type = SEAL_TYPE_ORGANIZATION;
+        r.holder_cert = cert.p;
+        r.holder_len = cert.len;
+        r.picture = d;
+        r.piclen = dlen;
+        r.actor = "bench";
+        snprintf(cur, sizeof(cur), "%s", esid);
+        t0 = now_s();
+        for (long i = 0; i < count; i++) {
+            seal_record rec = {0};
+            if (seal_replace(ca, cur, "seal-redo", &r, &rec, &e) != 0) goto fail;
+            snprintf(cur, sizeof(cur), "%s", rec.esid);
+            seal_record_free(&rec);
+        }
+        t1 = now_s();
+        printf("seal make: %ld seals in %.3f s: %.0f seals/s (engine %s, %s)\n", count, t1 - t0,
+               (double)count / (t1 - t0), crypto_sm2_engine_name(), store_driver(ca->db));
+        fprintf(stderr, "active seal now %s\n", cur);
+    }
+    goto out;
+fail:
+    rc = cli_fail(&e);
+out:
+    free(rep);
+    free(der);
+    free(d);
+    sc_buf_free(&cert);
+    seal_verifier_free(v);
+    ca_close(ca);
+    cli_done(&c);
+    return rc;
+}
+
 int cmd_seal(int argc, char **argv)
 {
     if (argc < 2) return cli_usage("seal make|sign|verify|verify-ofd|show|retire …");
@@ -498,5 +621,6 @@ int cmd_seal(int argc, char **argv)
     if (strcmp(sub, "verify-ofd") == 0) return verify_common(argc - 1, argv + 1, 1);
     if (strcmp(sub, "show") == 0) return seal_show_cmd(argc - 1, argv + 1);
     if (strcmp(sub, "retire") == 0) return seal_retire_cmd(argc - 1, argv + 1);
+    if (strcmp(sub, "bench") == 0) return seal_bench_cmd(argc - 1, argv + 1);
     return cli_usage("unknown seal command '%s'", sub);
 }

@@ -47,7 +47,17 @@ typedef struct vcache {
     int64_t at;
 } vcache;
 
+/* public keys of certificates met in seals (maker, signer): making an SM2 key object is costly
+ * (Z value, engine tables), and a platform verifies many signatures of the same holders */
+#define V_KEYS 32
+typedef struct vkey {
+    uint8_t h[32];
+    sc_key *k;
+} vkey;
+
 struct seal_verifier {
+    vkey keys[V_KEYS];
+    int nextkey;
     vcert certs[V_MAX_CERTS];
     int ncerts;
     vcrl crls[V_MAX_CRLS];
@@ -63,6 +73,23 @@ static int same(sc_slice a, sc_slice b)
     return a.len == b.len && memcmp(a.p, b.p, a.len) == 0;
 }
 
+/* The public key of a certificate, from the verifier's cache (borrowed). */
+static sc_key *cached_key(seal_verifier *v, const uint8_t *der, size_t len, sc_err *e)
+{
+    uint8_t h[32];
+    crypto_sm3(der, len, h);
+    for (int i = 0; i < V_KEYS; i++)
+        if (v->keys[i].k != NULL && memcmp(v->keys[i].h, h, 32) == 0) return v->keys[i].k;
+    sc_key *k = NULL;
+    if (cert_pubkey(der, len, &k, e) != 0) return NULL;
+    vkey *slot = &v->keys[v->nextkey];
+    v->nextkey = (v->nextkey + 1) % V_KEYS;
+    crypto_key_free(slot->k);
+    memcpy(slot->h, h, 32);
+    slot->k = k;
+    return k;
+}
+
 int seal_verifier_new(seal_verifier **out, sc_err *e)
 {
     *out = calloc(1, sizeof(**out));
@@ -76,6 +103,8 @@ void seal_verifier_free(seal_verifier *v)
         free(v->certs[i].der);
         crypto_key_free(v->certs[i].pub);
     }
+    for (int i = 0; i < V_KEYS; i++)
+        crypto_key_free(v->keys[i].k);
     for (int i = 0; i < v->ncrls; i++) {
         free(v->crls[i].der);
         X509_CRL_free(v->crls[i].crl);
@@ -476,9 +505,9 @@ static void check_seal(seal_verifier *v, const seal *s, int64_t t, int in_sig, s
     char a[40], b[40], ts[40];
     sc_err e = {0};
     /* the seal maker's signature over the seal information */
-    sc_key *mk = NULL;
     sc_buf tbs = {0};
-    if (cert_pubkey(s->maker_cert.p, s->maker_cert.len, &mk, &e) != 0) {
+    sc_key *mk = cached_key(v, s->maker_cert.p, s->maker_cert.len, &e);
+    if (mk == NULL) {
         seal_report_add(rep, "seal.maker_signature", "制章者签名", "seal maker's signature",
                         SEAL_CHECK_FAIL, "seal.maker_cert_bad",
                         "the seal maker's certificate is unreadable: %s", e.msg);
@@ -495,7 +524,6 @@ static void check_seal(seal_verifier *v, const seal *s, int64_t t, int in_sig, s
                         s->layout == SEAL_LAYOUT_V4 ? "SES_SealInfo" : "SES_SealInfo, cert, alg",
                         s->signed_value.len == 64 ? "raw r||s" : "DER");
     }
-    crypto_key_free(mk);
     sc_buf_free(&tbs);
     add_chain(v, rep, "seal.maker_cert", "制章者证书", "seal maker's certificate", s->maker_cert,
               t);
@@ -606,9 +634,9 @@ static int verify_any(seal_verifier *v, const uint8_t *der, size_t len, const ui
                           : "the signer's certificate is not in the seal's certList "
                             "(签章人证书不是印章绑定的证书)");
     /* §6.2.3 d): the document signature */
-    sc_key *pub = NULL;
     sc_err se = {0};
-    if (cert_pubkey(g.signer_cert.p, g.signer_cert.len, &pub, &se) != 0)
+    sc_key *pub = cached_key(v, g.signer_cert.p, g.signer_cert.len, &se);
+    if (pub == NULL)
         seal_report_add(rep, "sig.signature", "签章签名值", "document signature", SEAL_CHECK_FAIL,
                         "sig.cert_bad", "the signer's certificate is unreadable: %s", se.msg);
     else if (seal_sm2_verify(pub, g.tbs.p, g.tbs.len, g.signature.p, g.signature.len, &se) != 0)
@@ -619,7 +647,6 @@ static int verify_any(seal_verifier *v, const uint8_t *der, size_t len, const ui
         seal_report_add(rep, "sig.signature", "签章签名值", "document signature", SEAL_CHECK_PASS,
                         NULL, "SM2 signature over TBS_Sign verifies (%s)",
                         g.signature.len == 64 ? "raw r||s" : "DER");
-    crypto_key_free(pub);
     /* §6.2.3 e): the signer's certificate path and status at the signing time */
     add_chain(v, rep, "sig.signer_cert", "签章人证书", "signer's certificate", g.signer_cert,
               g.time);
