@@ -315,7 +315,7 @@ typedef struct vopts {
     const char *crl[8];
     int ncrl;
     const char *at;
-    int json, no_chain;
+    int json, no_chain, online;
 } vopts;
 
 static int verify_common(int argc, char **argv, int ofd)
@@ -329,6 +329,7 @@ static int verify_common(int argc, char **argv, int ofd)
                                        {"at", required_argument, NULL, 't'},
                                        {"json", no_argument, NULL, 'j'},
                                        {"no-chain", no_argument, NULL, 'n'},
+                                       {"online", no_argument, NULL, 'O'},
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -354,15 +355,19 @@ static int verify_common(int argc, char **argv, int ofd)
         case 'n':
             o.no_chain = 1;
             break;
+        case 'O':
+            o.online = 1;
+            break;
         default:
             return EXIT_USAGE;
         }
     }
     if (optind != argc - 1)
-        return cli_usage(ofd ? "seal verify-ofd FILE.ofd [--ca CHAIN.pem] [--crl CRL] [--home DIR] "
-                               "[--no-chain] [--json]"
-                             : "seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] "
-                               "[--crl CRL] [--home DIR] [--at TIME] [--no-chain] [--json]");
+        return cli_usage(
+            ofd ? "seal verify-ofd FILE.ofd [--ca CHAIN.pem] [--crl CRL] [--home DIR] "
+                  "[--no-chain] [--json]"
+                : "seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] "
+                  "[--crl CRL] [--online] [--home DIR] [--at TIME] [--no-chain] [--json]");
     const char *file = argv[optind];
     sc_err e = {0};
     seal_verifier *v = NULL;
@@ -377,6 +382,7 @@ static int verify_common(int argc, char **argv, int ofd)
     if (seal_verifier_new(&v, &e) != 0) goto fail;
     if (ca) seal_verifier_use_ca(v, ca);
     seal_verifier_no_chain(v, o.no_chain);
+    seal_verifier_online(v, o.online);
     if (o.at) {
         int64_t t;
         if (parse_when(o.at, &t) != 0) {

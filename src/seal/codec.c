@@ -603,6 +603,9 @@ int seal_sign(const uint8_t *seal_der, size_t seal_len, sc_key *key, const uint8
             "签章证书不是印章绑定的证书 / the signing certificate is not the one the seal "
             "%s is bound to (a renewed or rekeyed certificate needs a new seal)",
             s.esid);
+    if (when < s.valid_from || when > s.valid_to)
+        return sc_fail(e, SC_ESTATE, "seal.not_valid",
+                       "印章不在有效期内 / the seal %s is not valid at the signing time", s.esid);
     sc_key *pub = NULL;
     if ((rc = cert_pubkey(cert, certlen, &pub, e)) != 0) return rc;
     int match = crypto_key_equal_public(pub, key);

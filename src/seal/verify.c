@@ -5,6 +5,7 @@
 #pragma GCC diagnostic ignored "-Wformat-truncation"
 #include "seal/seal.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -63,6 +64,7 @@ struct seal_verifier {
     vcrl crls[V_MAX_CRLS];
     int ncrls;
     pki_ca *ca;
+    int online; /* fetch CRLs from the certificates' CRL distribution points */
     int no_chain;
     int64_t at;
     vcache cache[V_CACHE];
@@ -117,6 +119,11 @@ void seal_verifier_use_ca(seal_verifier *v, pki_ca *ca)
     v->ca = ca;
     for (size_t i = 0; ca != NULL && i < ca->nissuers; i++)
         seal_verifier_add_certs(v, ca->issuers[i].der, ca->issuers[i].derlen, NULL);
+}
+
+void seal_verifier_online(seal_verifier *v, int on)
+{
+    v->online = on;
 }
 
 void seal_verifier_no_chain(seal_verifier *v, int on)
@@ -303,6 +310,73 @@ static int cert_serial(const uint8_t *der, size_t len, char *hex, size_t hexsz, 
     return 0;
 }
 
+/* ---- CRLs fetched from the CRL distribution point (http/https, size and time limits) ---- */
+
+#define V_CRL_FETCH_MAX (64u * 1024 * 1024)
+
+static size_t fetch_cb(char *p, size_t sz, size_t n, void *arg)
+{
+    sc_buf *b = arg;
+    if (b->len + sz * n > V_CRL_FETCH_MAX || sc_buf_append(b, p, sz * n) != 0) return 0;
+    return sz * n;
+}
+
+/* The first http(s) URI of the certificate's cRLDistributionPoints, fetched and added. */
+static int fetch_crl(seal_verifier *v, const vcert *cur, char *why, size_t whysz)
+{
+    const unsigned char *p = cur->der;
+    X509 *x = d2i_X509(NULL, &p, (long)cur->len);
+    char url[512] = "";
+    STACK_OF(DIST_POINT) *dps =
+        x ? X509_get_ext_d2i(x, NID_crl_distribution_points, NULL, NULL) : NULL;
+    for (int i = 0; dps != NULL && i < sk_DIST_POINT_num(dps) && !url[0]; i++) {
+        DIST_POINT *dp = sk_DIST_POINT_value(dps, i);
+        if (dp->distpoint == NULL || dp->distpoint->type != 0) continue;
+        GENERAL_NAMES *gn = dp->distpoint->name.fullname;
+        for (int j = 0; j < sk_GENERAL_NAME_num(gn) && !url[0]; j++) {
+            GENERAL_NAME *g = sk_GENERAL_NAME_value(gn, j);
+            if (g->type != GEN_URI) continue;
+            const char *u = (const char *)ASN1_STRING_get0_data(g->d.uniformResourceIdentifier);
+            int ul = ASN1_STRING_length(g->d.uniformResourceIdentifier);
+            if (ul > 0 && ul < (int)sizeof(url) &&
+                (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0)) {
+                memcpy(url, u, (size_t)ul);
+                url[ul] = 0;
+            }
+        }
+    }
+    sk_DIST_POINT_pop_free(dps, DIST_POINT_free);
+    X509_free(x);
+    if (!url[0]) {
+        snprintf(why, whysz, "the certificate names no http CRL distribution point");
+        return -1;
+    }
+    CURL *c = curl_easy_init();
+    sc_buf body = {0};
+    long code = 0;
+    int rc = -1;
+    if (c != NULL) {
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(c, CURLOPT_TIMEOUT, 15L);
+        curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fetch_cb);
+        curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+        CURLcode cr = curl_easy_perform(c);
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+        if (cr != CURLE_OK || code != 200)
+            snprintf(why, whysz, "cannot fetch the CRL from %s (%s, HTTP %ld)", url,
+                     curl_easy_strerror(cr), code);
+        else if (seal_verifier_add_crl(v, body.p, body.len, NULL) != 0)
+            snprintf(why, whysz, "the CRL at %s is malformed", url);
+        else
+            rc = 0;
+        curl_easy_cleanup(c);
+    }
+    sc_buf_free(&body);
+    return rc;
+}
+
 /* Revocation status of cur (issued by up) at time t. 0 when known (*revoked, *rat set), -1 when
  * no source covers it (why says so). */
 static int revocation(seal_verifier *v, const vcert *cur, vcert *up, int64_t t, int *revoked,
@@ -351,32 +425,40 @@ static int revocation(seal_verifier *v, const vcert *cur, vcert *up, int64_t t, 
             cert_info_free(&ci);
         }
     }
-    /* 2. CRLs given by the relying party, signed by the issuer */
-    for (int i = 0; i < v->ncrls && !known; i++) {
-        vcrl *c = &v->crls[i];
-        if (!same(c->issuer, cur->issuer)) continue;
-        if (c->checked == 0) {
-            sc_key *k = vcert_key(up);
-            c->checked = k != NULL && pki_verify_signed(c->der, c->len, k, NULL) == 0 ? 1 : -1;
+    /* 2. CRLs given by the relying party (or fetched: pass 1), signed by the issuer */
+    char fwhy[300] = "";
+    for (int pass = 0; pass < 2 && !known; pass++) {
+        if (pass == 1 && (!v->online || fetch_crl(v, cur, fwhy, sizeof(fwhy)) != 0)) break;
+        for (int i = 0; i < v->ncrls && !known; i++) {
+            vcrl *c = &v->crls[i];
+            if (!same(c->issuer, cur->issuer)) continue;
+            if (c->checked == 0) {
+                sc_key *k = vcert_key(up);
+                c->checked = k != NULL && pki_verify_signed(c->der, c->len, k, NULL) == 0 ? 1 : -1;
+            }
+            if (c->checked != 1) continue;
+            /* the CRL speaks for time t when it was issued after t, or is current now */
+            if (!(c->this_update >= t || (now >= c->this_update && now <= c->next_update)))
+                continue;
+            X509_REVOKED *rv = NULL;
+            if (X509_CRL_get0_by_serial(c->crl, &rv, ai) == 1 && rv != NULL) {
+                *revoked = 1;
+                *rat = asn1_time(X509_REVOKED_get0_revocationDate(rv));
+            }
+            known = 1;
         }
-        if (c->checked != 1) continue;
-        /* the CRL speaks for time t when it was issued after t, or is current now */
-        if (!(c->this_update >= t || (now >= c->this_update && now <= c->next_update))) continue;
-        X509_REVOKED *rv = NULL;
-        if (X509_CRL_get0_by_serial(c->crl, &rv, ai) == 1 && rv != NULL) {
-            *revoked = 1;
-            *rat = asn1_time(X509_REVOKED_get0_revocationDate(rv));
-        }
-        known = 1;
     }
     ASN1_INTEGER_free(ai);
     if (!known) {
         char nm[256];
         name_text(cur->issuer, nm, sizeof(nm));
-        snprintf(why, whysz,
-                 "no revocation source for certificate %s of \"%s\" (give --crl, or verify against "
-                 "the sealca home that issued it)",
-                 hex, nm);
+        if (fwhy[0])
+            snprintf(why, whysz, "certificate %s of \"%s\": %s", hex, nm, fwhy);
+        else
+            snprintf(why, whysz,
+                     "no revocation source for certificate %s of \"%s\" (give --crl or --online, "
+                     "or verify against the sealca home that issued it)",
+                     hex, nm);
         return -1;
     }
     return 0;

@@ -172,4 +172,20 @@ curl -s "$URL/api/v1/seals/$OLD" | jq -e '.state == "retired"' >/dev/null || die
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/seals/ffff")" = 404 ] || die "unknown seal not 404"
 [ "$(curl -s -o /dev/null -w '%{http_code}' "$URL/api/v1/seals/%27x")" = 400 ] || die "bad id not 400"
 serve_stop
+
+# ---- online: the relying platform has only the CA chain and fetches CRLs from the CRL DP ----
+P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+$S init --home ca2 --name "在线 CA" --base-url "http://127.0.0.1:$P"
+$S issue --home ca2 --profile organization-sign --subject "CN=丙公司,O=丙公司,C=CN" --uscc 91350100M000100Y43 --keygen --key-out c.key --out c.pem
+$S seal make --home ca2 --image seal.png --name "丙公司" --type organization --cert c.pem --out c.esl >/dev/null
+$S seal sign --seal c.esl --key c.key bid.txt --out c.ses
+cat ca2/certs/*.pem >chain2.pem
+serve_start ca2 --listen "127.0.0.1:$P"
+$S seal verify c.ses --data bid.txt --ca chain2.pem --online >on.txt || { cat on.txt; die "online verification"; }
+serve_stop
+# the CRL DP unreachable: not valid, and the reason says why
+if $S seal verify c.ses --data bid.txt --ca chain2.pem --online --json >off2.json; then die "unreachable CRL accepted"; fi
+check_is off2.json sig.signer_cert fail cert.revocation_unknown
+# signing outside the seal's validity is refused
+expect_fail seal.not_valid $S seal sign --seal c.esl --key c.key bid.txt --time 2020-01-01T00:00:00Z --out x.ses
 echo "t_seal: ok"
