@@ -104,8 +104,8 @@ static const char *const migrations[] = {
      * for GET /api/v1/seals/{esID}. */
     "CREATE TABLE seals ("
     "  esid TEXT PRIMARY KEY,"
-    "  kind TEXT NOT NULL,"   /* official | legal-representative | cost-engineer | expert | … */
-    "  type BIGINT NOT NULL," /* SES_ESPropertyInfo.type: 1 organization, 2 person */
+    "  kind TEXT NOT NULL,"     /* official | legal-representative | cost-engineer | expert | … */
+    "  type BIGINT NOT NULL,"   /* SES_ESPropertyInfo.type: 1 organization, 2 person */
     "  layout BIGINT NOT NULL," /* 1 GM/T 0031-2014, 4 GB/T 38540-2020 */
     "  name TEXT NOT NULL,"
     "  cert_serial TEXT NOT NULL," /* the holder's signing certificate */

@@ -57,6 +57,16 @@ static void test_fixtures(void **state)
         assert_int_not_equal(seal_tbs_check(d, len, NULL), 0);
         assert_int_not_equal(seal_tbs_check(s.maker_cert.p, s.maker_cert.len, NULL), 0);
         assert_int_not_equal(seal_tbs_check(tbs.p, tbs.len - 1, NULL), 0);
+        /* the key process: the seal maker signs exactly this, a CA key never does */
+        sc_slice subj = {NULL, 0};
+        assert_int_equal(keyproc_check("sealmaker", SC_ALG_SM2, subj, tbs.p, tbs.len, NULL), 0);
+        assert_int_not_equal(keyproc_check("issuing", SC_ALG_SM2, subj, tbs.p, tbs.len, NULL), 0);
+        assert_int_not_equal(keyproc_check("ocsp", SC_ALG_SM2, subj, tbs.p, tbs.len, NULL), 0);
+        signed_parts sp;
+        assert_int_equal(der_split_signed(s.maker_cert.p, s.maker_cert.len, &sp), 0);
+        assert_int_not_equal(
+            keyproc_check("sealmaker", SC_ALG_SM2, subj, sp.tbs.p, sp.tbs.len, NULL), 0);
+        assert_int_not_equal(keyproc_check("sealmaker", SC_ALG_SM2, subj, d, len, NULL), 0);
         sc_buf_free(&tbs);
         free(d);
     }
