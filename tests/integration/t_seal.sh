@@ -101,6 +101,22 @@ bad_seal seal.malformed junk.esl
 cp "$FX/ofdrw-UserV4.esl" trail.esl && printf 'x' >>trail.esl
 bad_seal seal.trailing trail.esl
 expect_fail ofd.not_zip $S seal verify-ofd junk.esl --no-chain
+# larger than the 8 MiB limit: refused before parsing
+head -c 9000000 /dev/zero >big.esl
+expect_fail io.read $S seal verify big.esl --no-chain
+grep -q "too large" err.txt || die "no size reason"
+# a seal whose outer SEQUENCE claims more than the file holds, and a wrong outer tag
+python3 -c "
+import sys
+d=bytearray(open(sys.argv[1],'rb').read()); d[2]=0x52; open('long.esl','wb').write(d)
+d=bytearray(open(sys.argv[1],'rb').read()); d[0]=0x31; open('tag.esl','wb').write(d)" "$FX/ofdrw-UserV4.esl"
+bad_seal seal.malformed long.esl
+bad_seal seal.malformed tag.esl
+# a zip that is not an OFD, and an OFD without signatures
+printf 'hello' >h.txt && python3 -c "import zipfile; z=zipfile.ZipFile('nosig.ofd','w'); z.writestr('OFD.xml','<ofd:OFD xmlns:ofd=\"http://www.ofdspec.org/2016\"/>'); z.close()"
+expect_fail ofd.unsigned $S seal verify-ofd nosig.ofd --no-chain
+python3 -c "import zipfile; z=zipfile.ZipFile('plain.zip','w'); z.writestr('a.txt','x'); z.close()"
+expect_fail ofd.missing $S seal verify-ofd plain.zip --no-chain
 
 # ---- a home: make, sign, verify, one active seal, change, revocation time rule ----
 $S init --home ca --name "印章测试 CA"
