@@ -729,6 +729,20 @@ static int verify_any(seal_verifier *v, const uint8_t *der, size_t len, const ui
         seal_report_add(rep, "sig.signature", "签章签名值", "document signature", SEAL_CHECK_PASS,
                         NULL, "SM2 signature over TBS_Sign verifies (%s)",
                         g.signature.len == 64 ? "raw r||s" : "DER");
+    /* the signer's certificate is for signing (keyUsage digitalSignature or nonRepudiation) */
+    {
+        const unsigned char *p = g.signer_cert.p;
+        X509 *x = d2i_X509(NULL, &p, (long)g.signer_cert.len);
+        uint32_t ku = x ? X509_get_key_usage(x) : 0;
+        int ok = x != NULL && (ku & (X509v3_KU_DIGITAL_SIGNATURE | X509v3_KU_NON_REPUDIATION));
+        X509_free(x);
+        seal_report_add(rep, "sig.signer_usage", "签章人证书用途", "signer certificate usage",
+                        ok ? SEAL_CHECK_PASS : SEAL_CHECK_FAIL, ok ? NULL : "cert.not_for_signing",
+                        "%s",
+                        ok ? "keyUsage allows signing"
+                           : "the signer's certificate is not a signing certificate "
+                             "(keyUsage lacks digitalSignature and nonRepudiation)");
+    }
     /* §6.2.3 e): the signer's certificate path and status at the signing time */
     add_chain(v, rep, "sig.signer_cert", "签章人证书", "signer's certificate", g.signer_cert,
               g.time);

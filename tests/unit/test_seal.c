@@ -272,6 +272,35 @@ static void test_registry(void **state)
     verify_ok(f, c.der, c.derlen, NULL, 0);
     ca_close(ca2);
     keyproc_stop(kp);
+    /* renewal: the new certificate gets the seal, the old seal is retired */
+    sc_key *k2 = NULL;
+    cert_info renewed;
+    issue_req ir = {0};
+    ir.profile = "organization-sign";
+    ir.subject = "CN=甲公司,O=甲公司,C=CN";
+    ir.uscc = "91350100M000100Y43";
+    assert_int_equal(crypto_key_generate(SC_ALG_SM2, &k2, &e), 0);
+    ir.pub = k2;
+    assert_int_equal(pki_issue(f->ca, &ir, &renewed, &e), 0);
+    seal_record rn = {0};
+    req_init(f, &r, NULL);
+    r.holder_cert = renewed.der;
+    r.holder_len = renewed.derlen;
+    assert_int_equal(seal_replace(f->ca, b.esid, "renew", &r, &rn, &e), 0);
+    assert_string_not_equal(rn.cert_serial, b.cert_serial);
+    assert_int_equal(seal_get(f->ca, b.esid, &got, &e), 0);
+    assert_string_equal(got.status, "retired");
+    seal_record_free(&got);
+    /* the old certificate can no longer sign with the new seal */
+    sc_buf s2 = {0};
+    sc_err e5 = {0};
+    assert_int_equal(seal_sign(rn.der, rn.derlen, f->holder_key, f->holder.der, f->holder.derlen, h,
+                               "bid.txt", (int64_t)time(NULL), NULL, 0, &s2, &e5),
+                     SC_EVERIFY);
+    assert_string_equal(e5.code, "seal.cert_not_bound");
+    seal_record_free(&rn);
+    cert_info_free(&renewed);
+    crypto_key_free(k2);
     /* retire */
     assert_int_equal(seal_retire(f->ca, c.esid, "holder request", "unit-test", &e), 0);
     sc_err e4 = {0};
