@@ -9,6 +9,8 @@ check_is() {
     [ "$got" = "$3 ${4:-}" ] || { cat "$1"; die "$1: check $2 is '$got', expected '$3 ${4:-}'"; }
 }
 
+# the fixtures do not touch a store: checked in the SQLite run only
+if [ "${SEALCA_TEST_DB:-sqlite}" != pg ]; then
 # ---- the ofdrw test root (its PKCS#12 password is 123456, not 777777) and a CRL it signs ----
 openssl pkcs12 -legacy -in "$FX/ofdrw-ROOT.p12" -passin pass:123456 -nokeys 2>/dev/null | openssl x509 >root.pem
 openssl pkcs12 -legacy -in "$FX/ofdrw-ROOT.p12" -passin pass:123456 -nocerts -nodes 2>/dev/null | openssl pkey >rootkey.pem
@@ -73,7 +75,7 @@ flip() { # FILE OFFSET OUT
 }
 for v in V1 V4; do
     n=$(wc -c <"$FX/ofdrw-User$v.esl")
-    for off in 0 1 3 12 20 40 80 120 600 700 5000 15000 16380 16390 16500 16930 16945 $((n - 1)); do
+    for off in 0 3 12 40 120 700 15000 16390 16500 16945 $((n - 1)); do
         flip "$FX/ofdrw-User$v.esl" $off f.esl
         if $S seal verify f.esl $V --at 2021-06-01 --json >f.json 2>f.err; then die "$v flipped at $off still valid"; fi
         # a report with a failed check and its code, or a refused input with an error code
@@ -83,7 +85,7 @@ for v in V1 V4; do
 done
 # the signed OFD: bytes inside the SignedValue, the Signature.xml, a referenced page and headers
 n=$(wc -c <"$FX/ofdrw-v4signed-einvoice.ofd")
-for off in 0 10 30 200 1000 3000 6000 9000 12000 13000 $((n - 30)) $((n - 1)); do
+for off in 0 30 1000 6000 9000 13000 $((n - 30)) $((n - 1)); do
     flip "$FX/ofdrw-v4signed-einvoice.ofd" $off f.ofd
     if $S seal verify-ofd f.ofd --no-chain >f.txt 2>&1; then die "OFD flipped at $off still valid"; fi
     grep -q "FAIL\|error" f.txt || { cat f.txt; die "OFD@$off: no reason"; }
@@ -117,6 +119,8 @@ printf 'hello' >h.txt && python3 -c "import zipfile; z=zipfile.ZipFile('nosig.of
 expect_fail ofd.unsigned $S seal verify-ofd nosig.ofd --no-chain
 python3 -c "import zipfile; z=zipfile.ZipFile('plain.zip','w'); z.writestr('a.txt','x'); z.close()"
 expect_fail ofd.missing $S seal verify-ofd plain.zip --no-chain
+
+fi
 
 # ---- a home: make, sign, verify, one active seal, change, revocation time rule ----
 $S init --home ca --name "印章测试 CA"
@@ -191,7 +195,8 @@ serve_stop
 
 # ---- online: the relying platform has only the CA chain and fetches CRLs from the CRL DP ----
 P=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-$S init --home ca2 --name "在线 CA" --base-url "http://127.0.0.1:$P"
+# (its own SQLite database also in the PostgreSQL run, where $S would reuse the first database)
+"$SEALCA" init --home ca2 --name "在线 CA" --base-url "http://127.0.0.1:$P"
 $S issue --home ca2 --profile organization-sign --subject "CN=丙公司,O=丙公司,C=CN" --uscc 91350100M000100Y43 --keygen --key-out c.key --out c.pem
 $S seal make --home ca2 --image seal.png --name "丙公司" --type organization --cert c.pem --out c.esl >/dev/null
 $S seal sign --seal c.esl --key c.key bid.txt --out c.ses
