@@ -2,6 +2,8 @@
 . "$ROOT/tests/integration/lib.sh"
 . "$ROOT/tests/integration/lib_serve.sh"
 FX="$FIXTURES/seal"
+SPID="" KPID=""
+trap 'kill -9 $SPID $KPID 2>/dev/null || true' EXIT
 
 # check_is JSON ID STATUS [CODE]: the report in JSON has check ID with STATUS (and CODE)
 check_is() {
