@@ -66,5 +66,6 @@ int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_seal_image(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
 
 #endif

@@ -39,6 +39,14 @@ static const char usage[] =
     "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
     "  seal-image extract|render|info …   stamp / signature images from specimen scans, and\n"
     "        marked renderings from text (see docs/seals-images.md)\n";
+    "  seal make --image F.png --name NAME --type organization|person --cert HOLDER.pem\n"
+    "        [--kind K] [--valid-from D --valid-to D] [--version 1|4] [--replace ESID\n"
+    "        --business seal-change|seal-redo] --out SEAL.esl      make a seal (电子印章)\n"
+    "  seal sign --seal SEAL.esl --key KEY.pem [--cert C.pem] FILE --out FILE.ses\n"
+    "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL|--online] [--at T]\n"
+    "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
+    "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
+    "  seal show ESID | seal retire ESID REASON      the seal registry\n";
 
 static const struct {
     const char *name;
@@ -64,6 +72,7 @@ static const struct {
     {"verify-ocsp", cmd_verify_ocsp},
     {"publish", cmd_publish},
     {"seal-image", cmd_seal_image},
+    {"seal", cmd_seal},
 };
 
 int main(int argc, char **argv)

@@ -45,6 +45,10 @@ typedef enum store_sql_id {
     ST_OUTBOX_PENDING,
     ST_OUTBOX_PRUNE,
     ST_OUTBOX_RESET,
+    ST_SEAL_INSERT,
+    ST_SEAL_GET,
+    ST_SEAL_RETIRE,
+    ST_SEAL_ACTIVE_FOR,
     ST__COUNT
 } store_sql_id;
 
