@@ -3,6 +3,7 @@
 /* report texts are cut to their buffers on purpose: a long certificate name must not fail a
  * verification */
 #pragma GCC diagnostic ignored "-Wformat-truncation"
+#include "seal/image.h"
 #include "seal/seal.h"
 
 #include <jansson.h>
@@ -95,6 +96,18 @@ static int make_der(pki_ca *ca, const seal_make_req *r, seal_record *rec, sc_err
                        kind);
     if (r->picture == NULL || r->piclen < 8 || memcmp(r->picture, "\x89PNG\r\n\x1a\n", 8) != 0)
         return sc_fail(e, SC_EINVAL, "seal.bad_picture", "the seal image must be a PNG file");
+    /* the whole picture must decode within the image limits (not just start like a PNG), and a
+     * sealca rendering from text is never a registered seal (docs/seals-images.md) */
+    seal_img im = {0};
+    if ((rc = seal_img_load(r->picture, r->piclen, NULL, &im, e)) != 0) return rc;
+    int rendering = im.rendering;
+    double dpi = im.dpi;
+    uint32_t pw = im.w, ph = im.h;
+    seal_img_free(&im);
+    if (rendering)
+        return sc_fail(e, SC_EINVAL, "seal.rendering",
+                       "印章图片是 sealca 根据文字生成的样章，不能作为登记的印章（请使用从签章采集表"
+                       "提取的图片） / the picture is a sealca rendering, not a registered seal");
     int64_t vf = r->valid_from ? r->valid_from : (nb > now ? nb : now);
     int64_t vt = r->valid_to ? r->valid_to : na;
     if (vf < nb || vt > na)
@@ -128,8 +141,9 @@ static int make_der(pki_ca *ca, const seal_make_req *r, seal_record *rec, sc_err
     sp.pic_type = "PNG";
     sp.picture = r->picture;
     sp.piclen = r->piclen;
-    sp.pic_width = r->pic_width ? r->pic_width : 40;
-    sp.pic_height = r->pic_height ? r->pic_height : 40;
+    /* physical size: as asked, else from the picture's own resolution, else 40 mm */
+    sp.pic_width = r->pic_width ? r->pic_width : dpi > 0 ? (int)(pw * 25.4 / dpi + 0.5) : 40;
+    sp.pic_height = r->pic_height ? r->pic_height : dpi > 0 ? (int)(ph * 25.4 / dpi + 0.5) : 40;
     sc_buf der = {0};
     char esid[64];
     if ((rc = seal_encode(&sp, key, iss->der, iss->derlen, &der, esid, e)) != 0) {
