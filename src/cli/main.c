@@ -36,7 +36,14 @@ static const char usage[] =
     "        a separate key process\n"
     "  publish [--now]              write queued certificates and CRLs to the LDAP directory\n"
     "        (sealca serve does this by itself every few seconds; --now skips the backoff)\n"
-    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n";
+    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
+    "  issue-dual --profile P --csr REQ --out RESP.der [--subject S] [--uscc C] [--id-number N]\n"
+    "        signing + KMC-escrowed encryption certificate as a GM/T 0092 CSRResponse\n"
+    "  kmc init|stats|refill|sweep|register-ca|recover-request|recover-approve|recover-reject|\n"
+    "      recover-release|unlock-answer|activation-create|activation-redeem   (docs/tokens.md)\n"
+    "  token init|csr|import|certs|sign|decrypt|info|change-pin|unblock|unlock-request|unlock\n"
+    "        --file T.tok …   the holder's software USB key (docs/tokens.md)\n"
+    "  envelope encrypt --to CERT… --out F FILE | decrypt --file T.tok --pin PIN --out F ENV\n";
 
 static const struct {
     const char *name;
@@ -61,6 +68,10 @@ static const struct {
     {"ocsp", cmd_ocsp},
     {"verify-ocsp", cmd_verify_ocsp},
     {"publish", cmd_publish},
+    {"issue-dual", cmd_issue_dual},
+    {"kmc", cmd_kmc},
+    {"token", cmd_token},
+    {"envelope", cmd_envelope},
 };
 
 int main(int argc, char **argv)
