@@ -428,6 +428,25 @@ static int claim_key(kmc *k, const kmc_req *q, const char *sign_serial, const ch
     return sc_fail(e, SC_ERETRY, "kmc.pool_busy", "no standby key could be taken; retry");
 }
 
+int kmc_key_assign(kmc *k, const uint8_t *req, size_t len, const char *sign_serial,
+                   const char *actor, kmc_assignment *out, sc_err *e)
+{
+    memset(out, 0, sizeof(*out));
+    kmc_req q;
+    int rc = request_check(k, req, len, &q, e);
+    if (rc != 0) return rc;
+    if (sign_serial == NULL || strlen(sign_serial) > 32)
+        return sc_fail(e, SC_EINVAL, "kmc.sign_serial", "the signing certificate serial is needed");
+    if ((rc = claim_key(k, &q, sign_serial, actor ? actor : "cli", &out->key_id, &out->escrow,
+                        e)) != 0)
+        return rc;
+    memcpy(out->pub, out->escrow.p, 65);
+    memcpy(out->holder, q.holder_pt, 65);
+    snprintf(out->ca_id, sizeof(out->ca_id), "%s", q.ca_id);
+    snprintf(out->request_id, sizeof(out->request_id), "%s", q.request_id);
+    return 0;
+}
+
 static int key_exec(kmc *k, store_sql_id id, const char *text, int64_t key, const char *actor,
                     const char *action, const char *object, const char *detail, sc_err *e)
 {
@@ -449,6 +468,14 @@ static int key_exec(kmc *k, store_sql_id id, const char *text, int64_t key, cons
     return rc;
 }
 
+int kmc_key_bind(kmc *k, int64_t key_id, const char *enc_serial, const char *actor, sc_err *e)
+{
+    char detail[64];
+    snprintf(detail, sizeof(detail), "key=%lld", (long long)key_id);
+    return key_exec(k, ST_KMC_KEY_BIND, enc_serial, key_id, actor ? actor : "cli", "kmc.key.bind",
+                    enc_serial, detail, e);
+}
+
 int kmc_issue_dual(kmc *k, const kmc_dual_req *r, kmc_dual_result *out, sc_err *e)
 {
     memset(out, 0, sizeof(*out));
@@ -457,11 +484,11 @@ int kmc_issue_dual(kmc *k, const kmc_dual_req *r, kmc_dual_result *out, sc_err *
     char psign[64], penc[64];
     csr c = {0};
     cert_info si = {0}, ei = {0};
-    sc_buf req = {0}, blob = {0}, env = {0};
+    sc_buf req = {0}, env = {0};
     sc_key *encpub = NULL;
     pki_profile *pr = malloc(sizeof(*pr));
     int rc, issued_sign = 0;
-    kmc_req q;
+    kmc_assignment as = {0};
     if (pr == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     if (r->profile == NULL || strlen(r->profile) > 40) {
         rc = sc_fail(e, SC_EINVAL, "kmc.profile", "--profile is required");
@@ -503,19 +530,15 @@ int kmc_issue_dual(kmc *k, const kmc_dual_req *r, kmc_dual_result *out, sc_err *
     issued_sign = 1;
     /* the CA asks the KMC for the holder's encryption key, signed with its own key */
     if ((rc = kmc_request_build(iss, c.pub, &req, e)) != 0 ||
-        (rc = request_check(k, req.p, req.len, &q, e)) != 0 ||
-        (rc = claim_key(k, &q, si.serial, actor, &out->key_id, &blob, e)) != 0)
+        (rc = kmc_key_assign(k, req.p, req.len, si.serial, actor, &as, e)) != 0)
         goto out;
-    if ((rc = crypto_key_sm2_from_point(blob.p, &encpub, e)) != 0) goto unclaim;
+    out->key_id = as.key_id;
+    if ((rc = crypto_key_sm2_from_point(as.pub, &encpub, e)) != 0) goto unclaim;
     ir.profile = penc;
     ir.pub = encpub;
     if ((rc = pki_issue(ca, &ir, &ei, e)) != 0) goto unclaim;
-    char detail[96];
-    snprintf(detail, sizeof(detail), "key=%lld sign=%s", (long long)out->key_id, si.serial);
-    if ((rc = key_exec(k, ST_KMC_KEY_BIND, ei.serial, out->key_id, actor, "kmc.key.bind",
-                       ei.serial, detail, e)) != 0)
-        goto out;
-    if ((rc = k->be.envelope(k->be.ctx, blob.p, blob.len, q.holder_pt, &env, e)) != 0 ||
+    if ((rc = kmc_key_bind(k, as.key_id, ei.serial, actor, e)) != 0) goto out;
+    if ((rc = k->be.envelope(k->be.ctx, as.escrow.p, as.escrow.len, as.holder, &env, e)) != 0 ||
         (rc = csrresp_encode(si.der, si.derlen, env.p, env.len, ei.der, ei.derlen, &out->response,
                              e)) != 0)
         goto out;
@@ -527,7 +550,7 @@ int kmc_issue_dual(kmc *k, const kmc_dual_req *r, kmc_dual_result *out, sc_err *
     }
     goto out;
 unclaim:
-    key_exec(k, ST_KMC_KEY_UNCLAIM, NULL, out->key_id, actor, "kmc.key.unassign", q.request_id,
+    key_exec(k, ST_KMC_KEY_UNCLAIM, NULL, as.key_id, actor, "kmc.key.unassign", as.request_id,
              "encryption certificate not issued", NULL);
 out:
     if (rc != 0 && issued_sign) {
@@ -540,7 +563,7 @@ out:
     cert_info_free(&ei);
     crypto_key_free(encpub);
     sc_buf_free(&req);
-    sc_buf_wipe(&blob);
+    sc_buf_free(&as.escrow);
     sc_buf_free(&env);
     free(pr);
     return rc;

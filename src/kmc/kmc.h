@@ -127,6 +127,23 @@ int kmc_sweep(kmc *k, const char *actor, int *moved, sc_err *e);
  * followed by the CA's signature (sealca's own wrapper: SEQUENCE { tbs, sig OCTET STRING }).
  */
 int kmc_request_build(pki_issuer *ca_issuer, sc_key *holder_sign_pub, sc_buf *out, sc_err *e);
+/* The KMC side: check the request (kmc.unknown_ca, kmc.bad_ca_signature, kmc.stale_request,
+ * kmc.bad_request), take a key from the standby pool into the in-use pool for it (refilling
+ * when empty; kmc.request_replayed for a request served before), audited. sign_serial: the
+ * holder's signing certificate. Gives the key's id, its public point, the CA id and the
+ * holder's signing point (the envelope's recipient). */
+typedef struct kmc_assignment {
+    int64_t key_id;
+    uint8_t pub[65];    /* the encryption key pair's public key */
+    uint8_t holder[65]; /* the holder's signing key, from the request */
+    char ca_id[32];
+    char request_id[33];
+    sc_buf escrow; /* the escrow blob (for the backend's envelope); freed by the caller */
+} kmc_assignment;
+int kmc_key_assign(kmc *k, const uint8_t *req, size_t len, const char *sign_serial,
+                   const char *actor, kmc_assignment *out, sc_err *e);
+/* Bind an assigned key to its encryption certificate (kmc.key_changed if not assigned). */
+int kmc_key_bind(kmc *k, int64_t key_id, const char *enc_serial, const char *actor, sc_err *e);
 
 /* ---- dual certificates ---- */
 typedef struct kmc_dual_req {
