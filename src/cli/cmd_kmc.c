@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "kmc/kmc.h"
@@ -11,7 +12,7 @@ typedef struct kopts {
     const char *profile, *subject, *uscc, *id_number, *csr, *out, *cert, *kind, *enc_serial,
         *requester, *case_ref, *reason, *officer, *sign_cert, *password_file, *request, *new_pin,
         *order, *file, *qr, *code, *actor, *sign_out, *enc_out;
-    int days, pool_min, pool_target, force, ttl;
+    int days, pool_min, pool_target, force, ttl, count;
     long long id;
 } kopts;
 
@@ -46,6 +47,7 @@ enum {
     O_ACTOR,
     O_SIGN_OUT,
     O_ENC_OUT,
+    O_COUNT,
 };
 
 static int num(const char *s, long lo, long hi, const char *what, long *out)
@@ -90,6 +92,7 @@ static int parse(int argc, char **argv, kopts *o)
                                        {"actor", required_argument, NULL, O_ACTOR},
                                        {"sign-out", required_argument, NULL, O_SIGN_OUT},
                                        {"enc-out", required_argument, NULL, O_ENC_OUT},
+                                       {"count", required_argument, NULL, O_COUNT},
                                        {NULL, 0, NULL, 0}};
     int opt;
     long v;
@@ -99,31 +102,81 @@ static int parse(int argc, char **argv, kopts *o)
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (cli_common_opt(&o->c, opt, optarg)) continue;
         switch (opt) {
-        case O_PROFILE: o->profile = optarg; break;
-        case O_SUBJECT: o->subject = optarg; break;
-        case O_USCC: o->uscc = optarg; break;
-        case O_IDNUM: o->id_number = optarg; break;
-        case O_CSR: o->csr = optarg; break;
-        case O_OUT: o->out = optarg; break;
-        case O_CERT: o->cert = optarg; break;
-        case O_KIND: o->kind = optarg; break;
-        case O_ENC_SERIAL: o->enc_serial = optarg; break;
-        case O_REQUESTER: o->requester = optarg; break;
-        case O_CASE: o->case_ref = optarg; break;
-        case O_REASON: o->reason = optarg; break;
-        case O_OFFICER: o->officer = optarg; break;
-        case O_SIGN_CERT: o->sign_cert = optarg; break;
-        case O_PASSWORD_FILE: o->password_file = optarg; break;
-        case O_REQUEST: o->request = optarg; break;
-        case O_NEW_PIN: o->new_pin = optarg; break;
-        case O_ORDER: o->order = optarg; break;
-        case O_FILE: o->file = optarg; break;
-        case O_QR: o->qr = optarg; break;
-        case O_CODE: o->code = optarg; break;
-        case O_ACTOR: o->actor = optarg; break;
-        case O_SIGN_OUT: o->sign_out = optarg; break;
-        case O_ENC_OUT: o->enc_out = optarg; break;
-        case O_FORCE: o->force = 1; break;
+        case O_PROFILE:
+            o->profile = optarg;
+            break;
+        case O_SUBJECT:
+            o->subject = optarg;
+            break;
+        case O_USCC:
+            o->uscc = optarg;
+            break;
+        case O_IDNUM:
+            o->id_number = optarg;
+            break;
+        case O_CSR:
+            o->csr = optarg;
+            break;
+        case O_OUT:
+            o->out = optarg;
+            break;
+        case O_CERT:
+            o->cert = optarg;
+            break;
+        case O_KIND:
+            o->kind = optarg;
+            break;
+        case O_ENC_SERIAL:
+            o->enc_serial = optarg;
+            break;
+        case O_REQUESTER:
+            o->requester = optarg;
+            break;
+        case O_CASE:
+            o->case_ref = optarg;
+            break;
+        case O_REASON:
+            o->reason = optarg;
+            break;
+        case O_OFFICER:
+            o->officer = optarg;
+            break;
+        case O_SIGN_CERT:
+            o->sign_cert = optarg;
+            break;
+        case O_PASSWORD_FILE:
+            o->password_file = optarg;
+            break;
+        case O_REQUEST:
+            o->request = optarg;
+            break;
+        case O_NEW_PIN:
+            o->new_pin = optarg;
+            break;
+        case O_ORDER:
+            o->order = optarg;
+            break;
+        case O_FILE:
+            o->file = optarg;
+            break;
+        case O_QR:
+            o->qr = optarg;
+            break;
+        case O_CODE:
+            o->code = optarg;
+            break;
+        case O_ACTOR:
+            o->actor = optarg;
+            break;
+        case O_SIGN_OUT:
+            o->sign_out = optarg;
+            break;
+        case O_ENC_OUT:
+            o->enc_out = optarg;
+            break;
+        case O_FORCE:
+            o->force = 1;
+            break;
         case O_DAYS:
             if (num(optarg, 1, 7305, "--days", &v)) return EXIT_USAGE;
             o->days = (int)v;
@@ -139,6 +192,10 @@ static int parse(int argc, char **argv, kopts *o)
         case O_POOL_TARGET:
             if (num(optarg, 1, 100000, "--pool-target", &v)) return EXIT_USAGE;
             o->pool_target = (int)v;
+            break;
+        case O_COUNT:
+            if (num(optarg, 1, 1000000, "--count", &v)) return EXIT_USAGE;
+            o->count = (int)v;
             break;
         case O_ID:
             if (num(optarg, 1, 2000000000L, "--id", &v)) return EXIT_USAGE;
@@ -377,8 +434,7 @@ int cmd_kmc(int argc, char **argv)
         }
         if (o.sign_cert != NULL) {
             if ((rc = read_cert(o.sign_cert, &b, &e)) == 0 &&
-                (rc = kmc_recovery_release_damaged(x.k, o.id, o.officer, b.p, b.len, &b2, &e)) ==
-                    0)
+                (rc = kmc_recovery_release_damaged(x.k, o.id, o.officer, b.p, b.len, &b2, &e)) == 0)
                 rc = cli_write(o.out, b2.p, b2.len, 0600, &e);
         } else {
             if ((rc = read_file(o.password_file, 1026, &b, &e)) == 0) {
@@ -401,6 +457,43 @@ int cmd_kmc(int argc, char **argv)
             (rc = kmc_unlock_answer(x.k, o.order, b.p, b.len, o.new_pin, actor_of(&o), &b2, &e)) ==
                 0)
             rc = cli_write(o.out, b2.p, b2.len, 0600, &e);
+    } else if (strcmp(sub, "bench-dual") == 0) {
+        /* dual issuances per second: signing certificate, KMC key (generation and escrow
+         * amortised through the pool refills), encryption certificate, envelope */
+        if (o.csr == NULL || o.count == 0) {
+            rc = cli_usage("kmc bench-dual needs --csr FILE and --count N");
+            goto usage;
+        }
+        if ((rc = read_file(o.csr, CSR_MAX, &b, &e)) == 0) {
+            kmc_dual_req r = {0};
+            r.profile = o.profile ? o.profile : "organization";
+            r.uscc = o.uscc ? o.uscc : "91350100M000100Y43";
+            r.subject = o.subject;
+            r.csr = b.p;
+            r.csrlen = b.len;
+            r.actor = "bench";
+            int64_t gen0 = 0;
+            kmc_stats s0;
+            kmc_get_stats(x.k, &s0, &e);
+            gen0 = s0.standby + s0.inuse + s0.history;
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            for (int i = 0; i < o.count && rc == 0; i++) {
+                kmc_dual_result res = {0};
+                rc = kmc_issue_dual(x.k, &r, &res, &e);
+                kmc_dual_result_free(&res);
+            }
+            clock_gettime(CLOCK_MONOTONIC, &t1);
+            double dt = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+            kmc_stats s1;
+            kmc_get_stats(x.k, &s1, &e);
+            if (rc == 0)
+                printf("dual %d issuances %.3f s %.1f dual/s keys_generated=%lld store=%s "
+                       "engine=%s\n",
+                       o.count, dt, o.count / dt,
+                       (long long)(s1.standby + s1.inuse + s1.history - gen0),
+                       store_driver(x.ca->db), crypto_sm2_engine_name());
+        }
     } else if (strcmp(sub, "activation-create") == 0) {
         char code[24];
         if (o.file == NULL) {

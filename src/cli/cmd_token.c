@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "envelope/envelope.h"
@@ -19,6 +20,7 @@ typedef struct topts {
         *out_enc, *container, *cert;
     const char *to[ENVELOPE_MAX_RECIPIENTS];
     int nto, managed;
+    long size_mb;
 } topts;
 
 enum {
@@ -36,6 +38,7 @@ enum {
     T_MANAGED,
     T_TO,
     T_CERT,
+    T_SIZE,
 };
 
 static int tparse(int argc, char **argv, topts *o)
@@ -57,31 +60,63 @@ static int tparse(int argc, char **argv, topts *o)
                                        {"managed", no_argument, NULL, T_MANAGED},
                                        {"to", required_argument, NULL, T_TO},
                                        {"cert", required_argument, NULL, T_CERT},
+                                       {"size-mb", required_argument, NULL, T_SIZE},
                                        {NULL, 0, NULL, 0}};
     int opt;
     o->container = "default";
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (cli_common_opt(&o->c, opt, optarg)) continue;
         switch (opt) {
-        case T_FILE: o->file = optarg; break;
-        case T_PIN: o->pin = optarg; break;
-        case T_ADMIN_PIN: o->admin_pin = optarg; break;
-        case T_NEW_PIN: o->new_pin = optarg; break;
-        case T_SERIAL: o->serial = optarg; break;
-        case T_LABEL: o->label = optarg; break;
-        case T_SUBJECT: o->subject = optarg; break;
-        case T_OUT: o->out = optarg; break;
-        case T_OUT_SIGN: o->out_sign = optarg; break;
-        case T_OUT_ENC: o->out_enc = optarg; break;
-        case T_CONTAINER: o->container = optarg; break;
-        case T_MANAGED: o->managed = 1; break;
-        case T_CERT: o->cert = optarg; break;
+        case T_FILE:
+            o->file = optarg;
+            break;
+        case T_PIN:
+            o->pin = optarg;
+            break;
+        case T_ADMIN_PIN:
+            o->admin_pin = optarg;
+            break;
+        case T_NEW_PIN:
+            o->new_pin = optarg;
+            break;
+        case T_SERIAL:
+            o->serial = optarg;
+            break;
+        case T_LABEL:
+            o->label = optarg;
+            break;
+        case T_SUBJECT:
+            o->subject = optarg;
+            break;
+        case T_OUT:
+            o->out = optarg;
+            break;
+        case T_OUT_SIGN:
+            o->out_sign = optarg;
+            break;
+        case T_OUT_ENC:
+            o->out_enc = optarg;
+            break;
+        case T_CONTAINER:
+            o->container = optarg;
+            break;
+        case T_MANAGED:
+            o->managed = 1;
+            break;
+        case T_CERT:
+            o->cert = optarg;
+            break;
+        case T_SIZE:
+            o->size_mb = strtol(optarg, NULL, 10);
+            if (o->size_mb < 1 || o->size_mb > 256) return cli_usage("--size-mb must be 1..256");
+            break;
         case T_TO:
             if (o->nto >= ENVELOPE_MAX_RECIPIENTS)
                 return cli_usage("at most %d --to recipients", ENVELOPE_MAX_RECIPIENTS);
             o->to[o->nto++] = optarg;
             break;
-        default: return EXIT_USAGE;
+        default:
+            return EXIT_USAGE;
         }
     }
     return 0;
@@ -222,12 +257,12 @@ int cmd_token(int argc, char **argv)
                (long long)t->generation, t->has_pending ? "yes" : "no");
         char subj[512];
         sc_slice sd;
-        if (t->pub_sign.len && cert_fields(t->pub_sign.p, t->pub_sign.len, &sd, NULL, NULL,
-                                           NULL) == 0 &&
+        if (t->pub_sign.len &&
+            cert_fields(t->pub_sign.p, t->pub_sign.len, &sd, NULL, NULL, NULL) == 0 &&
             name_der_text(sd.p, sd.len, subj, sizeof(subj)) == 0)
             printf("signing certificate: %s\n", subj);
-        if (t->pub_enc.len && cert_fields(t->pub_enc.p, t->pub_enc.len, &sd, NULL, NULL, NULL) ==
-                                  0 &&
+        if (t->pub_enc.len &&
+            cert_fields(t->pub_enc.p, t->pub_enc.len, &sd, NULL, NULL, NULL) == 0 &&
             name_der_text(sd.p, sd.len, subj, sizeof(subj)) == 0)
             printf("encryption certificate: %s\n", subj);
         rc = 0;
@@ -263,8 +298,10 @@ int cmd_token(int argc, char **argv)
             goto done;
         }
         rc = 0;
-        if (o.out_sign && sl == 0) rc = sc_fail(&e, SC_ENOTFOUND, "token.no_cert", "no signing "
-                                                                                   "certificate");
+        if (o.out_sign && sl == 0)
+            rc = sc_fail(&e, SC_ENOTFOUND, "token.no_cert",
+                         "no signing "
+                         "certificate");
         if (rc == 0 && o.out_enc && el == 0)
             rc = sc_fail(&e, SC_ENOTFOUND, "token.no_cert", "no encryption certificate");
         if (rc == 0 && o.out_sign) rc = write_cert_pem(o.out_sign, sp, sl, &e);
@@ -333,6 +370,74 @@ done:
     return rc;
 }
 
+static double secs_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* envelope bench --to enc.pem --file T.tok --pin PIN --size-mb N: in-memory encrypt and
+ * decrypt of N MiB for one recipient (median of 3), for docs/benchmarks.md */
+static int envelope_bench(topts *o)
+{
+    if (o->nto != 1 || o->file == NULL || o->pin == NULL || o->size_mb == 0)
+        return cli_usage("envelope bench needs --to CERT, --file TOKEN, --pin PIN, --size-mb N");
+    sc_err e = {0};
+    sc_buf cert = {0}, in = {0}, env = {0}, out = {0};
+    token *t = NULL;
+    int rc = cert_der_of(o->to[0], &cert, &e);
+    if (rc == 0 && (rc = token_load(o->file, &t, &e)) == 0) rc = token_login(t, o->pin, &e);
+    token_container *c = rc == 0 ? token_container_get(t, o->container, 0) : NULL;
+    if (rc == 0 && (c == NULL || c->enc == NULL))
+        rc = sc_fail(&e, SC_ESTATE, "token.no_enc_key", "the token has no encryption key");
+    size_t n = (size_t)o->size_mb << 20;
+    if (rc == 0 && (rc = sc_buf_reserve(&in, n)) == 0) {
+        for (size_t i = 0; i < n; i++)
+            in.p[i] = (uint8_t)(i * 131 + (i >> 12));
+        in.len = n;
+    }
+    double enc[3], dec[3];
+    for (int r = 0; r < 3 && rc == 0; r++) {
+        sc_slice sl = {cert.p, cert.len};
+        struct timespec t0;
+        env.len = 0;
+        out.len = 0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        rc = envelope_encrypt(&sl, 1, in.p, in.len, &env, &e);
+        enc[r] = secs_since(&t0);
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (rc == 0) rc = envelope_decrypt(env.p, env.len, c->enc, NULL, 0, &out, &e);
+        dec[r] = secs_since(&t0);
+        if (rc == 0 && (out.len != n || memcmp(out.p, in.p, n) != 0))
+            rc = sc_fail(&e, SC_EINTERNAL, "bench.mismatch", "round trip differs");
+    }
+    if (rc == 0) {
+        for (int i = 0; i < 3; i++) /* median of three: sort */
+            for (int j = i + 1; j < 3; j++) {
+                if (enc[j] < enc[i]) {
+                    double x = enc[i];
+                    enc[i] = enc[j];
+                    enc[j] = x;
+                }
+                if (dec[j] < dec[i]) {
+                    double x = dec[i];
+                    dec[i] = dec[j];
+                    dec[j] = x;
+                }
+            }
+        printf("envelope %ld MiB encrypt %.1f MB/s decrypt %.1f MB/s\n", o->size_mb,
+               (double)n / 1e6 / enc[1], (double)n / 1e6 / dec[1]);
+    }
+    token_free(t);
+    sc_buf_free(&cert);
+    sc_buf_free(&in);
+    sc_buf_free(&env);
+    sc_buf_wipe(&out);
+    cli_done(&o->c);
+    return rc == 0 ? 0 : cli_fail(&e);
+}
+
 int cmd_envelope(int argc, char **argv)
 {
     if (argc < 2) return cli_usage("envelope encrypt|decrypt");
@@ -365,6 +470,7 @@ int cmd_envelope(int argc, char **argv)
         optind = 0;
         return cmd_token(ac, av);
     }
+    if (strcmp(sub, "bench") == 0) return envelope_bench(&o);
     if (strcmp(sub, "encrypt") != 0) return cli_usage("unknown envelope command '%s'", sub);
     if (o.nto == 0 || o.out == NULL || nargs != 1)
         return cli_usage("envelope encrypt needs --to CERT (once per recipient), --out FILE and "
@@ -383,8 +489,7 @@ int cmd_envelope(int argc, char **argv)
     if (rc == 0) rc = slurp(args[0], ENVELOPE_MAX, &in, &e);
     if (rc == 0) rc = envelope_encrypt(sl, (size_t)o.nto, in.p, in.len, &out, &e);
     if (rc == 0) rc = cli_write(o.out, out.p, out.len, 0644, &e);
-    if (rc == 0)
-        printf("数字信封 envelope for %d recipient(s) written to %s\n", o.nto, o.out);
+    if (rc == 0) printf("数字信封 envelope for %d recipient(s) written to %s\n", o.nto, o.out);
     for (int i = 0; i < o.nto; i++)
         sc_buf_free(&certs[i]);
     sc_buf_wipe(&in);

@@ -27,7 +27,8 @@ static int cert_ias(const uint8_t *der, size_t len, sc_slice *issuer, sc_slice *
     serial->p = v.val;
     serial->len = v.len;
     der_tlv alg, iss;
-    if (der_expect(&r, DER_SEQUENCE, &alg) != 0 || der_expect(&r, DER_SEQUENCE, &iss) != 0) return -1;
+    if (der_expect(&r, DER_SEQUENCE, &alg) != 0 || der_expect(&r, DER_SEQUENCE, &iss) != 0)
+        return -1;
     issuer->p = iss.raw;
     issuer->len = iss.rawlen;
     return 0;
@@ -234,9 +235,10 @@ int envelope_decrypt(const uint8_t *der, size_t len, sc_key *key, const uint8_t 
             found = 1;
     }
     if (!found) {
-        rc = sc_fail(e, SC_EVERIFY, "envelope.not_recipient",
-                     "此数字信封不是发给本证书的，或已被篡改 (the envelope is not addressed to this "
-                     "key, or its key part was altered)");
+        rc =
+            sc_fail(e, SC_EVERIFY, "envelope.not_recipient",
+                    "此数字信封不是发给本证书的，或已被篡改 (the envelope is not addressed to this "
+                    "key, or its key part was altered)");
         goto out;
     }
     sc_buf pt = {0};

@@ -475,8 +475,7 @@ int keyproc_attach(keyproc *kp, pki_ca *ca, sc_err *e)
 
 /* ---- the KMC backend that talks to the key process ---- */
 
-static int kmc_call(keyproc *kp, uint8_t op, const uint8_t *msg, size_t len, sc_buf *out,
-                    sc_err *e)
+static int kmc_call(keyproc *kp, uint8_t op, const uint8_t *msg, size_t len, sc_buf *out, sc_err *e)
 {
     sc_buf r = {0};
     uint8_t st = 0;
@@ -533,8 +532,8 @@ static int kp_export(void *ctx, const uint8_t *blob, size_t len, const char *pas
     return rc;
 }
 
-static int kp_unlock(void *ctx, const uint8_t *req, size_t reqlen, const char *new_pin,
-                     sc_buf *ans, sc_err *e)
+static int kp_unlock(void *ctx, const uint8_t *req, size_t reqlen, const char *new_pin, sc_buf *ans,
+                     sc_err *e)
 {
     size_t pl = strlen(new_pin);
     if (pl > 32) return sc_fail(e, SC_EINVAL, "token.pin_length", "a PIN is at most 32 characters");

@@ -33,8 +33,8 @@ int envkey_seal(sc_key *k, sc_key *recip, sc_buf *out, sc_err *e)
         rc = sc_fail(e, rc, "envkey.encode", "cannot encode the enveloped key");
         goto out;
     }
-    rc = sc_buf_append(out, w.b.p, w.b.len) != 0 ? sc_fail(e, SC_ENOMEM, "oom", "out of memory")
-                                                  : 0;
+    rc =
+        sc_buf_append(out, w.b.p, w.b.len) != 0 ? sc_fail(e, SC_ENOMEM, "oom", "out of memory") : 0;
 out:
     sc_wipe(d, sizeof(d));
     sc_wipe(sym, sizeof(sym));
@@ -70,7 +70,8 @@ static int parse(const uint8_t *der, size_t len, envkey_parts *p, sc_err *e)
             in = fi;
         }
     }
-    if (der_expect(&in, DER_SEQUENCE, &alg) != 0 || der_expect(&in, DER_SEQUENCE, &p->cipher) != 0 ||
+    if (der_expect(&in, DER_SEQUENCE, &alg) != 0 ||
+        der_expect(&in, DER_SEQUENCE, &p->cipher) != 0 ||
         der_expect(&in, DER_BITSTRING, &pub) != 0 || der_expect(&in, DER_BITSTRING, &enc) != 0 ||
         !der_at_end(&in))
         goto bad;
@@ -82,16 +83,17 @@ static int parse(const uint8_t *der, size_t len, envkey_parts *p, sc_err *e)
     if (strcmp(o, OID_SM4_ECB) != 0)
         return sc_fail(e, SC_EINVAL, "envkey.bad_alg",
                        "the enveloped key uses %s, not SM4-ECB (1.2.156.10197.1.104.1)", o);
-    if (pub.len != 66 || pub.val[0] != 0 || pub.val[1] != 4 ||
-        (enc.len != 33 && enc.len != 65) || enc.val[0] != 0)
+    if (pub.len != 66 || pub.val[0] != 0 || pub.val[1] != 4 || (enc.len != 33 && enc.len != 65) ||
+        enc.val[0] != 0)
         goto bad;
     p->pub = pub.val + 1;
     p->enc = enc.val + 1;
     p->enclen = enc.len - 1;
     return 0;
 bad:
-    return sc_fail(e, SC_EINVAL, "envkey.malformed",
-                   "not a GM/T 0009 SM2EnvelopedKey (symAlgID, SM2Cipher, public key, private key)");
+    return sc_fail(
+        e, SC_EINVAL, "envkey.malformed",
+        "not a GM/T 0009 SM2EnvelopedKey (symAlgID, SM2Cipher, public key, private key)");
 }
 
 int envkey_public(const uint8_t *der, size_t len, uint8_t pub[65], sc_err *e)

@@ -810,12 +810,13 @@ static int release(kmc *k, int64_t id, const char *actor, kmc_recovery_kind kind
         return sc_fail(e, SC_EINVAL, "kmc.recovery_kind", "recovery %lld is a %s recovery",
                        (long long)id, r->kind);
     if (strcmp(r->state, "approved") != 0)
-        return sc_fail(e, SC_ESTATE, "kmc.recovery_not_approved",
-                       strcmp(r->state, "pending") == 0
-                           ? "密钥恢复需两名审批人批准后才能释放 (recovery %lld needs two approvals "
-                             "first)"
-                           : "recovery %lld is closed (%s)",
-                       (long long)id, r->state);
+        return sc_fail(
+            e, SC_ESTATE, "kmc.recovery_not_approved",
+            strcmp(r->state, "pending") == 0
+                ? "密钥恢复需两名审批人批准后才能释放 (recovery %lld needs two approvals "
+                  "first)"
+                : "recovery %lld is closed (%s)",
+            (long long)id, r->state);
     if (!name_ok(actor, 60))
         return sc_fail(e, SC_EINVAL, "kmc.recovery_officer", "the releasing officer must be named");
     store_stmt *st;

@@ -175,7 +175,10 @@ int kmc_unlock_answer(kmc *k, const char *order, const uint8_t *req, size_t reql
                       const char *new_pin, const char *actor, sc_buf *ans, sc_err *e);
 
 /* ---- key recovery: damaged (onto a new key) / judicial (to an officer) ---- */
-typedef enum kmc_recovery_kind { KMC_RECOVER_DAMAGED = 1, KMC_RECOVER_JUDICIAL = 2 } kmc_recovery_kind;
+typedef enum kmc_recovery_kind {
+    KMC_RECOVER_DAMAGED = 1,
+    KMC_RECOVER_JUDICIAL = 2
+} kmc_recovery_kind;
 /* enc_serial: the encryption certificate whose key is recovered; case_ref: the court case
  * (judicial, required) or the RA order (damaged). */
 int kmc_recovery_request(kmc *k, kmc_recovery_kind kind, const char *enc_serial,

@@ -27,8 +27,10 @@ int kmc_master_create(const char *home, const char *pass, size_t passlen, sc_err
     if (master_path(home, path, sizeof(path)) != 0)
         return sc_fail(e, SC_EINVAL, "kmc.path", "home path too long");
     if (access(path, F_OK) == 0)
-        return sc_fail(e, SC_EEXIST, "kmc.master_exists", "%s exists: the KMC master key is "
-                                                          "never replaced", path);
+        return sc_fail(e, SC_EEXIST, "kmc.master_exists",
+                       "%s exists: the KMC master key is "
+                       "never replaced",
+                       path);
     snprintf(dir, sizeof(dir), "%s/kmc", home);
     mkdir(dir, 0700);
     sc_key *k = NULL;
@@ -71,8 +73,7 @@ int kmc_op_generate(const kmc_master *m, uint8_t pub[65], sc_buf *blob, sc_err *
 }
 
 /* The escrowed private key of blob, checked against the public key the blob names. */
-static int blob_open(const kmc_master *m, const uint8_t *blob, size_t len, sc_key **out,
-                     sc_err *e)
+static int blob_open(const kmc_master *m, const uint8_t *blob, size_t len, sc_key **out, sc_err *e)
 {
     *out = NULL;
     sc_buf d = {0};

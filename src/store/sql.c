@@ -115,8 +115,8 @@ static const char *const sql_text[ST__COUNT] = {
     [ST_KMC_KEY_CLAIM] = "UPDATE kmc_keys SET state = 'inuse', ca_id = ?, request_id = ?, "
                          "sign_serial = ?, used_at = ? WHERE id = (SELECT MIN(id) FROM kmc_keys "
                          "WHERE state = 'standby') AND state = 'standby' RETURNING id, pub, escrow",
-    [ST_KMC_KEY_BIND] =
-        "UPDATE kmc_keys SET enc_serial = ? WHERE id = ? AND state = 'inuse' AND enc_serial IS NULL",
+    [ST_KMC_KEY_BIND] = "UPDATE kmc_keys SET enc_serial = ? WHERE id = ? AND state = 'inuse' AND "
+                        "enc_serial IS NULL",
     [ST_KMC_KEY_UNCLAIM] = "UPDATE kmc_keys SET state = 'standby', ca_id = NULL, request_id = "
                            "NULL, sign_serial = NULL, used_at = NULL WHERE id = ? AND "
                            "enc_serial IS NULL",

@@ -20,4 +20,3 @@ int token_kdf(const char *pin, const uint8_t salt[16], uint64_t ops, uint64_t me
         return sc_fail(e, SC_ENOMEM, "token.kdf", "argon2id failed (out of memory?)");
     return 0;
 }
-

@@ -21,13 +21,15 @@ int token_pin_check(const char *pin, sc_err *e)
 {
     size_t n = pin ? strlen(pin) : 0;
     if (n < TOKEN_PIN_MIN || n > TOKEN_PIN_MAX)
-        return sc_fail(e, SC_EINVAL, "token.pin_length",
-                       "PIN 长度须为 %d-%d 个字符 (a PIN is %d to %d characters; SAR_PIN_LEN_RANGE)",
-                       TOKEN_PIN_MIN, TOKEN_PIN_MAX, TOKEN_PIN_MIN, TOKEN_PIN_MAX);
+        return sc_fail(
+            e, SC_EINVAL, "token.pin_length",
+            "PIN 长度须为 %d-%d 个字符 (a PIN is %d to %d characters; SAR_PIN_LEN_RANGE)",
+            TOKEN_PIN_MIN, TOKEN_PIN_MAX, TOKEN_PIN_MIN, TOKEN_PIN_MAX);
     for (size_t i = 0; i < n; i++)
         if (pin[i] < 0x21 || pin[i] > 0x7e)
-            return sc_fail(e, SC_EINVAL, "token.pin_invalid",
-                           "PIN 只能包含可见 ASCII 字符 (a PIN is printable ASCII; SAR_PIN_INVALID)");
+            return sc_fail(
+                e, SC_EINVAL, "token.pin_invalid",
+                "PIN 只能包含可见 ASCII 字符 (a PIN is printable ASCII; SAR_PIN_INVALID)");
     return 0;
 }
 
@@ -192,7 +194,8 @@ static int get_int(der_r *r, int64_t lo, int64_t hi, int64_t *v)
 static int get_str(der_r *r, char *out, size_t cap)
 {
     der_tlv t;
-    if (der_expect(r, DER_UTF8STRING, &t) != 0 || t.len >= cap || memchr(t.val, 0, t.len)) return -1;
+    if (der_expect(r, DER_UTF8STRING, &t) != 0 || t.len >= cap || memchr(t.val, 0, t.len))
+        return -1;
     memcpy(out, t.val, t.len);
     out[t.len] = 0;
     return 0;
@@ -269,8 +272,8 @@ int token_parse(const uint8_t *p, size_t len, token **out, sc_err *e)
             goto bad;
         if (!der_at_end(&pr)) goto bad;
     }
-    if (!der_at_end(&h) || get_buf(&in, &t->user_slot) != 0 ||
-        get_buf(&in, &t->admin_slot) != 0 || get_buf(&in, &t->body) != 0 || !der_at_end(&in))
+    if (!der_at_end(&h) || get_buf(&in, &t->user_slot) != 0 || get_buf(&in, &t->admin_slot) != 0 ||
+        get_buf(&in, &t->body) != 0 || !der_at_end(&in))
         goto bad;
     *out = t;
     return 0;
@@ -390,8 +393,8 @@ int token_load(const char *path, token **out, sc_err *e)
     if (rc == SC_ETOOBIG)
         return sc_fail(e, rc, "token.too_big", "token file larger than %d bytes", TOKEN_FILE_MAX);
     if (rc != 0)
-        return sc_fail(e, SC_EIO, "token.read", "找不到或无法读取令牌文件 %s (cannot read the token)",
-                       path);
+        return sc_fail(e, SC_EIO, "token.read",
+                       "找不到或无法读取令牌文件 %s (cannot read the token)", path);
     rc = token_parse(d, n, out, e);
     free(d);
     if (rc != 0) return rc;
@@ -401,9 +404,10 @@ int token_load(const char *path, token **out, sc_err *e)
     if (anchor > (*out)->generation) {
         token_free(*out);
         *out = NULL;
-        return sc_fail(e, SC_ESTATE, "token.rolled_back",
-                       "令牌文件比记录的状态旧（被替换为旧副本）：拒绝使用 (the token file is older "
-                       "than its recorded state: an old copy was put back)");
+        return sc_fail(
+            e, SC_ESTATE, "token.rolled_back",
+            "令牌文件比记录的状态旧（被替换为旧副本）：拒绝使用 (the token file is older "
+            "than its recorded state: an old copy was put back)");
     }
     return 0;
 }
@@ -447,7 +451,8 @@ int token_init(const char *path, const token_init_opts *o, sc_err *e)
     t->kdf_ops = TOKEN_KDF_OPS_DEFAULT;
     t->kdf_mem = o->kdf_mem;
     const char *env = getenv("SEALCA_TOKEN_KDF_MEM");
-    if (t->kdf_mem == 0 && env != NULL && *env) t->kdf_mem = (uint64_t)strtoull(env, NULL, 10) << 20;
+    if (t->kdf_mem == 0 && env != NULL && *env)
+        t->kdf_mem = (uint64_t)strtoull(env, NULL, 10) << 20;
     if (t->kdf_mem == 0) t->kdf_mem = TOKEN_KDF_MEM_DEFAULT;
     t->user_max = t->user_tries = TOKEN_USER_TRIES;
     t->admin_max = t->admin_tries = TOKEN_ADMIN_TRIES;
@@ -478,9 +483,10 @@ static int open_body(token *t, sc_err *e)
     slot_aad(t, "body", aad, &n);
     int rc = crypto_aead_open(t->fmk, aad, n, t->body.p, t->body.len, &plain, NULL);
     if (rc != 0)
-        rc = sc_fail(e, SC_EVERIFY, "token.corrupt",
-                     "令牌内容校验失败（文件被篡改或损坏） (the token contents fail their integrity "
-                     "check)");
+        rc =
+            sc_fail(e, SC_EVERIFY, "token.corrupt",
+                    "令牌内容校验失败（文件被篡改或损坏） (the token contents fail their integrity "
+                    "check)");
     else
         rc = body_parse(t, plain.p, plain.len, e);
     sc_buf_wipe(&plain);
@@ -597,8 +603,8 @@ int token_csr(token *t, const char *container, const char *subject, sc_buf *der,
 {
     if (!t->open) return sc_fail(e, SC_ESTATE, "token.not_open", "log in first");
     token_container *c = token_container_get(t, container, 1);
-    if (c == NULL) return sc_fail(e, SC_EINVAL, "token.container", "no room for container %s",
-                                  container);
+    if (c == NULL)
+        return sc_fail(e, SC_EINVAL, "token.container", "no room for container %s", container);
     sc_name *nm = malloc(sizeof(*nm));
     sc_buf name = {0}, spki = {0}, sig = {0}, alg = {0};
     der_w w = {0}, o = {0};

@@ -72,7 +72,7 @@ typedef struct token {
     int64_t generation;
     int has_pending;
     uint8_t challenge[32], eph[32];
-    sc_buf pub_sign, pub_enc; /* the public copy of the first container's certificates */
+    sc_buf pub_sign, pub_enc;           /* the public copy of the first container's certificates */
     sc_buf user_slot, admin_slot, body; /* as in the file */
     /* after login */
     int open;

@@ -216,8 +216,7 @@ int token_unlock(token *t, const uint8_t *ans, size_t len, sc_err *e)
         memcpy(aad, t->serial, an);
         aad[an] = 0;
         memcpy(aad + an + 1, "admin", 5);
-        if (crypto_aead_open(K, aad, an + 6, t->admin_slot.p, t->admin_slot.len, &fmk, NULL) !=
-                0 ||
+        if (crypto_aead_open(K, aad, an + 6, t->admin_slot.p, t->admin_slot.len, &fmk, NULL) != 0 ||
             fmk.len != 32)
             goto forged;
     }
@@ -247,8 +246,7 @@ int token_unlock(token *t, const uint8_t *ans, size_t len, sc_err *e)
     {
         uint8_t kk[32];
         crypto_random(t->user_salt, 16);
-        if ((rc = token_kdf((const char *)pin.p, t->user_salt, t->kdf_ops, t->kdf_mem, kk, e)) !=
-            0)
+        if ((rc = token_kdf((const char *)pin.p, t->user_salt, t->kdf_ops, t->kdf_mem, kk, e)) != 0)
             goto out;
         uint8_t aad[128];
         size_t an = strlen(t->serial);

@@ -62,7 +62,8 @@ static int group_setup(void **state)
         ca_open(f->home, PASS, strlen(PASS), &f->ca, &e) != 0 ||
         kmc_master_create(f->home, PASS, strlen(PASS), &e) != 0 ||
         kmc_backend_local(f->home, PASS, strlen(PASS), &f->be, &e) != 0 ||
-        kmc_setup(f->ca, &f->be, 2, 4, "admin", &e) != 0 || kmc_open(f->ca, &f->be, &f->k, &e) != 0) {
+        kmc_setup(f->ca, &f->be, 2, 4, "admin", &e) != 0 ||
+        kmc_open(f->ca, &f->be, &f->k, &e) != 0) {
         fprintf(stderr, "setup: %s %s\n", e.code, e.msg);
         return -1;
     }
@@ -210,9 +211,8 @@ static void test_dual_issue_import_decrypt(void **state)
     const char *bid = "投标文件：报价 1,234,500 元（分：123450000）";
     sc_buf env = {0}, out = {0}, out3 = {0};
     assert_int_equal(envelope_encrypt(to, 3, (const uint8_t *)bid, strlen(bid), &env, &e), 0);
-    assert_int_equal(envelope_decrypt(env.p, env.len, c->enc, c->enc_cert, c->enc_cert_len, &out,
-                                      &e),
-                     0);
+    assert_int_equal(
+        envelope_decrypt(env.p, env.len, c->enc, c->enc_cert, c->enc_cert_len, &out, &e), 0);
     assert_int_equal(out.len, strlen(bid));
     assert_memory_equal(out.p, bid, out.len);
     assert_int_equal(envelope_decrypt(env.p, env.len, t3->cont[0].enc, NULL, 0, &out3, &e), 0);
@@ -406,9 +406,8 @@ static void test_guide_warning_recover_onto_new_token(void **state)
     assert_int_equal(
         kmc_recovery_release_damaged(f->k, id, "officer-2", ei.der, ei.derlen, &resp, &be),
         SC_EINVAL);
-    assert_int_equal(kmc_recovery_release_damaged(f->k, id, "officer-2", si.der, si.derlen, &resp,
-                                                  &e),
-                     0);
+    assert_int_equal(
+        kmc_recovery_release_damaged(f->k, id, "officer-2", si.der, si.derlen, &resp, &e), 0);
     assert_int_equal(token_import(nt, "default", resp.p, resp.len, &e), 0);
     /* the old bid opens on the new key */
     assert_int_equal(envelope_decrypt(env.p, env.len, nt->cont[0].enc, nt->cont[0].enc_cert,
@@ -550,9 +549,8 @@ static void test_pin_counter_lock_unlock(void **state)
                      0);
     /* the same request again is refused by the service */
     sc_err se = {0};
-    assert_int_equal(kmc_unlock_answer(f->k, "RA-PIN-1", req.p, req.len, "654321", "ra", &ans2,
-                                       &se),
-                     SC_ESTATE);
+    assert_int_equal(
+        kmc_unlock_answer(f->k, "RA-PIN-1", req.p, req.len, "654321", "ra", &ans2, &se), SC_ESTATE);
     assert_string_equal(se.code, "kmc.unlock_replay");
     /* a forged answer (one byte of the MAC) is refused and changes nothing */
     sc_buf forged = {0};
@@ -583,9 +581,8 @@ static void test_pin_counter_lock_unlock(void **state)
     token *s = new_token(f, APIN, NULL);
     sc_buf req2 = {0}, ans3 = {0};
     assert_int_equal(token_unlock_request(s, &req2, &e), 0);
-    assert_int_equal(kmc_unlock_answer(f->k, "RA-PIN-2", req2.p, req2.len, "654321", "ra", &ans3,
-                                       &e),
-                     0);
+    assert_int_equal(
+        kmc_unlock_answer(f->k, "RA-PIN-2", req2.p, req2.len, "654321", "ra", &ans3, &e), 0);
     sc_err xe = {0};
     assert_int_equal(token_unlock(s, ans3.p, ans3.len, &xe), SC_EVERIFY);
     assert_string_equal(xe.code, "unlock.forged");
