@@ -69,7 +69,8 @@ r() { printf '%.2f' "$(echo "$1 / $2" | bc -l 2>/dev/null)" 2>/dev/null || echo 
 echo
 echo "## Dual certificates and envelopes (scripts/bench-kmc.sh)"
 echo
-echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), fast SM2 engine, one thread; $(openssl version)"
+echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) when measured"
+echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), sealca $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), fast SM2 engine, one thread; $(openssl version)"
 echo
 echo "Dual issuance = signing certificate + KMC key pair (generation and escrow, amortised through"
 echo "the standby-pool refills) + encryption certificate + SM2EnvelopedKey + CSRResponse; a single"
