@@ -64,6 +64,13 @@ static int tparse(int argc, char **argv, topts *o)
                                        {NULL, 0, NULL, 0}};
     int opt;
     o->container = "default";
+    /* PINs may come from the environment instead of the command line (ps shows arguments) */
+    o->pin = getenv("SEALCA_TOKEN_PIN");
+    o->admin_pin = getenv("SEALCA_TOKEN_ADMIN_PIN");
+    o->new_pin = getenv("SEALCA_TOKEN_NEW_PIN");
+    if (o->pin != NULL && !*o->pin) o->pin = NULL;
+    if (o->admin_pin != NULL && !*o->admin_pin) o->admin_pin = NULL;
+    if (o->new_pin != NULL && !*o->new_pin) o->new_pin = NULL;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (cli_common_opt(&o->c, opt, optarg)) continue;
         switch (opt) {

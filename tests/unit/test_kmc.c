@@ -12,6 +12,7 @@
 
 #include "audit/audit.h"
 #include "envelope/envelope.h"
+#include "pki/der.h"
 #include "keyproc/keyproc.h"
 #include "kmc/kmc.h"
 #include "token/token.h"
@@ -825,6 +826,99 @@ static void test_keyproc_backend(void **state)
     ca_close(ca);
 }
 
+/* Other producers' encodings: CSRResponse with EXPLICIT [0]/[1] tagging and a SEQUENCE
+ * signCertificate, and an SM2EnvelopedKey whose private key is right-aligned in 64 bytes (the
+ * GM/T 0016 ENVELOPEDKEYBLOB layout). */
+static void test_csrresp_variants(void **state)
+{
+    fx *f = *state;
+    kmc_dual_result res = {0};
+    token *t = holder(f, &res);
+    sc_err e = {0};
+    csr_response cr;
+    assert_int_equal(csrresp_parse(res.response.p, res.response.len, &cr, &e), 0);
+    /* an envelope made by hand: 64-byte field, SM4 key SM2-encrypted to the signing key */
+    uint8_t d[64] = {0}, enc[64], sym[16], pt[65];
+    crypto_random(sym, 16);
+    assert_int_equal(crypto_key_sm2_private(t->cont[0].enc, d + 32), 0);
+    assert_int_equal(crypto_sm4_ecb(1, sym, d, 64, enc), 0);
+    crypto_key_sm2_point(t->cont[0].enc, pt);
+    sc_buf c = {0};
+    assert_int_equal(crypto_sm2_encrypt(t->cont[0].sign, sym, 16, &c, &e), 0);
+    der_w w = {0};
+    der_begin(&w, DER_SEQUENCE);
+    der_begin(&w, DER_SEQUENCE);
+    der_oid(&w, "1.2.156.10197.1.104.1");
+    der_null(&w);
+    der_end(&w);
+    der_raw(&w, c.p, c.len);
+    der_bits(&w, pt, 65);
+    der_bits(&w, enc, 64);
+    der_end(&w);
+    assert_int_equal(der_finish(&w), 0);
+    /* EXPLICIT everything */
+    der_w r = {0};
+    der_begin(&r, DER_SEQUENCE);
+    der_begin(&r, DER_SEQUENCE);
+    der_raw(&r, cr.sign_cert.p, cr.sign_cert.len);
+    der_end(&r);
+    der_begin(&r, DER_CTX_CONS(0));
+    der_raw(&r, w.b.p, w.b.len);
+    der_end(&r);
+    der_begin(&r, DER_CTX_CONS(1));
+    der_begin(&r, DER_SET);
+    der_raw(&r, cr.enc_cert.p, cr.enc_cert.len);
+    der_end(&r);
+    der_end(&r);
+    der_end(&r);
+    assert_int_equal(der_finish(&r), 0);
+    csr_response x;
+    assert_int_equal(csrresp_parse(r.b.p, r.b.len, &x, &e), 0);
+    assert_int_equal(x.enc_cert.len, cr.enc_cert.len);
+    sc_key *k = NULL;
+    assert_int_equal(envkey_open(x.env_key.p, x.env_key.len, t->cont[0].sign, &k, &e), 0);
+    assert_true(crypto_key_equal_public(k, t->cont[0].enc));
+    crypto_key_free(k);
+    assert_int_equal(token_import(t, "default", r.b.p, r.b.len, &e), 0);
+    /* a non-zero byte in the padding of the 64-byte field is refused */
+    d[0] = 1;
+    assert_int_equal(crypto_sm4_ecb(1, sym, d, 64, enc), 0);
+    der_w w2 = {0};
+    der_begin(&w2, DER_SEQUENCE);
+    der_begin(&w2, DER_SEQUENCE);
+    der_oid(&w2, "1.2.156.10197.1.104.1");
+    der_end(&w2);
+    der_raw(&w2, c.p, c.len);
+    der_bits(&w2, pt, 65);
+    der_bits(&w2, enc, 64);
+    der_end(&w2);
+    assert_int_equal(der_finish(&w2), 0);
+    sc_err me = {0};
+    assert_int_equal(envkey_open(w2.b.p, w2.b.len, t->cont[0].sign, &k, &me), SC_EVERIFY);
+    assert_string_equal(me.code, "envkey.mismatch");
+    /* an encryption key without its certificate */
+    der_w r2 = {0};
+    der_begin(&r2, DER_SEQUENCE);
+    der_begin(&r2, DER_SET);
+    der_raw(&r2, cr.sign_cert.p, cr.sign_cert.len);
+    der_end(&r2);
+    der_begin(&r2, DER_CTX_CONS(0));
+    der_raw(&r2, w.b.p, w.b.len);
+    der_end(&r2);
+    der_end(&r2);
+    assert_int_equal(der_finish(&r2), 0);
+    sc_err ie = {0};
+    assert_int_equal(csrresp_parse(r2.b.p, r2.b.len, &x, &ie), SC_EINVAL);
+    assert_string_equal(ie.code, "csrresp.incomplete");
+    der_free(&w);
+    der_free(&w2);
+    der_free(&r);
+    der_free(&r2);
+    sc_buf_free(&c);
+    token_free(t);
+    kmc_dual_result_free(&res);
+}
+
 static int audit_key_of(void *arg, const char *signer, sc_key **out, sc_err *e)
 {
     pki_ca *ca = arg;
@@ -863,6 +957,7 @@ int main(void)
         cmocka_unit_test(test_pin_counter_lock_unlock),
         cmocka_unit_test(test_token_file_damage_and_rollback),
         cmocka_unit_test(test_envelope_bad_input),
+        cmocka_unit_test(test_csrresp_variants),
         cmocka_unit_test(test_activation_codes),
         cmocka_unit_test(test_keyproc_backend),
         cmocka_unit_test(test_audit_chain_verifies),
