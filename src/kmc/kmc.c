@@ -259,6 +259,18 @@ int kmc_sweep(kmc *k, const char *actor, int *moved, sc_err *e)
         if ((rc = audit_append(s, actor, "kmc.key.history", serial[i], "ok", detail, e)) != 0)
             goto fail;
     }
+    /* keys assigned by an issuance that stopped before its encryption certificate (a crash):
+     * no certificate names them and they were never delivered, so they go back to standby */
+    if ((rc = store_stmt_get(s, ST_KMC_KEY_ABANDONED, &st, e)) != 0) goto fail;
+    store_bind_int64(st, 1, now_s() - 3600);
+    if ((rc = store_exec(st, e)) != 0) goto fail;
+    int64_t back = store_changes(s);
+    if (back > 0) {
+        char detail[64];
+        snprintf(detail, sizeof(detail), "returned=%lld", (long long)back);
+        if ((rc = audit_append(s, actor, "kmc.key.unassign", "abandoned", "ok", detail, e)) != 0)
+            goto fail;
+    }
     if ((rc = store_tx_commit(s, e)) != 0) return rc;
     *moved = n;
     return 0;
@@ -487,7 +499,7 @@ int kmc_issue_dual(kmc *k, const kmc_dual_req *r, kmc_dual_result *out, sc_err *
     sc_buf req = {0}, env = {0};
     sc_key *encpub = NULL;
     pki_profile *pr = malloc(sizeof(*pr));
-    int rc, issued_sign = 0;
+    int rc, issued_sign = 0, issued_enc = 0;
     kmc_assignment as = {0};
     if (pr == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
     if (r->profile == NULL || strlen(r->profile) > 40) {
@@ -537,6 +549,7 @@ int kmc_issue_dual(kmc *k, const kmc_dual_req *r, kmc_dual_result *out, sc_err *
     ir.profile = penc;
     ir.pub = encpub;
     if ((rc = pki_issue(ca, &ir, &ei, e)) != 0) goto unclaim;
+    issued_enc = 1;
     if ((rc = kmc_key_bind(k, as.key_id, ei.serial, actor, e)) != 0) goto out;
     if ((rc = k->be.envelope(k->be.ctx, as.escrow.p, as.escrow.len, as.holder, &env, e)) != 0 ||
         (rc = csrresp_encode(si.der, si.derlen, env.p, env.len, ei.der, ei.derlen, &out->response,
@@ -544,7 +557,7 @@ int kmc_issue_dual(kmc *k, const kmc_dual_req *r, kmc_dual_result *out, sc_err *
         goto out;
     snprintf(out->sign_serial, sizeof(out->sign_serial), "%s", si.serial);
     snprintf(out->enc_serial, sizeof(out->enc_serial), "%s", ei.serial);
-    issued_sign = 0;
+    issued_sign = issued_enc = 0;
     if (kmc_refill(k, 0, &added, NULL) != 0) {
         /* the issuance stands; the next one refills */
     }
@@ -554,8 +567,11 @@ unclaim:
              "encryption certificate not issued", NULL);
 out:
     if (rc != 0 && issued_sign) {
-        /* a signing certificate without its encryption pair is withdrawn */
+        /* a signing certificate without its encryption pair is withdrawn, and an encryption
+         * certificate whose key never reached the holder too (kmc_sweep then moves the key to
+         * the history pool) */
         pki_revoke(ca, si.serial, REASON_CESSATION, 0, "kmc", NULL);
+        if (issued_enc) pki_revoke(ca, ei.serial, REASON_CESSATION, 0, "kmc", NULL);
     }
     if (rc != 0) sc_buf_free(&out->response);
     csr_free(&c);
@@ -887,6 +903,19 @@ int kmc_recovery_release_damaged(kmc *k, int64_t id, const char *actor, const ui
     if ((rc = pki_cert_get(k->ca, r.enc_serial, &ei, e)) != 0 ||
         (rc = cert_pubkey(sign_cert, len, &pub, e)) != 0)
         goto out;
+    {
+        /* onto the same holder only: the new signing certificate names the subject of the
+         * encryption certificate whose key is restored */
+        sc_slice s1, s2;
+        if (cert_fields(sign_cert, len, &s1, NULL, NULL, NULL) != 0 ||
+            cert_fields(ei.der, ei.derlen, &s2, NULL, NULL, NULL) != 0 || s1.len != s2.len ||
+            memcmp(s1.p, s2.p, s1.len) != 0) {
+            rc = sc_fail(e, SC_EINVAL, "kmc.other_holder",
+                         "the new signing certificate is for another subject than the encryption "
+                         "certificate being recovered");
+            goto out;
+        }
+    }
     if (crypto_key_alg(pub) != SC_ALG_SM2 || crypto_key_sm2_point(pub, pt) != 0) {
         rc = sc_fail(e, SC_EINVAL, "kmc.holder_not_sm2", "the new signing key is not SM2");
         goto out;

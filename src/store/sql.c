@@ -152,6 +152,9 @@ static const char *const sql_text[ST__COUNT] = {
         "SELECT payload, expires_at, used_at FROM kmc_activations WHERE code_hash = ?",
     [ST_KMC_ACT_USE] = "UPDATE kmc_activations SET used_at = ? WHERE code_hash = ? AND used_at "
                        "IS NULL AND expires_at >= ?",
+    [ST_KMC_KEY_ABANDONED] = "UPDATE kmc_keys SET state = 'standby', ca_id = NULL, request_id = "
+                             "NULL, sign_serial = NULL, used_at = NULL WHERE state = 'inuse' AND "
+                             "enc_serial IS NULL AND used_at < ?",
     [ST_KMC_ACT_OPEN] =
         "SELECT COUNT(*) FROM kmc_activations WHERE used_at IS NULL AND expires_at >= ?",
 };

@@ -70,6 +70,7 @@ typedef enum store_sql_id {
     ST_KMC_ACT_GET,
     ST_KMC_ACT_USE,
     ST_KMC_ACT_OPEN,
+    ST_KMC_KEY_ABANDONED,
     ST__COUNT
 } store_sql_id;
 

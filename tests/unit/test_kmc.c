@@ -407,6 +407,17 @@ static void test_guide_warning_recover_onto_new_token(void **state)
     assert_int_equal(
         kmc_recovery_release_damaged(f->k, id, "officer-2", ei.der, ei.derlen, &resp, &be),
         SC_EINVAL);
+    /* nor another holder's signing certificate */
+    issue_req oir = ir;
+    oir.subject = "CN=别的公司,O=别的公司,C=CN";
+    cert_info oi = {0};
+    assert_int_equal(pki_issue(f->ca, &oir, &oi, &e), 0);
+    sc_err he = {0};
+    assert_int_equal(
+        kmc_recovery_release_damaged(f->k, id, "officer-2", oi.der, oi.derlen, &resp, &he),
+        SC_EINVAL);
+    assert_string_equal(he.code, "kmc.other_holder");
+    cert_info_free(&oi);
     assert_int_equal(
         kmc_recovery_release_damaged(f->k, id, "officer-2", si.der, si.derlen, &resp, &e), 0);
     assert_int_equal(token_import(nt, "default", resp.p, resp.len, &e), 0);
@@ -496,6 +507,29 @@ static void test_sweep_history(void **state)
                      0);
     assert_int_equal(kmc_sweep(f->k, "kmc", &moved, &e), 0);
     assert_int_equal(moved, 0);
+    /* an assignment abandoned by a crash (no encryption certificate, an hour old) goes back */
+    sc_buf req = {0};
+    sc_key *hk = NULL;
+    assert_int_equal(crypto_key_generate(SC_ALG_SM2, &hk, &e), 0);
+    pki_issuer *iss = ca_active_issuing(f->ca);
+    sc_key *cak = NULL;
+    assert_int_equal(ca_issuer_key(f->ca, iss, &cak, &e), 0);
+    assert_int_equal(kmc_request_build(iss, hk, &req, &e), 0);
+    kmc_assignment as = {0};
+    assert_int_equal(kmc_key_assign(f->k, req.p, req.len, "77", "ra", &as, &e), 0);
+    kmc_stats s2 = stats(f);
+    assert_int_equal(kmc_sweep(f->k, "kmc", &moved, &e), 0);
+    assert_int_equal(stats(f).inuse, s2.inuse); /* too recent: maybe still issuing */
+    char sql[128];
+    snprintf(sql, sizeof(sql), "UPDATE kmc_keys SET used_at = 1 WHERE id = %lld",
+             (long long)as.key_id);
+    tdb_exec(&f->db, sql);
+    assert_int_equal(kmc_sweep(f->k, "kmc", &moved, &e), 0);
+    assert_int_equal(stats(f).inuse, s2.inuse - 1);
+    assert_int_equal(stats(f).standby, s2.standby + 1);
+    sc_buf_free(&as.escrow);
+    sc_buf_free(&req);
+    crypto_key_free(hk);
     sc_buf_free(&creq);
     token_free(t);
     kmc_dual_result_free(&res);
