@@ -12,6 +12,20 @@
 #include "pki/pki.h"
 
 /*
+ * For the RA (one kmc handle per request thread; cheap to open):
+ *   in `sealca serve`:  kmc_backend be; keyproc_kmc_backend(app->kp, &be, e);
+ *                       kmc_open(api_ca(app, e), &be, &k, e); … kmc_close(k);
+ *   new / reissue / replace with a new key pair:  kmc_issue_dual → result.response (CSRResponse)
+ *   pin-unlock, after the order is approved:       kmc_unlock_answer
+ *   key-recovery:  kmc_recovery_request, kmc_recovery_approve (two officers, neither the
+ *                  requester), kmc_recovery_release_damaged | _judicial, kmc_recovery_reject
+ *   mobile certificate:  kmc_activation_create / kmc_activation_redeem, kmc_qr_png
+ *   after revocations:   kmc_sweep (keys of revoked / expired encryption certificates to history)
+ * Every function audits its change in the same transaction and returns 0 or an SC_E* status
+ * with a stable code in e (codes listed at each function; docs/tokens.md).
+ */
+
+/*
  * Where the KMC master key is used. The master key is an SM2 key stored like the CA keys
  * (HOME/kmc/master.key, encrypted PKCS#8 under the home's passphrase); sub-keys for escrow and
  * for the per-device admin keys are HMAC-SM3 derivations of its scalar. While `sealca serve`
