@@ -348,5 +348,7 @@ echo "verifier after the first lookup) and the data hash. Rates are per CPU seco
 echo "\`openssl speed\` (which counts CPU time), so that they compare on a shared machine; seals made"
 echo "is also given per wall-clock second because it waits for the database's fsync."
 } > "$OUT"
+# the KMC's figures (dual issuance, envelopes), appended by their own script
+"$ROOT/scripts/bench-kmc.sh" >>"$OUT"
 cat "$OUT"
 exit 0

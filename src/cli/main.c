@@ -47,6 +47,13 @@ static const char usage[] =
     "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
     "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
     "  seal show ESID | seal retire ESID REASON      the seal registry\n";
+    "  issue-dual --profile P --csr REQ --out RESP.der [--subject S] [--uscc C] [--id-number N]\n"
+    "        signing + KMC-escrowed encryption certificate as a GM/T 0092 CSRResponse\n"
+    "  kmc init|stats|refill|sweep|register-ca|recover-request|recover-approve|recover-reject|\n"
+    "      recover-release|unlock-answer|activation-create|activation-redeem   (docs/tokens.md)\n"
+    "  token init|csr|import|certs|sign|decrypt|info|change-pin|unblock|unlock-request|unlock\n"
+    "        --file T.tok …   the holder's software USB key (docs/tokens.md)\n"
+    "  envelope encrypt --to CERT… --out F FILE | decrypt --file T.tok --pin PIN --out F ENV\n";
 
 static const struct {
     const char *name;
@@ -73,6 +80,10 @@ static const struct {
     {"publish", cmd_publish},
     {"seal-image", cmd_seal_image},
     {"seal", cmd_seal},
+    {"issue-dual", cmd_issue_dual},
+    {"kmc", cmd_kmc},
+    {"token", cmd_token},
+    {"envelope", cmd_envelope},
 };
 
 int main(int argc, char **argv)
