@@ -38,7 +38,7 @@ static const char usage[] =
     "        (sealca serve does this by itself every few seconds; --now skips the backoff)\n"
     "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
     "  seal-image extract|render|info …   stamp / signature images from specimen scans, and\n"
-    "        marked renderings from text (see docs/seals-images.md)\n";
+    "        marked renderings from text (see docs/seals-images.md)\n"
     "  seal make --image F.png --name NAME --type organization|person --cert HOLDER.pem\n"
     "        [--kind K] [--valid-from D --valid-to D] [--version 1|4] [--replace ESID\n"
     "        --business seal-change|seal-redo] --out SEAL.esl      make a seal (电子印章)\n"
@@ -46,7 +46,7 @@ static const char usage[] =
     "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL|--online] [--at T]\n"
     "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
     "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
-    "  seal show ESID | seal retire ESID REASON      the seal registry\n";
+    "  seal show ESID | seal retire ESID REASON      the seal registry\n"
     "  issue-dual --profile P --csr REQ --out RESP.der [--subject S] [--uscc C] [--id-number N]\n"
     "        signing + KMC-escrowed encryption certificate as a GM/T 0092 CSRResponse\n"
     "  kmc init|stats|refill|sweep|register-ca|recover-request|recover-approve|recover-reject|\n"
