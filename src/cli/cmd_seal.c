@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "seal/seal.h"
+#include "token/token.h"
 
 #define CERT_FILE_MAX (1024 * 1024)
 #define SIGN_DATA_MAX (512u * 1024 * 1024)
@@ -193,14 +194,88 @@ out:
     return rc;
 }
 
+/* seal sign --token: the signing key stays in the software USB key (src/token); the PIN comes
+ * from --pin, --pin-file or SEALCA_TOKEN_PIN. The certificate is the token's own signing
+ * certificate unless --cert names one (it must still be the one bound in the seal). */
+static int seal_sign_token(const char *sealf, const char *tokf, const char *pin,
+                           const char *pinfile, const char *certf, const char *out,
+                           const char *prop, const char *file, int64_t when)
+{
+    sc_err e = {0};
+    char pinbuf[64] = {0};
+    uint8_t *sd = NULL, *data = NULL;
+    size_t sdlen = 0, datalen = 0;
+    sc_buf cert = {0}, sig = {0};
+    token *t = NULL;
+    seal s;
+    int rc = 0;
+    if (pin == NULL && pinfile != NULL) {
+        uint8_t *pb = NULL;
+        size_t pl = 0;
+        if (read_file(pinfile, sizeof(pinbuf) - 1, &pb, &pl, &e) != 0) return cli_fail(&e);
+        while (pl > 0 && (pb[pl - 1] == '\n' || pb[pl - 1] == '\r'))
+            pl--;
+        memcpy(pinbuf, pb, pl);
+        sc_wipe(pb, pl);
+        free(pb);
+        pin = pinbuf;
+    }
+    if (pin == NULL) pin = getenv("SEALCA_TOKEN_PIN");
+    if (pin == NULL)
+        return cli_usage("seal sign --token needs the user PIN (--pin, --pin-file or "
+                         "SEALCA_TOKEN_PIN)");
+    if (read_file(sealf, SEAL_MAX, &sd, &sdlen, &e) != 0 || seal_decode(sd, sdlen, &s, &e) != 0 ||
+        read_file(file, SIGN_DATA_MAX, &data, &datalen, &e) != 0 || token_load(tokf, &t, &e) != 0 ||
+        token_login(t, pin, &e) != 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    token_container *c = token_container_get(t, "default", 0);
+    if (c == NULL || c->sign == NULL || c->sign_cert_len == 0) {
+        sc_fail(&e, SC_ESTATE, "token.no_sign_cert",
+                "the token holds no signing key with a certificate (token import first)");
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (certf != NULL ? read_cert(certf, &cert, &e) != 0
+                      : sc_buf_append(&cert, c->sign_cert, c->sign_cert_len) != 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    if (prop == NULL) {
+        const char *sl = strrchr(file, '/');
+        prop = sl ? sl + 1 : file;
+    }
+    uint8_t h[32];
+    crypto_sm3(data, datalen, h);
+    if (seal_sign(sd, sdlen, c->sign, cert.p, cert.len, h, prop, when, NULL, 0, &sig, &e) != 0 ||
+        cli_write(out, sig.p, sig.len, 0644, &e) != 0) {
+        rc = cli_fail(&e);
+        goto out;
+    }
+    fprintf(stderr, "sealca: signed %s with seal %s from token %s (%zu bytes)\n", file, s.esid,
+            t->serial, sig.len);
+out:
+    sc_wipe(pinbuf, sizeof(pinbuf));
+    free(sd);
+    free(data);
+    sc_buf_free(&cert);
+    sc_buf_free(&sig);
+    if (t) token_free(t);
+    return rc;
+}
+
 static int seal_sign_cmd(int argc, char **argv)
 {
     cli_ctx c = {0};
     const char *sealf = NULL, *keyf = NULL, *certf = NULL, *out = NULL, *prop = NULL, *at = NULL;
+    const char *tokf = NULL, *pin = NULL, *pinfile = NULL;
     static const struct option lo[] = {CLI_COMMON_LONGOPTS,
                                        {"seal", required_argument, NULL, 's'},
                                        {"key", required_argument, NULL, 'k'},
                                        {"token", required_argument, NULL, 'K'},
+                                       {"pin", required_argument, NULL, 'P'},
+                                       {"pin-file", required_argument, NULL, 'F'},
                                        {"cert", required_argument, NULL, 'c'},
                                        {"out", required_argument, NULL, 'o'},
                                        {"property", required_argument, NULL, 'p'},
@@ -217,9 +292,14 @@ static int seal_sign_cmd(int argc, char **argv)
             keyf = optarg;
             break;
         case 'K':
-            fprintf(stderr, "sealca: error: --token is not available yet: the software USB key "
-                            "(token) module is not part of this build; use --key FILE\n");
-            return EXIT_USAGE;
+            tokf = optarg;
+            break;
+        case 'P':
+            pin = optarg;
+            break;
+        case 'F':
+            pinfile = optarg;
+            break;
         case 'c':
             certf = optarg;
             break;
@@ -236,11 +316,14 @@ static int seal_sign_cmd(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
-    if (optind != argc - 1 || !sealf || !keyf || !out)
-        return cli_usage("seal sign needs --seal SEAL.esl --key KEY.pem FILE --out FILE.ses");
+    if (optind != argc - 1 || !sealf || !out || (keyf == NULL) == (tokf == NULL))
+        return cli_usage("seal sign needs --seal SEAL.esl (--key KEY.pem | --token T.tok "
+                         "[--pin PIN | --pin-file F]) FILE --out FILE.ses");
     const char *file = argv[optind];
     int64_t when = (int64_t)time(NULL);
     if (at && parse_when(at, &when) != 0) return cli_usage("--time YYYY-MM-DDTHH:MM:SSZ");
+    if (tokf != NULL)
+        return seal_sign_token(sealf, tokf, pin, pinfile, certf, out, prop, file, when);
     int rc = cli_passphrase(&c, 0);
     if (rc != 0) return rc;
     const char *kp = getenv("SEALCA_KEY_PASSPHRASE");

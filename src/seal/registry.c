@@ -105,9 +105,10 @@ static int make_der(pki_ca *ca, const seal_make_req *r, seal_record *rec, sc_err
     uint32_t pw = im.w, ph = im.h;
     seal_img_free(&im);
     if (rendering)
-        return sc_fail(e, SC_EINVAL, "seal.rendering",
-                       "印章图片是 sealca 根据文字生成的样章，不能作为登记的印章（请使用从签章采集表"
-                       "提取的图片） / the picture is a sealca rendering, not a registered seal");
+        return sc_fail(
+            e, SC_EINVAL, "seal.rendering",
+            "印章图片是 sealca 根据文字生成的样章，不能作为登记的印章（请使用从签章采集表"
+            "提取的图片） / the picture is a sealca rendering, not a registered seal");
     int64_t vf = r->valid_from ? r->valid_from : (nb > now ? nb : now);
     int64_t vt = r->valid_to ? r->valid_to : na;
     if (vf < nb || vt > na)

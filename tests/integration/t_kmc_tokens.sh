@@ -19,6 +19,18 @@ openssl req -inform DER -in req.der -noout -verify -vfyopt "$DISTID" 2>&1 | grep
 $S issue-dual --home ca --profile organization --uscc 91350100M000100Y43 --csr req.der --out resp.der
 $S token import --file T.tok --pin 123456 resp.der
 $S token certs --file T.tok --out-sign sign.pem --out-enc enc.pem
+
+# ---- an electronic seal bound to the token's signing certificate, used from the token ----
+python3 -c "
+import sys
+d=open(sys.argv[1],'rb').read(); i=d.index(b'\x89PNG'); j=d.index(b'IEND',i)+8
+open('seal.png','wb').write(d[i:j])" "$FIXTURES/seal/ofdrw-UserV4.esl"
+$S seal make --home ca --image seal.png --name "福州测试科技有限公司" --type organization --cert sign.pem --out org.esl >/dev/null
+printf '投标文件\n' >sealed-bid.txt
+$S seal sign --seal org.esl --token T.tok --pin 123456 sealed-bid.txt --out sealed-bid.ses
+$S seal verify sealed-bid.ses --data sealed-bid.txt --home ca >sv.txt || { cat sv.txt; die "a token seal signature does not verify"; }
+expect_fail token.pin_incorrect $S seal sign --seal org.esl --token T.tok --pin 000000 sealed-bid.txt --out x.ses
+[ ! -e x.ses ] || die "a wrong PIN wrote a signature"
 # certificates without the PIN too (as a USB key exports them)
 $S token certs --file T.tok --out-sign sign2.pem
 cmp sign.pem sign2.pem || die "public certificate copy differs"
