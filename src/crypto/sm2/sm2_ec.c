@@ -651,12 +651,14 @@ typedef struct sm2_ec_ops {
     int (*mul)(sm2_aff *, const uint64_t *, const sm2_aff *);
     void (*pubtab_init)(sm2_pubtab *, const sm2_aff *);
     int (*verify_x)(const uint64_t *, const uint64_t *, const sm2_pubtab *, const uint64_t *);
+    void (*mul_g_x_batch)(uint64_t (*)[4], const uint64_t (*)[4], int);
 } sm2_ec_ops;
 
-static const sm2_ec_ops ops_c64 = {"c64", mul_g_c64, mul_c64, pubtab_init_c64, verify_x_c64};
+static const sm2_ec_ops ops_c64 = {"c64",           mul_g_c64,    mul_c64,
+                                   pubtab_init_c64, verify_x_c64, mul_g_x_batch_c64};
 #if SM2_HAVE_ADX
-static const sm2_ec_ops ops_adx = {"x86-64 mulx/adx", mul_g_adx, mul_adx, pubtab_init_adx,
-                                   verify_x_adx};
+static const sm2_ec_ops ops_adx = {"x86-64 mulx/adx", mul_g_adx,    mul_adx,
+                                   pubtab_init_adx,   verify_x_adx, mul_g_x_batch_adx};
 #endif
 static const sm2_ec_ops *g_ops = &ops_c64;
 static const sm2_ec_ops *g_ops_auto = &ops_c64;
@@ -699,7 +701,7 @@ static int fp_on_curve_c(const fe x, const fe y)
 static void comb_build(void)
 {
     jpt row[SM2_COMB_POINTS], base = {0};
-    fe prod[SM2_COMB_POINTS], inv, zi, zi2, t;
+    fe prod[SM2_COMB_POINTS];
     uint64_t hz, rz;
     fe_copy(base.X, FP_GX);
     fe_copy(base.Y, FP_GY);
@@ -709,24 +711,10 @@ static void comb_build(void)
         pt_dbl_c64(&row[1], &base);
         for (int j = 2; j < SM2_COMB_POINTS; j++)
             pt_add_raw_c64(&row[j], &row[j - 1], &base, &hz, &rz);
-        fe_copy(prod[0], row[0].Z);
-        for (int j = 1; j < SM2_COMB_POINTS; j++)
-            fp_mul_c(prod[j], prod[j - 1], row[j].Z);
-        fp_inv_c64(inv, prod[SM2_COMB_POINTS - 1]);
-        for (int j = SM2_COMB_POINTS - 1; j >= 0; j--) {
-            if (j > 0) {
-                fp_mul_c(zi, inv, prod[j - 1]);
-                fp_mul_c(inv, inv, row[j].Z);
-            } else {
-                fe_copy(zi, inv);
-            }
-            fp_sqr_c(zi2, zi);
-            fp_mul_c(g_comb[i][j].x, row[j].X, zi2);
-            fp_mul_c(t, zi2, zi);
-            fp_mul_c(g_comb[i][j].y, row[j].Y, t);
-            /* check: every entry must be a curve point, else the table is corrupt: refuse to run */
+        batch_to_aff_c64(g_comb[i], row, SM2_COMB_POINTS, prod);
+        /* check: every entry must be a curve point, else the table is corrupt: refuse to run */
+        for (int j = 0; j < SM2_COMB_POINTS; j++)
             if (!fp_on_curve_c(g_comb[i][j].x, g_comb[i][j].y)) abort();
-        }
         /* next base 2^6 * base = 2 * (32 * base) */
         pt_dbl_c64(&base, &row[SM2_COMB_POINTS - 1]);
     }
@@ -827,4 +815,10 @@ int sm2_ec_verify_x(const uint64_t u1[4], const uint64_t u2[4], const sm2_pubtab
 {
     sm2_ec_init();
     return g_ops->verify_x(u1, u2, t, rme);
+}
+
+void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], const uint64_t (*k)[4], int cnt)
+{
+    sm2_ec_init();
+    if (cnt > 0 && cnt <= SM2_GBATCH_MAX) g_ops->mul_g_x_batch(x, k, cnt);
 }

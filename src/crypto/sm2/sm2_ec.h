@@ -56,6 +56,12 @@ int sm2_ec_mul_g(sm2_aff *out, const uint64_t k[4]);
 /* Constant time in k. out = k*P. Same return convention. */
 int sm2_ec_mul(sm2_aff *out, const uint64_t k[4], const sm2_aff *p);
 
+/* Constant time in the scalars. x[j] = x(k[j]*G) as a plain integer < p, for cnt scalars
+ * (1 <= cnt <= SM2_GBATCH_MAX), each of which must be in [1, n-1] (checked by the caller): the
+ * batch shares one field inversion. */
+#define SM2_GBATCH_MAX 32
+void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], const uint64_t (*k)[4], int cnt);
+
 /* Variable time (public inputs). */
 void sm2_ec_pubtab_init(sm2_pubtab *t, const sm2_aff *p);
 /* 1 if x(u1*G + u2*P) mod n == rme (all < n), 0 otherwise (including infinity). */
