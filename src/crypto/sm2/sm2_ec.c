@@ -56,9 +56,9 @@ static inline uint64_t ct_mask_eq(uint64_t a, uint64_t b)
 
 void sm2_ct_wipe(void *p, size_t n)
 {
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
+    memset(p, 0, n);
+    /* the compiler must assume the zeroed bytes are read, so it cannot drop the memset */
+    __asm__ volatile("" : : "r"(p) : "memory");
 }
 
 static inline void fe_copy(fe r, const fe a)
@@ -617,6 +617,26 @@ static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
     }
 }
 
+/* ---- scratch of the batched fixed-base multiplication (sm2_ec_tmpl.h mul_g_x_batch) ---- */
+
+typedef struct sm2_apt { /* affine point, Montgomery form, with an infinity mask */
+    fe x, y;
+    uint64_t inf;
+} sm2_apt;
+
+#define SM2_GBATCH_PAIRS ((SM2_COMB_WINDOWS + 1) / 2)
+typedef struct sm2_gbatch_scratch {
+    sm2_apt node[SM2_GBATCH_MAX * SM2_COMB_WINDOWS];
+    sm2_apt res[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+    fe den[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+    fe prod[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+} sm2_gbatch_scratch;
+
+size_t sm2_ec_gbatch_scratch_size(void)
+{
+    return sizeof(sm2_gbatch_scratch);
+}
+
 /* ---- the two code paths ---- */
 
 #define FMUL(r, a, b) fp_mul_c((r), (a), (b))
@@ -651,7 +671,7 @@ typedef struct sm2_ec_ops {
     int (*mul)(sm2_aff *, const uint64_t *, const sm2_aff *);
     void (*pubtab_init)(sm2_pubtab *, const sm2_aff *);
     int (*verify_x)(const uint64_t *, const uint64_t *, const sm2_pubtab *, const uint64_t *);
-    void (*mul_g_x_batch)(uint64_t (*)[4], const uint64_t (*)[4], int);
+    void (*mul_g_x_batch)(uint64_t (*)[4], uint64_t *, const uint64_t (*)[4], int, void *);
 } sm2_ec_ops;
 
 static const sm2_ec_ops ops_c64 = {"c64",           mul_g_c64,    mul_c64,
@@ -817,8 +837,9 @@ int sm2_ec_verify_x(const uint64_t u1[4], const uint64_t u2[4], const sm2_pubtab
     return g_ops->verify_x(u1, u2, t, rme);
 }
 
-void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], const uint64_t (*k)[4], int cnt)
+void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], uint64_t *bad, const uint64_t (*k)[4], int cnt,
+                          void *scratch)
 {
     sm2_ec_init();
-    if (cnt > 0 && cnt <= SM2_GBATCH_MAX) g_ops->mul_g_x_batch(x, k, cnt);
+    if (cnt > 0 && cnt <= SM2_GBATCH_MAX) g_ops->mul_g_x_batch(x, bad, k, cnt, scratch);
 }

@@ -57,10 +57,14 @@ int sm2_ec_mul_g(sm2_aff *out, const uint64_t k[4]);
 int sm2_ec_mul(sm2_aff *out, const uint64_t k[4], const sm2_aff *p);
 
 /* Constant time in the scalars. x[j] = x(k[j]*G) as a plain integer < p, for cnt scalars
- * (1 <= cnt <= SM2_GBATCH_MAX), each of which must be in [1, n-1] (checked by the caller): the
- * batch shares one field inversion. */
+ * (1 <= cnt <= SM2_GBATCH_MAX) in [1, n-1] (checked by the caller), sharing few field
+ * inversions. bad[j] is ~0 (secret: declassify before use) when x[j] is not valid and k[j]
+ * must be discarded (probability < 2^-120 per random scalar). scratch holds
+ * sm2_ec_gbatch_scratch_size() bytes, 32-byte aligned (malloc is enough). */
 #define SM2_GBATCH_MAX 32
-void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], const uint64_t (*k)[4], int cnt);
+size_t sm2_ec_gbatch_scratch_size(void);
+void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], uint64_t *bad, const uint64_t (*k)[4], int cnt,
+                          void *scratch);
 
 /* Variable time (public inputs). */
 void sm2_ec_pubtab_init(sm2_pubtab *t, const sm2_aff *p);

@@ -275,33 +275,103 @@ static void NAME(batch_to_aff)(sm2_aff *out, const jpt *in, int cnt, fe *prod)
 }
 
 /*
- * x(k_j * G) for cnt <= SM2_GBATCH_MAX scalars, each in [1, n-1] (the caller checks):
- * constant time in the scalars. Window-major order (every scalar's window i, then i+1)
- * keeps one table row hot in L1 and gives the CPU independent additions to overlap; the
- * cnt results share one inversion. x is written as a plain integer < p.
+ * x(k_j * G) for cnt <= SM2_GBATCH_MAX scalars, constant time in the scalars. Instead of
+ * accumulating the 43 comb terms d_i 2^(6i) G of each scalar one by one in Jacobian
+ * coordinates (11 multiplications per term), the terms are summed in a binary tree of
+ * affine additions, adjacent windows first. All additions of one tree level, across the
+ * whole batch, are independent, so they share one field inversion (Montgomery's trick):
+ * an addition then costs 6 multiplications, the 6 levels 6 inversions per batch, and the
+ * root is already affine.
+ *
+ * Special cases, without branches: a term with digit 0 is the point at infinity (inf
+ * mask) and a sum with an infinite side is the other side. Two non-infinite sides of a
+ * node are sums over adjacent window ranges [a,b) and [b,c); as integers |S_[a,b)| <
+ * 2^(6b-1) while S_[b,c) is a non-zero multiple of 2^(6b), so they can only meet (equal
+ * or opposite x: doubling or infinity) modulo n, at the top of the tree, for k within
+ * ~2^(6b) of n: probability below 2^-120 for a random k. Such a pair gets denominator 1
+ * (so it cannot spoil the batch) and its scalar is reported in badm (~0) for the caller
+ * to discard. x is written as a plain integer < p. scratch: see sm2_ec_gbatch_scratch_size.
  */
-static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], const uint64_t (*ks)[4], int cnt)
+static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint64_t (*ks)[4],
+                                int cnt, void *scratch)
 {
     static const fe one = {1, 0, 0, 0};
-    uint64_t k[SM2_GBATCH_MAX][5];
-    jpt acc[SM2_GBATCH_MAX];
-    sm2_aff aff[SM2_GBATCH_MAX];
-    fe prod[SM2_GBATCH_MAX];
+    sm2_gbatch_scratch *sc = scratch;
+    const int W = SM2_COMB_WINDOWS;
+    uint64_t k[5];
     for (int j = 0; j < cnt; j++) {
-        memcpy(k[j], ks[j], 32);
-        k[j][4] = 0;
+        memcpy(k, ks[j], 32);
+        k[4] = 0;
+        badm[j] = 0;
+        for (int i = 0; i < W; i++) {
+            sm2_apt *t = &sc->node[j * W + i];
+            sm2_aff sel;
+            uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
+            SELECT_AFF(&sel, g_comb[i], d, SM2_COMB_POINTS);
+            fe_copy(t->x, sel.x);
+            fp_neg(t->y, sel.y);
+            fe_cmov(t->y, sel.y, ~(0 - sign));
+            t->inf = ct_mask_z(d);
+        }
     }
-    memset(acc, 0, sizeof(acc));
-    for (int i = 0; i < SM2_COMB_WINDOWS; i++)
-        for (int j = 0; j < cnt; j++)
-            NAME(comb_step)(&acc[j], k[j], i);
-    NAME(batch_to_aff)(aff, acc, cnt, prod);
-    for (int j = 0; j < cnt; j++)
-        FMUL(xout[j], aff[j].x, one);
+    for (int len = W; len > 1; len = (len + 1) / 2) {
+        const int np = len / 2;
+        const int tot = cnt * np;
+        /* prefix products of the denominators x_B - x_A (1 where not needed) */
+        for (int idx = 0; idx < tot; idx++) {
+            const int j = idx / np, m = idx % np;
+            const sm2_apt *A = &sc->node[j * W + 2 * m], *B = A + 1;
+            fe den;
+            fp_sub(den, B->x, A->x);
+            uint64_t dz = fe_is_zero_mask(den);
+            badm[j] |= dz & ~A->inf & ~B->inf;
+            fe_cmov(den, FP_ONE, dz | A->inf | B->inf);
+            fe_copy(sc->den[idx], den);
+            if (idx == 0)
+                fe_copy(sc->prod[0], den);
+            else
+                FMUL(sc->prod[idx], sc->prod[idx - 1], den);
+        }
+        fe inv;
+        NAME(fp_inv)(inv, sc->prod[tot - 1]);
+        for (int idx = tot - 1; idx >= 0; idx--) {
+            const int j = idx / np, m = idx % np;
+            const sm2_apt *A = &sc->node[j * W + 2 * m], *B = A + 1;
+            fe zi, lam, dy, t;
+            if (idx > 0) {
+                FMUL(zi, inv, sc->prod[idx - 1]);
+                FMUL(inv, inv, sc->den[idx]);
+            } else {
+                fe_copy(zi, inv);
+            }
+            sm2_apt *R = &sc->res[idx];
+            fp_sub(dy, B->y, A->y);
+            FMUL(lam, dy, zi); /* (yB - yA) / (xB - xA) */
+            FSQR(t, lam);
+            fp_sub(t, t, A->x);
+            fp_sub(R->x, t, B->x); /* x3 = lam^2 - xA - xB */
+            fp_sub(t, A->x, R->x);
+            FMUL(t, lam, t);
+            fp_sub(R->y, t, A->y); /* y3 = lam (xA - x3) - yA */
+            R->inf = A->inf & B->inf;
+            fe_cmov(R->x, B->x, A->inf);
+            fe_cmov(R->y, B->y, A->inf);
+            fe_cmov(R->x, A->x, B->inf);
+            fe_cmov(R->y, A->y, B->inf);
+        }
+        for (int j = 0; j < cnt; j++) {
+            for (int m = 0; m < np; m++)
+                sc->node[j * W + m] = sc->res[j * np + m];
+            if (len & 1) sc->node[j * W + np] = sc->node[j * W + len - 1];
+        }
+        sm2_ct_wipe(inv, sizeof(inv));
+    }
+    for (int j = 0; j < cnt; j++) {
+        FMUL(xout[j], sc->node[j * W].x, one);
+        badm[j] |= sc->node[j * W].inf; /* k = 0 mod n: excluded by the caller anyway */
+    }
     sm2_ct_wipe(k, sizeof(k));
-    sm2_ct_wipe(acc, sizeof(acc));
-    sm2_ct_wipe(aff, sizeof(aff));
-    sm2_ct_wipe(prod, sizeof(prod));
+    sm2_ct_wipe(sc, sizeof(*sc));
 }
 
 /* k*P, constant time: signed 5-bit Booth windows over a 16-entry Jacobian table scanned with masks.

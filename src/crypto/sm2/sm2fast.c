@@ -218,6 +218,7 @@ typedef struct nonce_pool {
     int n;             /* pairs left, used from the top */
     unsigned long gen; /* fork generation the pairs belong to */
     int registered;    /* thread-exit destructor armed */
+    void *scratch;     /* sm2_ec_mul_g_x_batch's working memory, kept for the thread's life */
 } nonce_pool;
 
 static __thread nonce_pool t_pool;
@@ -231,8 +232,10 @@ static void pool_atfork_child(void)
     __atomic_add_fetch(&g_fork_gen, 1, __ATOMIC_SEQ_CST);
 }
 
-static void pool_thread_exit(void *p)
+static void pool_thread_exit(void *pv)
 {
+    nonce_pool *p = pv;
+    free(p->scratch); /* wiped by the batch code after each use */
     sm2_ct_wipe(p, sizeof(nonce_pool));
 }
 
@@ -245,20 +248,32 @@ static void pool_init_once(void)
 static int pool_refill(nonce_pool *p, unsigned long gen)
 {
     uint8_t rnd[SM2_GBATCH_MAX][32];
+    uint64_t k[SM2_GBATCH_MAX][4], x[SM2_GBATCH_MAX][4], bad[SM2_GBATCH_MAX];
     int m = 0;
+    if (p->scratch == NULL && (p->scratch = malloc(sm2_ec_gbatch_scratch_size())) == NULL)
+        return -1;
     if (rand_bytes(&rnd[0][0], sizeof(rnd)) != 0) return -1;
     for (int i = 0; i < SM2_GBATCH_MAX; i++) {
-        uint64_t kl[4];
-        sm2_sn_from_bytes(kl, rnd[i]);
-        uint64_t ok = nonce_range_mask(kl) & 1; /* fails with probability ~2^-32 */
+        sm2_sn_from_bytes(k[m], rnd[i]);
+        uint64_t ok = nonce_range_mask(k[m]) & 1; /* fails with probability ~2^-32 */
         SM2_DECLASSIFY(&ok, sizeof(ok));
-        if (ok) memcpy(p->k[m++], kl, sizeof(kl));
-        sm2_ct_wipe(kl, sizeof(kl));
+        m += (int)ok;
     }
     sm2_ct_wipe(rnd, sizeof(rnd));
-    if (m == 0) return -1;
-    sm2_ec_mul_g_x_batch(p->x, (const uint64_t(*)[4])p->k, m);
-    p->n = m;
+    p->n = 0;
+    if (m > 0) sm2_ec_mul_g_x_batch(x, bad, (const uint64_t(*)[4])k, m, p->scratch);
+    for (int i = 0; i < m; i++) {
+        uint64_t isbad = bad[i] & 1; /* probability < 2^-120: reveals only a discarded k */
+        SM2_DECLASSIFY(&isbad, sizeof(isbad));
+        if (isbad) continue;
+        memcpy(p->k[p->n], k[i], 32);
+        memcpy(p->x[p->n], x[i], 32);
+        p->n++;
+    }
+    sm2_ct_wipe(k, sizeof(k));
+    sm2_ct_wipe(x, sizeof(x));
+    sm2_ct_wipe(bad, sizeof(bad));
+    if (p->n == 0) return -1;
     p->gen = gen;
     return 0;
 }
