@@ -961,7 +961,7 @@ static void test_gbatch(void **state)
     assert_non_null(scratch);
     edge_scalars(list, &c);
     tu_unhex(N_HEX, n, 32);
-    long rounds = tu_iters(60, 20);
+    long rounds = tu_iters(80, 20);
     for (long r = 0; r < rounds; r++) {
         cnt = 1 + (int)(r % SM2_GBATCH_MAX); /* every batch size, then full batches */
         if (r >= SM2_GBATCH_MAX) cnt = SM2_GBATCH_MAX;
