@@ -284,13 +284,16 @@ static void NAME(batch_to_aff)(sm2_aff *out, const jpt *in, int cnt, fe *prod)
  * root is already affine.
  *
  * Special cases, without branches: a term with digit 0 is the point at infinity (inf
- * mask) and a sum with an infinite side is the other side. Two non-infinite sides of a
- * node are sums over adjacent window ranges [a,b) and [b,c); as integers |S_[a,b)| <
- * 2^(6b-1) while S_[b,c) is a non-zero multiple of 2^(6b), so they can only meet (equal
- * or opposite x: doubling or infinity) modulo n, at the top of the tree, for k within
- * ~2^(6b) of n: probability below 2^-120 for a random k. Such a pair gets denominator 1
- * (so it cannot spoil the batch) and its scalar is reported in badm (~0) for the caller
- * to discard. x is written as a plain integer < p. scratch: see sm2_ec_gbatch_scratch_size.
+ * mask) and a sum with an infinite side is the other side. Two non-infinite sides A, B
+ * of a node sum adjacent window ranges [a,b) and [b,c): as integers |S_A| < 2^(6b-1)
+ * while S_B is a non-zero multiple of 2^(6b), so S_A != +-S_B; modulo n they could only
+ * meet if S_B -+ S_A were a multiple of n, but it is a multiple of 2^(6a) (n is odd: only
+ * a = 0 is possible), below n in size for every node but the root, and at the root
+ * S_A + S_B = k in [1, n-1] while S_B - S_A = +-n would need S_A = -(n mod 2^192), which
+ * exceeds 2^191. So for k in [1, n-1] no denominator is 0. As a safety net, a pair with
+ * denominator 0 gets 1 instead (it cannot spoil the batch) and its scalar is reported in
+ * badm (~0) for the caller to discard. x is written as a plain integer < p. scratch: see
+ * sm2_ec_gbatch_scratch_size.
  */
 static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint64_t (*ks)[4],
                                 int cnt, void *scratch)

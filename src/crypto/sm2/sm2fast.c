@@ -263,7 +263,7 @@ static int pool_refill(nonce_pool *p, unsigned long gen)
     p->n = 0;
     if (m > 0) sm2_ec_mul_g_x_batch(x, bad, (const uint64_t(*)[4])k, m, p->scratch);
     for (int i = 0; i < m; i++) {
-        uint64_t isbad = bad[i] & 1; /* probability < 2^-120: reveals only a discarded k */
+        uint64_t isbad = bad[i] & 1; /* never for k in [1, n-1]; reveals only a discarded k */
         SM2_DECLASSIFY(&isbad, sizeof(isbad));
         if (isbad) continue;
         memcpy(p->k[p->n], k[i], 32);
