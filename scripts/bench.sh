@@ -21,6 +21,7 @@ cd "$W"
 machine() {
     echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); sealca $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'); $(openssl version)"
+    echo "- load average at the end of the run (other work on the same 2 cores): $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
 # ---------------------------------------------------------------- issuance

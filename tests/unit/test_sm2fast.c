@@ -379,7 +379,7 @@ static void test_sign_vector(void **state)
     sm2fast_pub *pub = sm2fast_pub_new(pt);
     assert_non_null(pub);
     assert_int_equal(sm2fast_verify(pub, e, r, s), 1);
-    /* the hedged signer gives different, valid signatures */
+    /* the randomised signer (pooled CSPRNG nonces) gives different, valid signatures */
     assert_int_equal(sm2fast_sign(priv, e, rr, ss), 0);
     assert_memory_not_equal(rr, r, 32);
     assert_int_equal(sm2fast_verify(pub, e, rr, ss), 1);

@@ -201,7 +201,8 @@ int sm2fast_sign_with_k(const sm2fast_priv *key, const uint8_t e[32], const uint
  * Nonces. k is drawn uniformly from [1, n-1] out of the kernel CSPRNG (getrandom), like
  * the GM/T 0003.2 §6.1 A3 "random number generator"; what is new is that it is drawn
  * ahead of time: each thread keeps a pool of SM2_GBATCH_MAX pairs (k, x(kG)) made in one
- * batch (one getrandom call, window-major comb, one shared field inversion), so a
+ * batch (one getrandom call; sm2_ec_mul_g_x_batch sums each k's comb terms in a tree of
+ * affine additions whose levels share one field inversion across the batch), so a
  * signature costs no inversion, no system call and no hashing of its own. The pairs do not
  * depend on any key; each is used once and wiped.
  *
