@@ -35,6 +35,11 @@ void api_ca_cert(void *app, const http_req *req, http_resp *resp);
 void api_crl(void *app, const http_req *req, http_resp *resp);
 void api_ocsp_post(void *app, const http_req *req, http_resp *resp);
 void api_ocsp_get(void *app, const http_req *req, http_resp *resp);
+/* Staff UI only (behind staff authentication, not in the public table): POST the specimen
+ * image (image/png or image/jpeg, at most SEAL_IMG_MAX_BYTES) with ?kind=seal|signature
+ * &threshold=&crop=X,Y,W,H&size_mm=&dpi=&preview=1; answers the PNG. See src/api/sealimage.c. */
+void api_seal_image_extract(void *app, const http_req *req, http_resp *resp);
+void api_seal_status(void *app, const http_req *req, http_resp *resp); /* api/seal.c */
 
 /* Called by the maintenance thread: bring the OCSP cache up to date with status changes made
  * anywhere (this node, the CLI, other nodes) since the last call, and re-sign entries due. */

@@ -55,6 +55,7 @@ static const http_route routes[] = {
     {"GET", "/crl/", 1, 0, api_crl},
     {"POST", "/ocsp", 0, OCSP_REQUEST_MAX, api_ocsp_post},
     {"GET", "/ocsp/", 1, 0, api_ocsp_get},
+    {"GET", "/api/v1/seals/", 1, 0, api_seal_status},
 };
 
 const http_route *api_routes(size_t *n)

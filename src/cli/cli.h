@@ -65,5 +65,11 @@ int cmd_verify_ocsp(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_seal_image(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_issue_dual(int argc, char **argv);
+int cmd_kmc(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_envelope(int argc, char **argv);
 
 #endif

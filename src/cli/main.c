@@ -36,7 +36,24 @@ static const char usage[] =
     "        a separate key process\n"
     "  publish [--now]              write queued certificates and CRLs to the LDAP directory\n"
     "        (sealca serve does this by itself every few seconds; --now skips the backoff)\n"
-    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n";
+    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
+    "  seal-image extract|render|info …   stamp / signature images from specimen scans, and\n"
+    "        marked renderings from text (see docs/seals-images.md)\n"
+    "  seal make --image F.png --name NAME --type organization|person --cert HOLDER.pem\n"
+    "        [--kind K] [--valid-from D --valid-to D] [--version 1|4] [--replace ESID\n"
+    "        --business seal-change|seal-redo] --out SEAL.esl      make a seal (电子印章)\n"
+    "  seal sign --seal SEAL.esl --key KEY.pem [--cert C.pem] FILE --out FILE.ses\n"
+    "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL|--online] [--at T]\n"
+    "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
+    "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
+    "  seal show ESID | seal retire ESID REASON      the seal registry\n"
+    "  issue-dual --profile P --csr REQ --out RESP.der [--subject S] [--uscc C] [--id-number N]\n"
+    "        signing + KMC-escrowed encryption certificate as a GM/T 0092 CSRResponse\n"
+    "  kmc init|stats|refill|sweep|register-ca|recover-request|recover-approve|recover-reject|\n"
+    "      recover-release|unlock-answer|activation-create|activation-redeem   (docs/tokens.md)\n"
+    "  token init|csr|import|certs|sign|decrypt|info|change-pin|unblock|unlock-request|unlock\n"
+    "        --file T.tok …   the holder's software USB key (docs/tokens.md)\n"
+    "  envelope encrypt --to CERT… --out F FILE | decrypt --file T.tok --pin PIN --out F ENV\n";
 
 static const struct {
     const char *name;
@@ -61,6 +78,12 @@ static const struct {
     {"ocsp", cmd_ocsp},
     {"verify-ocsp", cmd_verify_ocsp},
     {"publish", cmd_publish},
+    {"seal-image", cmd_seal_image},
+    {"seal", cmd_seal},
+    {"issue-dual", cmd_issue_dual},
+    {"kmc", cmd_kmc},
+    {"token", cmd_token},
+    {"envelope", cmd_envelope},
 };
 
 int main(int argc, char **argv)

@@ -99,6 +99,81 @@ static const char *const migrations[] = {
     "  done_at BIGINT);" /* NULL while pending */
     "CREATE INDEX outbox_pending ON outbox (next_attempt) WHERE done_at IS NULL;"
     "CREATE INDEX outbox_dn ON outbox (kind, dn);",
+    /* 4 (seal): the seal registry (src/seal/registry.c). One active seal per holder certificate
+     * and kind, enforced by a partial unique index; retired seals stay for verification and
+     * for GET /api/v1/seals/{esID}. */
+    "CREATE TABLE seals ("
+    "  esid TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"     /* official | legal-representative | cost-engineer | expert | … */
+    "  type BIGINT NOT NULL,"   /* SES_ESPropertyInfo.type: 1 organization, 2 person */
+    "  layout BIGINT NOT NULL," /* 1 GM/T 0031-2014, 4 GB/T 38540-2020 */
+    "  name TEXT NOT NULL,"
+    "  cert_serial TEXT NOT NULL," /* the holder's signing certificate */
+    "  cert_hash TEXT NOT NULL,"   /* hex SM3 of that certificate */
+    "  maker TEXT NOT NULL,"       /* seal-maker issuer id */
+    "  valid_from BIGINT NOT NULL,"
+    "  valid_to BIGINT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),"
+    "  replaced_by TEXT,"
+    "  reason TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  retired_at BIGINT,"
+    "  der BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX seals_one_active ON seals (cert_hash, kind) WHERE status = 'active';"
+    "CREATE INDEX seals_cert ON seals (cert_serial);",
+    /* 4: the key management centre (src/kmc): pool settings, the CAs it serves, escrowed
+     * encryption keys in the standby / in-use / history pools (GM/T 0038 §7.6.2), key recovery
+     * requests with their two approvals, devices answered by online PIN unlock, and one-time
+     * activation codes for mobile certificates */
+    "CREATE TABLE kmc_config ("
+    "  id BIGINT PRIMARY KEY,"
+    "  pool_min BIGINT NOT NULL,"
+    "  pool_target BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE TABLE kmc_cas ("
+    "  id TEXT PRIMARY KEY,"
+    "  ski BLOB NOT NULL UNIQUE," /* key identifier of the CA certificate's key */
+    "  subject TEXT NOT NULL,"
+    "  cert_der BLOB NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE TABLE kmc_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  state TEXT NOT NULL CHECK (state IN ('standby', 'inuse', 'history')),"
+    "  pub BLOB NOT NULL,"    /* 04 || X || Y */
+    "  escrow BLOB NOT NULL," /* pub || AEAD(master escrow key, d): see kmc.h */
+    "  ca_id TEXT,"
+    "  request_id TEXT UNIQUE,"
+    "  sign_serial TEXT,"
+    "  enc_serial TEXT UNIQUE,"
+    "  created_at BIGINT NOT NULL,"
+    "  used_at BIGINT,"
+    "  retired_at BIGINT,"
+    "  retire_reason TEXT);"
+    "CREATE INDEX kmc_keys_state ON kmc_keys (state, id);"
+    "CREATE TABLE kmc_recoveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('damaged', 'judicial')),"
+    "  enc_serial TEXT NOT NULL,"
+    "  requester TEXT NOT NULL,"
+    "  case_ref TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  approver1 TEXT,"
+    "  approver2 TEXT,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'released', 'rejected')),"
+    "  created_at BIGINT NOT NULL,"
+    "  closed_at BIGINT);"
+    "CREATE TABLE kmc_devices ("
+    "  serial TEXT PRIMARY KEY,"
+    "  last_gen BIGINT NOT NULL," /* token generation of the last answered unlock request */
+    "  unlocks BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL);"
+    "CREATE TABLE kmc_activations ("
+    "  code_hash BLOB PRIMARY KEY," /* SM3 of the code: the code itself is never stored */
+    "  payload BLOB NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  used_at BIGINT,"
+    "  created_at BIGINT NOT NULL,"
+    "  actor TEXT NOT NULL);",
 };
 
 int store_migration_count(void)
