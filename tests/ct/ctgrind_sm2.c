@@ -2,7 +2,7 @@
  * valgrind memcheck, which then reports any branch or memory index that depends on them. */
 /*
  * Built by scripts/ctgrind.sh with -DSEALCA_CTGRIND (no sanitizers, -O2 -g) and run
- * under `valgrind --error-exitcode=1`. Covered: private-key setup, signing (hedged
+ * under `valgrind --error-exitcode=1`. Covered: private-key setup, signing (pooled
  * nonce and caller-supplied nonce), key generation (getrandom output is marked secret
  * inside the engine in this build), encryption (secret nonce, both scalar mults),
  * decryption (d*C1 + KDF + C3 check) and the raw scalar mults. Values that become
@@ -50,7 +50,7 @@ int main(void)
         check(priv != NULL, "priv_new");
         if (priv == NULL || pub == NULL) return 1;
 
-        /* hedged signature */
+        /* signature with a pooled nonce (the first call fills the pool: the batch runs here) */
         check(sm2fast_sign(priv, e, r, s) == 0, "sign");
         PUBLIC(r, 32);
         PUBLIC(s, 32);

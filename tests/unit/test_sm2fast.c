@@ -8,6 +8,8 @@
  *   sign/verify cross-checks with EVP SM2 (distid 1234567812345678): 1,500 each way
  *   encrypt/decrypt cross-checks (DER SM2Cipher <-> C1C3C2): 400 each way + boundary keys
  *   SM3 vs EVP_sm3: 2,000 random lengths and splits (once)
+ *   nonce batches (sm2_ec_mul_g_x_batch): ~1,500 scalars against k*G; nonce pool: no repeated
+ *   k over refills, across fork() and across threads (once)
  * The per-path group runs on the portable C path and again on the MULX/ADX path when
  * the CPU has it (~54,000 random cases each), plus 1,000 C-vs-asm equality rounds: over
  * 100,000 random cases in all. OpenSSL's generic SM2 code (~2k ops/s, not instrumented)
@@ -22,6 +24,9 @@
 #include <openssl/obj_mac.h>
 #include <openssl/param_build.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "crypto/sm2/sm2_ec.h"
 #include "crypto/sm2/sm2fast.h"
@@ -374,7 +379,7 @@ static void test_sign_vector(void **state)
     sm2fast_pub *pub = sm2fast_pub_new(pt);
     assert_non_null(pub);
     assert_int_equal(sm2fast_verify(pub, e, r, s), 1);
-    /* the hedged signer gives different, valid signatures */
+    /* the randomised signer (pooled CSPRNG nonces) gives different, valid signatures */
     assert_int_equal(sm2fast_sign(priv, e, rr, ss), 0);
     assert_memory_not_equal(rr, r, 32);
     assert_int_equal(sm2fast_verify(pub, e, rr, ss), 1);
@@ -943,6 +948,174 @@ static void test_bad_inputs(void **state)
     sm2fast_pub_free(pub);
 }
 
+/* The batched fixed-base multiplication that fills the nonce pool (affine tree with shared
+ * inversions) against k*G one at a time (itself checked against OpenSSL above): random
+ * scalars, scalars with long 0/1 runs and the edge list that lies in [1, n-1]. */
+static void test_gbatch(void **state)
+{
+    (void)state;
+    uint8_t list[64][32], n[32], out[65];
+    uint64_t k[SM2_GBATCH_MAX][4], x[SM2_GBATCH_MAX][4], bad[SM2_GBATCH_MAX];
+    int c, cnt = 0;
+    void *scratch = malloc(sm2_ec_gbatch_scratch_size());
+    assert_non_null(scratch);
+    edge_scalars(list, &c);
+    tu_unhex(N_HEX, n, 32);
+    long rounds = tu_iters(80, 20);
+    for (long r = 0; r < rounds; r++) {
+        cnt = 1 + (int)(r % SM2_GBATCH_MAX); /* every batch size, then full batches */
+        if (r >= SM2_GBATCH_MAX) cnt = SM2_GBATCH_MAX;
+        uint8_t kb[SM2_GBATCH_MAX][32];
+        for (int j = 0; j < cnt; j++) {
+            do {
+                int pick = (int)(rnd32() % 4);
+                if (pick == 0 && c > 0)
+                    memcpy(kb[j], list[rnd32() % (uint32_t)c], 32);
+                else if (pick == 1)
+                    runs_scalar(kb[j]);
+                else
+                    rnd(kb[j], 32);
+                sm2_sn_from_bytes(k[j], kb[j]);
+            } while (!(sm2_sn_lt_n_mask(k[j]) & 1) || (sm2_sn_is_zero_mask(k[j]) & 1));
+        }
+        sm2_ec_mul_g_x_batch(x, bad, (const uint64_t(*)[4])k, cnt, scratch);
+        for (int j = 0; j < cnt; j++) {
+            uint8_t xb[32];
+            assert_int_equal(bad[j], 0);
+            assert_int_equal(sm2fast_mul(kb[j], NULL, out), 1);
+            sm2_sn_to_bytes(xb, x[j]);
+            assert_memory_equal(xb, out + 1, 32);
+        }
+    }
+    free(scratch);
+}
+
+/* With e fixed, r = e + x(kG) mod n: a repeated r means a repeated nonce. */
+static void sign_rs(sm2fast_priv *priv, const uint8_t e[32], int count, uint8_t (*rs)[32])
+{
+    uint8_t s[32];
+    for (int i = 0; i < count; i++)
+        assert_int_equal(sm2fast_sign(priv, e, rs[i], s), 0);
+}
+
+static int any_common(uint8_t (*a)[32], int na, uint8_t (*b)[32], int nb)
+{
+    for (int i = 0; i < na; i++)
+        for (int j = 0; j < nb; j++)
+            if ((a != b || i != j) && memcmp(a[i], b[j], 32) == 0) return 1;
+    return 0;
+}
+
+/* The nonce pool: many signatures of one digest (several pool refills) never repeat k, and
+ * every one verifies. */
+static void test_nonce_unique(void **state)
+{
+    (void)state;
+    enum { N = 200 };
+    uint8_t d[32], pt[65], e[32], r[32], s[32];
+    static uint8_t rs[N][32];
+    rand_keypair(d, pt);
+    sm2fast_priv *priv = sm2fast_priv_new(d);
+    sm2fast_pub *pub = sm2fast_pub_new(pt);
+    assert_non_null(priv);
+    assert_non_null(pub);
+    rnd(e, 32);
+    sign_rs(priv, e, N, rs);
+    assert_false(any_common(rs, N, rs, N));
+    for (int i = 0; i < 40; i++) {
+        assert_int_equal(sm2fast_sign(priv, e, r, s), 0);
+        assert_int_equal(sm2fast_verify(pub, e, r, s), 1);
+    }
+    sm2fast_priv_free(priv);
+    sm2fast_pub_free(pub);
+}
+
+/* fork(): the child inherits the parent's half-used pool; using it would sign two messages
+ * with one k and give d away. The child's nonces must differ from the parent's. */
+static void test_nonce_fork(void **state)
+{
+    (void)state;
+    enum { N = 40 };
+    uint8_t d[32], pt[65], e[32], s[32];
+    uint8_t parent[N][32], child[N][32];
+    rand_keypair(d, pt);
+    sm2fast_priv *priv = sm2fast_priv_new(d);
+    assert_non_null(priv);
+    rnd(e, 32);
+    assert_int_equal(sm2fast_sign(priv, e, parent[0], s), 0); /* fills this thread's pool */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        int ok = 1;
+        for (int i = 0; i < N && ok; i++)
+            ok = sm2fast_sign(priv, e, child[i], s) == 0;
+        ok = ok && write(fds[1], child, sizeof(child)) == (ssize_t)sizeof(child);
+        _exit(ok ? 0 : 1);
+    }
+    close(fds[1]);
+    sign_rs(priv, e, N, parent);
+    size_t got = 0;
+    while (got < sizeof(child)) {
+        ssize_t n = read(fds[0], (uint8_t *)child + got, sizeof(child) - got);
+        assert_true(n > 0);
+        got += (size_t)n;
+    }
+    close(fds[0]);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    assert_false(any_common(parent, N, child, N));
+    assert_false(any_common(child, N, child, N));
+    sm2fast_priv_free(priv);
+}
+
+typedef struct sign_thread_arg {
+    sm2fast_priv *priv;
+    const uint8_t *e;
+    uint8_t rs[100][32];
+    int ok;
+} sign_thread_arg;
+
+static void *sign_thread(void *p)
+{
+    sign_thread_arg *a = p;
+    uint8_t s[32];
+    a->ok = 1;
+    for (int i = 0; i < 100 && a->ok; i++)
+        a->ok = sm2fast_sign(a->priv, a->e, a->rs[i], s) == 0;
+    return NULL;
+}
+
+/* Threads signing with one key context each use their own pool: no shared nonce. */
+static void test_nonce_threads(void **state)
+{
+    (void)state;
+    uint8_t d[32], pt[65], e[32];
+    static sign_thread_arg a[3];
+    pthread_t th[3];
+    rand_keypair(d, pt);
+    sm2fast_priv *priv = sm2fast_priv_new(d);
+    assert_non_null(priv);
+    rnd(e, 32);
+    for (int i = 0; i < 3; i++) {
+        a[i].priv = priv;
+        a[i].e = e;
+        assert_int_equal(pthread_create(&th[i], NULL, sign_thread, &a[i]), 0);
+    }
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+        assert_true(a[i].ok);
+    }
+    for (int i = 0; i < 3; i++)
+        for (int j = i; j < 3; j++)
+            assert_false(any_common(a[i].rs, 100, a[j].rs, 100));
+    sm2fast_priv_free(priv);
+}
+
 /* The C and MULX/ADX paths must agree bit for bit (skipped when the CPU lacks BMI2/ADX). */
 static void test_paths_agree(void **state)
 {
@@ -1013,9 +1186,9 @@ int main(void)
     bnctx = BN_CTX_new();
     if (grp == NULL || bnctx == NULL) return 1;
     const struct CMUnitTest once[] = {
-        cmocka_unit_test(test_sm3_vectors),
-        cmocka_unit_test(test_sm3_vs_openssl),
-        cmocka_unit_test(test_paths_agree),
+        cmocka_unit_test(test_sm3_vectors), cmocka_unit_test(test_sm3_vs_openssl),
+        cmocka_unit_test(test_paths_agree), cmocka_unit_test(test_nonce_unique),
+        cmocka_unit_test(test_nonce_fork),  cmocka_unit_test(test_nonce_threads),
     };
     const struct CMUnitTest per_path[] = {
         cmocka_unit_test(test_sign_vector),   cmocka_unit_test(test_encrypt_vector),
@@ -1023,6 +1196,7 @@ int main(void)
         cmocka_unit_test(test_mul_p_random),  cmocka_unit_test(test_sign_cross),
         cmocka_unit_test(test_encrypt_cross), cmocka_unit_test(test_keygen),
         cmocka_unit_test(test_bad_inputs),    cmocka_unit_test(test_verify_x_split),
+        cmocka_unit_test(test_gbatch),
     };
     int fails = cmocka_run_group_tests_name("sm2fast_common", once, NULL, NULL);
     fails += cmocka_run_group_tests_name("sm2fast_c64", per_path, setup_c, setup_auto);

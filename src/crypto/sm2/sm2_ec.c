@@ -56,9 +56,9 @@ static inline uint64_t ct_mask_eq(uint64_t a, uint64_t b)
 
 void sm2_ct_wipe(void *p, size_t n)
 {
-    volatile uint8_t *v = p;
-    while (n--)
-        *v++ = 0;
+    memset(p, 0, n);
+    /* the compiler must assume the zeroed bytes are read, so it cannot drop the memset */
+    __asm__ volatile("" : : "r"(p) : "memory");
 }
 
 static inline void fe_copy(fe r, const fe a)
@@ -617,6 +617,26 @@ static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
     }
 }
 
+/* ---- scratch of the batched fixed-base multiplication (sm2_ec_tmpl.h mul_g_x_batch) ---- */
+
+typedef struct sm2_apt { /* affine point, Montgomery form, with an infinity mask */
+    fe x, y;
+    uint64_t inf;
+} sm2_apt;
+
+#define SM2_GBATCH_PAIRS ((SM2_COMB_WINDOWS + 1) / 2)
+typedef struct sm2_gbatch_scratch {
+    sm2_apt node[SM2_GBATCH_MAX * SM2_COMB_WINDOWS];
+    sm2_apt res[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+    fe den[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+    fe prod[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+} sm2_gbatch_scratch;
+
+size_t sm2_ec_gbatch_scratch_size(void)
+{
+    return sizeof(sm2_gbatch_scratch);
+}
+
 /* ---- the two code paths ---- */
 
 #define FMUL(r, a, b) fp_mul_c((r), (a), (b))
@@ -651,12 +671,14 @@ typedef struct sm2_ec_ops {
     int (*mul)(sm2_aff *, const uint64_t *, const sm2_aff *);
     void (*pubtab_init)(sm2_pubtab *, const sm2_aff *);
     int (*verify_x)(const uint64_t *, const uint64_t *, const sm2_pubtab *, const uint64_t *);
+    void (*mul_g_x_batch)(uint64_t (*)[4], uint64_t *, const uint64_t (*)[4], int, void *);
 } sm2_ec_ops;
 
-static const sm2_ec_ops ops_c64 = {"c64", mul_g_c64, mul_c64, pubtab_init_c64, verify_x_c64};
+static const sm2_ec_ops ops_c64 = {"c64",           mul_g_c64,    mul_c64,
+                                   pubtab_init_c64, verify_x_c64, mul_g_x_batch_c64};
 #if SM2_HAVE_ADX
-static const sm2_ec_ops ops_adx = {"x86-64 mulx/adx", mul_g_adx, mul_adx, pubtab_init_adx,
-                                   verify_x_adx};
+static const sm2_ec_ops ops_adx = {"x86-64 mulx/adx", mul_g_adx,    mul_adx,
+                                   pubtab_init_adx,   verify_x_adx, mul_g_x_batch_adx};
 #endif
 static const sm2_ec_ops *g_ops = &ops_c64;
 static const sm2_ec_ops *g_ops_auto = &ops_c64;
@@ -699,7 +721,7 @@ static int fp_on_curve_c(const fe x, const fe y)
 static void comb_build(void)
 {
     jpt row[SM2_COMB_POINTS], base = {0};
-    fe prod[SM2_COMB_POINTS], inv, zi, zi2, t;
+    fe prod[SM2_COMB_POINTS];
     uint64_t hz, rz;
     fe_copy(base.X, FP_GX);
     fe_copy(base.Y, FP_GY);
@@ -709,24 +731,10 @@ static void comb_build(void)
         pt_dbl_c64(&row[1], &base);
         for (int j = 2; j < SM2_COMB_POINTS; j++)
             pt_add_raw_c64(&row[j], &row[j - 1], &base, &hz, &rz);
-        fe_copy(prod[0], row[0].Z);
-        for (int j = 1; j < SM2_COMB_POINTS; j++)
-            fp_mul_c(prod[j], prod[j - 1], row[j].Z);
-        fp_inv_c64(inv, prod[SM2_COMB_POINTS - 1]);
-        for (int j = SM2_COMB_POINTS - 1; j >= 0; j--) {
-            if (j > 0) {
-                fp_mul_c(zi, inv, prod[j - 1]);
-                fp_mul_c(inv, inv, row[j].Z);
-            } else {
-                fe_copy(zi, inv);
-            }
-            fp_sqr_c(zi2, zi);
-            fp_mul_c(g_comb[i][j].x, row[j].X, zi2);
-            fp_mul_c(t, zi2, zi);
-            fp_mul_c(g_comb[i][j].y, row[j].Y, t);
-            /* check: every entry must be a curve point, else the table is corrupt: refuse to run */
+        batch_to_aff_c64(g_comb[i], row, SM2_COMB_POINTS, prod);
+        /* check: every entry must be a curve point, else the table is corrupt: refuse to run */
+        for (int j = 0; j < SM2_COMB_POINTS; j++)
             if (!fp_on_curve_c(g_comb[i][j].x, g_comb[i][j].y)) abort();
-        }
         /* next base 2^6 * base = 2 * (32 * base) */
         pt_dbl_c64(&base, &row[SM2_COMB_POINTS - 1]);
     }
@@ -827,4 +835,11 @@ int sm2_ec_verify_x(const uint64_t u1[4], const uint64_t u2[4], const sm2_pubtab
 {
     sm2_ec_init();
     return g_ops->verify_x(u1, u2, t, rme);
+}
+
+void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], uint64_t *bad, const uint64_t (*k)[4], int cnt,
+                          void *scratch)
+{
+    sm2_ec_init();
+    if (cnt > 0 && cnt <= SM2_GBATCH_MAX) g_ops->mul_g_x_batch(x, bad, k, cnt, scratch);
 }

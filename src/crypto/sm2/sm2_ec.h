@@ -56,6 +56,16 @@ int sm2_ec_mul_g(sm2_aff *out, const uint64_t k[4]);
 /* Constant time in k. out = k*P. Same return convention. */
 int sm2_ec_mul(sm2_aff *out, const uint64_t k[4], const sm2_aff *p);
 
+/* Constant time in the scalars. x[j] = x(k[j]*G) as a plain integer < p, for cnt scalars
+ * (1 <= cnt <= SM2_GBATCH_MAX) in [1, n-1] (checked by the caller), sharing few field
+ * inversions. bad[j] is ~0 (secret: declassify before use) when x[j] is not valid and k[j]
+ * must be discarded (a safety net: cannot happen for k in [1, n-1], see sm2_ec_tmpl.h). scratch
+ * holds sm2_ec_gbatch_scratch_size() bytes, 32-byte aligned (malloc is enough). */
+#define SM2_GBATCH_MAX 64
+size_t sm2_ec_gbatch_scratch_size(void);
+void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], uint64_t *bad, const uint64_t (*k)[4], int cnt,
+                          void *scratch);
+
 /* Variable time (public inputs). */
 void sm2_ec_pubtab_init(sm2_pubtab *t, const sm2_aff *p);
 /* 1 if x(u1*G + u2*P) mod n == rme (all < n), 0 otherwise (including infinity). */

@@ -187,44 +187,194 @@ static uint64_t NAME(pt_to_aff)(sm2_aff *out, const jpt *a)
 }
 
 /*
- * k*G, constant time: Booth-recoded 6-bit comb over 43 windows (the method of
- * OpenSSL's ecp_nistz256 with w=6). Window i adds d_i * 2^(6i) * G from a 32-entry
- * affine table read by a full masked scan. With k reduced below n the accumulated
- * sum S_i satisfies |S_i| < 2^(6i) <= |d_i| 2^(6i) < n for i < 42, and for the top
- * window S_42 = d_42*2^252 mod n would need k >= n: so the "a == b" case of the mixed
- * addition never arises and only infinity needs masking.
+ * One window of the fixed-base comb, constant time in k: acc += d_i * 2^(6i) * G, where d_i
+ * is the signed Booth digit of window i of k (5 limbs, k[4] = 0). The digit's table row
+ * g_comb[i] is read by a full masked scan.
+ *
+ * Correctness without the doubling case (the method of OpenSSL's ecp_nistz256 with w=6):
+ * with k reduced below n the accumulated sum S_i satisfies |S_i| < 2^(6i) <= |d_i| 2^(6i)
+ * < n for i < 42, and for the top window S_42 = d_42*2^252 mod n would need k >= n: so the
+ * "a == b" case of the mixed addition never arises and only infinity needs masking.
  */
+static inline __attribute__((always_inline)) void NAME(comb_step)(jpt *acc, const uint64_t k[5],
+                                                                  int i)
+{
+    sm2_aff sel;
+    uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
+    SELECT_AFF(&sel, g_comb[i], d, SM2_COMB_POINTS);
+    fe ny;
+    fp_neg(ny, sel.y);
+    fe_cmov(sel.y, ny, 0 - sign);
+    jpt t;
+    uint64_t hz, rz;
+    NAME(pt_madd_raw)(&t, acc, sel.x, sel.y, &hz, &rz);
+    uint64_t a_inf = fe_is_zero_mask(acc->Z);
+    jpt b;
+    fe_copy(b.X, sel.x);
+    fe_copy(b.Y, sel.y);
+    fe_copy(b.Z, FP_ONE);
+    jpt_cmov(&t, &b, a_inf);
+    jpt_cmov(&t, acc, ct_mask_z(d));
+    *acc = t;
+    sm2_ct_wipe(&sel, sizeof(sel));
+}
+
+/* k*G, constant time: 43 comb windows, then one inversion. */
 static int NAME(mul_g)(sm2_aff *out, const uint64_t kin[4])
 {
     uint64_t k[5];
     jpt acc;
-    sm2_aff sel;
     sm2_sn_reduce_once(k, kin);
     k[4] = 0;
     memset(&acc, 0, sizeof(acc));
-    for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
-        uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
-        SELECT_AFF(&sel, g_comb[i], d, SM2_COMB_POINTS);
-        fe ny;
-        fp_neg(ny, sel.y);
-        fe_cmov(sel.y, ny, 0 - sign);
-        jpt t;
-        uint64_t hz, rz;
-        NAME(pt_madd_raw)(&t, &acc, sel.x, sel.y, &hz, &rz);
-        uint64_t a_inf = fe_is_zero_mask(acc.Z);
-        jpt b;
-        fe_copy(b.X, sel.x);
-        fe_copy(b.Y, sel.y);
-        fe_copy(b.Z, FP_ONE);
-        jpt_cmov(&t, &b, a_inf);
-        jpt_cmov(&t, &acc, ct_mask_z(d));
-        acc = t;
-    }
+    for (int i = 0; i < SM2_COMB_WINDOWS; i++)
+        NAME(comb_step)(&acc, k, i);
     uint64_t inf = NAME(pt_to_aff)(out, &acc);
     sm2_ct_wipe(k, sizeof(k));
     sm2_ct_wipe(&acc, sizeof(acc));
-    sm2_ct_wipe(&sel, sizeof(sel));
     return (int)(~inf & 1);
+}
+
+/*
+ * Jacobian -> affine for cnt points with one inversion (Montgomery's trick: prefix
+ * products, one inversion, then back-substitution; 3 multiplications per point). Constant
+ * time in the points; a point at infinity (Z = 0) takes part as Z = 1 so it cannot spoil
+ * the others, and comes out as garbage: callers exclude it. prod is scratch of cnt
+ * elements. Used for the comb table, the verification tables and the nonce batches.
+ */
+static void NAME(batch_to_aff)(sm2_aff *out, const jpt *in, int cnt, fe *prod)
+{
+    fe inv, zi, zi2, t, z;
+    for (int i = 0; i < cnt; i++) {
+        fe_copy(z, in[i].Z);
+        fe_cmov(z, FP_ONE, fe_is_zero_mask(z));
+        if (i == 0)
+            fe_copy(prod[0], z);
+        else
+            FMUL(prod[i], prod[i - 1], z);
+    }
+    NAME(fp_inv)(inv, prod[cnt - 1]);
+    for (int i = cnt - 1; i >= 0; i--) {
+        if (i > 0) {
+            fe_copy(z, in[i].Z);
+            fe_cmov(z, FP_ONE, fe_is_zero_mask(z));
+            FMUL(zi, inv, prod[i - 1]);
+            FMUL(inv, inv, z);
+        } else {
+            fe_copy(zi, inv);
+        }
+        FSQR(zi2, zi);
+        FMUL(out[i].x, in[i].X, zi2);
+        FMUL(t, zi2, zi);
+        FMUL(out[i].y, in[i].Y, t);
+    }
+    sm2_ct_wipe(inv, sizeof(fe));
+    sm2_ct_wipe(zi, sizeof(fe));
+    sm2_ct_wipe(zi2, sizeof(fe));
+    sm2_ct_wipe(t, sizeof(fe));
+}
+
+/*
+ * x(k_j * G) for cnt <= SM2_GBATCH_MAX scalars, constant time in the scalars. Instead of
+ * accumulating the 43 comb terms d_i 2^(6i) G of each scalar one by one in Jacobian
+ * coordinates (11 multiplications per term), the terms are summed in a binary tree of
+ * affine additions, adjacent windows first. All additions of one tree level, across the
+ * whole batch, are independent, so they share one field inversion (Montgomery's trick):
+ * an addition then costs 6 multiplications, the 6 levels 6 inversions per batch, and the
+ * root is already affine.
+ *
+ * Special cases, without branches: a term with digit 0 is the point at infinity (inf
+ * mask) and a sum with an infinite side is the other side. Two non-infinite sides A, B
+ * of a node sum adjacent window ranges [a,b) and [b,c): as integers |S_A| < 2^(6b-1)
+ * while S_B is a non-zero multiple of 2^(6b), so S_A != +-S_B; modulo n they could only
+ * meet if S_B -+ S_A were a multiple of n, but it is a multiple of 2^(6a) (n is odd: only
+ * a = 0 is possible), below n in size for every node but the root, and at the root
+ * S_A + S_B = k in [1, n-1] while S_B - S_A = +-n would need S_A = -(n mod 2^192), which
+ * exceeds 2^191. So for k in [1, n-1] no denominator is 0. As a safety net, a pair with
+ * denominator 0 gets 1 instead (it cannot spoil the batch) and its scalar is reported in
+ * badm (~0) for the caller to discard. x is written as a plain integer < p. scratch: see
+ * sm2_ec_gbatch_scratch_size.
+ */
+static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint64_t (*ks)[4],
+                                int cnt, void *scratch)
+{
+    static const fe one = {1, 0, 0, 0};
+    sm2_gbatch_scratch *sc = scratch;
+    const int W = SM2_COMB_WINDOWS;
+    uint64_t k[5];
+    for (int j = 0; j < cnt; j++) {
+        memcpy(k, ks[j], 32);
+        k[4] = 0;
+        badm[j] = 0;
+        for (int i = 0; i < W; i++) {
+            sm2_apt *t = &sc->node[j * W + i];
+            sm2_aff sel;
+            uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
+            SELECT_AFF(&sel, g_comb[i], d, SM2_COMB_POINTS);
+            fe_copy(t->x, sel.x);
+            fp_neg(t->y, sel.y);
+            fe_cmov(t->y, sel.y, ~(0 - sign));
+            t->inf = ct_mask_z(d);
+        }
+    }
+    for (int len = W; len > 1; len = (len + 1) / 2) {
+        const int np = len / 2;
+        const int tot = cnt * np;
+        /* prefix products of the denominators x_B - x_A (1 where not needed) */
+        for (int idx = 0; idx < tot; idx++) {
+            const int j = idx / np, m = idx % np;
+            const sm2_apt *A = &sc->node[j * W + 2 * m], *B = A + 1;
+            fe den;
+            fp_sub(den, B->x, A->x);
+            uint64_t dz = fe_is_zero_mask(den);
+            badm[j] |= dz & ~A->inf & ~B->inf;
+            fe_cmov(den, FP_ONE, dz | A->inf | B->inf);
+            fe_copy(sc->den[idx], den);
+            if (idx == 0)
+                fe_copy(sc->prod[0], den);
+            else
+                FMUL(sc->prod[idx], sc->prod[idx - 1], den);
+        }
+        fe inv;
+        NAME(fp_inv)(inv, sc->prod[tot - 1]);
+        for (int idx = tot - 1; idx >= 0; idx--) {
+            const int j = idx / np, m = idx % np;
+            const sm2_apt *A = &sc->node[j * W + 2 * m], *B = A + 1;
+            fe zi, lam, dy, t;
+            if (idx > 0) {
+                FMUL(zi, inv, sc->prod[idx - 1]);
+                FMUL(inv, inv, sc->den[idx]);
+            } else {
+                fe_copy(zi, inv);
+            }
+            sm2_apt *R = &sc->res[idx];
+            fp_sub(dy, B->y, A->y);
+            FMUL(lam, dy, zi); /* (yB - yA) / (xB - xA) */
+            FSQR(t, lam);
+            fp_sub(t, t, A->x);
+            fp_sub(R->x, t, B->x); /* x3 = lam^2 - xA - xB */
+            fp_sub(t, A->x, R->x);
+            FMUL(t, lam, t);
+            fp_sub(R->y, t, A->y); /* y3 = lam (xA - x3) - yA */
+            R->inf = A->inf & B->inf;
+            fe_cmov(R->x, B->x, A->inf);
+            fe_cmov(R->y, B->y, A->inf);
+            fe_cmov(R->x, A->x, B->inf);
+            fe_cmov(R->y, A->y, B->inf);
+        }
+        for (int j = 0; j < cnt; j++) {
+            for (int m = 0; m < np; m++)
+                sc->node[j * W + m] = sc->res[j * np + m];
+            if (len & 1) sc->node[j * W + np] = sc->node[j * W + len - 1];
+        }
+        sm2_ct_wipe(inv, sizeof(inv));
+    }
+    for (int j = 0; j < cnt; j++) {
+        FMUL(xout[j], sc->node[j * W].x, one);
+        badm[j] |= sc->node[j * W].inf; /* k = 0 mod n: excluded by the caller anyway */
+    }
+    sm2_ct_wipe(k, sizeof(k));
+    sm2_ct_wipe(sc, sizeof(*sc));
 }
 
 /* k*P, constant time: signed 5-bit Booth windows over a 16-entry Jacobian table scanned with masks.
@@ -315,7 +465,7 @@ static void NAME(pt_add_vt)(jpt *r, const jpt *a, const jpt *b)
 static void NAME(pubtab_init)(sm2_pubtab *tb, const sm2_aff *p)
 {
     jpt j[SM2_PUBTAB_N], p2, base;
-    fe prod[SM2_PUBTAB_N], inv, t, zi, zi2;
+    fe prod[SM2_PUBTAB_N];
     uint64_t hz, rz;
     fe_copy(base.X, p->x);
     fe_copy(base.Y, p->y);
@@ -332,22 +482,7 @@ static void NAME(pubtab_init)(sm2_pubtab *tb, const sm2_aff *p)
         for (int i = 1; i < SM2_PUBTAB_N; i++) {
             NAME(pt_add_raw)(&j[i], &j[i - 1], &p2, &hz, &rz);
         }
-        fe_copy(prod[0], j[0].Z);
-        for (int i = 1; i < SM2_PUBTAB_N; i++)
-            FMUL(prod[i], prod[i - 1], j[i].Z);
-        NAME(fp_inv)(inv, prod[SM2_PUBTAB_N - 1]);
-        for (int i = SM2_PUBTAB_N - 1; i >= 0; i--) {
-            if (i > 0) {
-                FMUL(zi, inv, prod[i - 1]);
-                FMUL(inv, inv, j[i].Z);
-            } else {
-                fe_copy(zi, inv);
-            }
-            FSQR(zi2, zi);
-            FMUL(tb->odd[s][i].x, j[i].X, zi2);
-            FMUL(t, zi2, zi);
-            FMUL(tb->odd[s][i].y, j[i].Y, t);
-        }
+        NAME(batch_to_aff)(tb->odd[s], j, SM2_PUBTAB_N, prod);
     }
 }
 

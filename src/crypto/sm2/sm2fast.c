@@ -3,6 +3,7 @@
 #include "crypto/sm2/sm2fast.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -19,8 +20,6 @@ struct sm2fast_pub {
 struct sm2fast_priv {
     uint64_t d[4];
     uint64_t dinv1[4]; /* (1+d)^-1 mod n, GM/T 0003.2 §6.1 step A6 */
-    sm3_ctx hmac_in;   /* SM3 state after the HMAC inner pad of key d */
-    sm3_ctx hmac_out;  /* ... and after the outer pad */
     uint8_t pt[65];
 };
 
@@ -100,20 +99,6 @@ sm2fast_priv *sm2fast_priv_new(const uint8_t d[32])
     k->pt[0] = 0x04;
     sm2_ec_aff_to_bytes(k->pt + 1, &p);
     SM2_DECLASSIFY(k->pt, sizeof(k->pt)); /* the public key is public */
-    /* HMAC-SM3 pads for the key d (RFC 2104), absorbed once: each nonce then costs 3 compressions.
-     */
-    uint8_t pad[64];
-    memset(pad, 0, sizeof(pad));
-    memcpy(pad, d, 32);
-    for (int i = 0; i < 64; i++)
-        pad[i] ^= 0x36;
-    sm3_init(&k->hmac_in);
-    sm3_update(&k->hmac_in, pad, 64);
-    for (int i = 0; i < 64; i++)
-        pad[i] ^= 0x36 ^ 0x5c;
-    sm3_init(&k->hmac_out);
-    sm3_update(&k->hmac_out, pad, 64);
-    sm2_ct_wipe(pad, sizeof(pad));
     sm2_ct_wipe(dl, sizeof(dl));
     sm2_ct_wipe(d1, sizeof(d1));
     sm2_ct_wipe(&p, sizeof(p));
@@ -157,20 +142,15 @@ int sm2fast_keygen(uint8_t d[32], uint8_t pt[65])
 }
 
 /*
- * GM/T 0003.2 §6.1 steps A4-A6 for a given nonce k in [1, n-1]:
- * (x1,y1) = kG, r = (e + x1) mod n, s = (1+d)^-1 (k + r) - r mod n.
+ * GM/T 0003.2 §6.1 steps A5-A6 for a nonce k in [1, n-1] with x1 = x(kG) (plain, < p):
+ * r = (e + x1) mod n, s = (1+d)^-1 (k + r) - r mod n.
  * Returns 0, or 1 when r = 0, r + k = n or s = 0 (the standard's "return to A3").
  */
-static int sign_core(const sm2fast_priv *key, const uint64_t e[4], const uint64_t k[4],
-                     uint8_t rb[32], uint8_t sb[32])
+static int sign_finish(const sm2fast_priv *key, const uint64_t e[4], const uint64_t k[4],
+                       const uint64_t x1in[4], uint8_t rb[32], uint8_t sb[32])
 {
-    sm2_aff p;
-    uint8_t xy[64];
     uint64_t x1[4], r[4], rk[4], s[4];
-    sm2_ec_mul_g(&p, k);
-    sm2_ec_aff_to_bytes(xy, &p);
-    sm2_sn_from_bytes(x1, xy);
-    sm2_sn_reduce_once(x1, x1); /* x1 < p < 2n */
+    sm2_sn_reduce_once(x1, x1in); /* x1 < p < 2n */
     sm2_sn_add(r, e, x1);
     SM2_DECLASSIFY(r, sizeof(r)); /* r is output */
     sm2_sn_add(rk, r, k);
@@ -187,8 +167,6 @@ static int sign_core(const sm2fast_priv *key, const uint64_t e[4], const uint64_
             rc = 0;
         }
     }
-    sm2_ct_wipe(&p, sizeof(p));
-    sm2_ct_wipe(xy, sizeof(xy));
     sm2_ct_wipe(x1, sizeof(x1));
     sm2_ct_wipe(rk, sizeof(rk));
     return rc;
@@ -197,61 +175,149 @@ static int sign_core(const sm2fast_priv *key, const uint64_t e[4], const uint64_
 int sm2fast_sign_with_k(const sm2fast_priv *key, const uint8_t e[32], const uint8_t k[32],
                         uint8_t r[32], uint8_t s[32])
 {
-    uint64_t el[4], kl[4];
+    uint64_t el[4], kl[4], x1[4];
+    uint8_t xy[64];
+    sm2_aff p;
     sm2_sn_from_bytes(el, e);
     sm2_sn_reduce_once(el, el);
     sm2_sn_from_bytes(kl, k);
     uint64_t ok = nonce_range_mask(kl) & 1;
     SM2_DECLASSIFY(&ok, sizeof(ok));
-    int rc = ok ? (sign_core(key, el, kl, r, s) == 0 ? 0 : -1) : -1;
+    int rc = -1;
+    if (ok) {
+        sm2_ec_mul_g(&p, kl); /* A4: (x1, y1) = kG */
+        sm2_ec_aff_to_bytes(xy, &p);
+        sm2_sn_from_bytes(x1, xy);
+        rc = sign_finish(key, el, kl, x1, r, s) == 0 ? 0 : -1;
+    }
     sm2_ct_wipe(kl, sizeof(kl));
+    sm2_ct_wipe(x1, sizeof(x1));
+    sm2_ct_wipe(xy, sizeof(xy));
+    sm2_ct_wipe(&p, sizeof(p));
     return rc;
 }
 
 /*
- * Hedged nonce, in the spirit of RFC 6979 §3.6 with extra entropy: candidate
- * k_i = HMAC-SM3(key = d, rnd || e || i) with rnd = 32 fresh getrandom() bytes. The
- * key is fixed per private key, so its pads are absorbed once (3 SM3 compressions per
- * candidate). A broken RNG degrades to deterministic RFC 6979-like nonces (distinct per
- * e), a fault or repeated e with a working RNG still gives fresh k. Candidates outside
- * [1, n-1] (probability ~2^-32) are skipped, like RFC 6979 §3.2 step h.3.
+ * Nonces. k is drawn uniformly from [1, n-1] out of the kernel CSPRNG (getrandom), like
+ * the GM/T 0003.2 §6.1 A3 "random number generator"; what is new is that it is drawn
+ * ahead of time: each thread keeps a pool of SM2_GBATCH_MAX pairs (k, x(kG)) made in one
+ * batch (one getrandom call; sm2_ec_mul_g_x_batch sums each k's comb terms in a tree of
+ * affine additions whose levels share one field inversion across the batch), so a
+ * signature costs no inversion, no system call and no hashing of its own. The pairs do not
+ * depend on any key; each is used once and wiped.
+ *
+ * Safety of a pool of nonces rests on never using a pair twice:
+ * - per thread (__thread), so threads never share one;
+ * - fork(): the child inherits the parent's pool, and both would sign different messages
+ *   with the same k, which reveals d. A pthread_atfork child handler bumps a generation
+ *   counter; a pool from an older generation is wiped before use.
+ * - thread exit wipes the pool (pthread key destructor).
  */
-static void nonce_candidate(const sm2fast_priv *key, const uint8_t rnd[32], const uint8_t e[32],
-                            uint8_t ctr, uint8_t out[32])
+typedef struct nonce_pool {
+    uint64_t k[SM2_GBATCH_MAX][4];
+    uint64_t x[SM2_GBATCH_MAX][4];
+    int n;             /* pairs left, used from the top */
+    unsigned long gen; /* fork generation the pairs belong to */
+    int registered;    /* thread-exit destructor armed */
+    void *scratch;     /* sm2_ec_mul_g_x_batch's working memory, kept for the thread's life */
+} nonce_pool;
+
+static __thread nonce_pool t_pool;
+static unsigned long g_fork_gen = 1; /* 1: a zeroed pool (gen 0) is always stale */
+static pthread_once_t g_pool_once = PTHREAD_ONCE_INIT;
+static pthread_key_t g_pool_key;
+static int g_pool_key_ok;
+
+static void pool_atfork_child(void)
 {
-    sm3_ctx c = key->hmac_in;
-    uint8_t inner[32];
-    sm3_update(&c, rnd, 32);
-    sm3_update(&c, e, 32);
-    sm3_update(&c, &ctr, 1);
-    sm3_final(&c, inner);
-    c = key->hmac_out;
-    sm3_update(&c, inner, 32);
-    sm3_final(&c, out);
-    sm2_ct_wipe(inner, sizeof(inner));
+    __atomic_add_fetch(&g_fork_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+static void pool_thread_exit(void *pv)
+{
+    nonce_pool *p = pv;
+    free(p->scratch); /* wiped by the batch code after each use */
+    sm2_ct_wipe(p, sizeof(nonce_pool));
+}
+
+static void pool_init_once(void)
+{
+    if (pthread_atfork(NULL, NULL, pool_atfork_child) != 0) abort(); /* no fork safety: refuse */
+    g_pool_key_ok = pthread_key_create(&g_pool_key, pool_thread_exit) == 0;
+}
+
+static int pool_refill(nonce_pool *p, unsigned long gen)
+{
+    uint8_t rnd[SM2_GBATCH_MAX][32];
+    uint64_t k[SM2_GBATCH_MAX][4], x[SM2_GBATCH_MAX][4], bad[SM2_GBATCH_MAX];
+    int m = 0;
+    if (p->scratch == NULL && (p->scratch = malloc(sm2_ec_gbatch_scratch_size())) == NULL)
+        return -1;
+    if (rand_bytes(&rnd[0][0], sizeof(rnd)) != 0) return -1;
+    for (int i = 0; i < SM2_GBATCH_MAX; i++) {
+        sm2_sn_from_bytes(k[m], rnd[i]);
+        uint64_t ok = nonce_range_mask(k[m]) & 1; /* fails with probability ~2^-32 */
+        SM2_DECLASSIFY(&ok, sizeof(ok));
+        m += (int)ok;
+    }
+    sm2_ct_wipe(rnd, sizeof(rnd));
+    p->n = 0;
+    if (m > 0) sm2_ec_mul_g_x_batch(x, bad, (const uint64_t(*)[4])k, m, p->scratch);
+    for (int i = 0; i < m; i++) {
+        uint64_t isbad = bad[i] & 1; /* never for k in [1, n-1]; reveals only a discarded k */
+        SM2_DECLASSIFY(&isbad, sizeof(isbad));
+        if (isbad) continue;
+        memcpy(p->k[p->n], k[i], 32);
+        memcpy(p->x[p->n], x[i], 32);
+        p->n++;
+    }
+    sm2_ct_wipe(k, sizeof(k));
+    sm2_ct_wipe(x, sizeof(x));
+    sm2_ct_wipe(bad, sizeof(bad));
+    if (p->n == 0) return -1;
+    p->gen = gen;
+    return 0;
+}
+
+/* Takes one unused (k, x(kG)) pair of this thread. 0 ok, -1 if the RNG failed. */
+static int pool_take(uint64_t k[4], uint64_t x[4])
+{
+    nonce_pool *p = &t_pool;
+    pthread_once(&g_pool_once, pool_init_once);
+    unsigned long gen = __atomic_load_n(&g_fork_gen, __ATOMIC_SEQ_CST);
+    if (p->gen != gen) { /* new thread, or a pool inherited through fork(): never use it */
+        sm2_ct_wipe(p->k, sizeof(p->k));
+        sm2_ct_wipe(p->x, sizeof(p->x));
+        p->n = 0;
+    }
+    if (!p->registered && g_pool_key_ok) {
+        p->registered = pthread_setspecific(g_pool_key, p) == 0;
+    }
+    if (p->n == 0 && pool_refill(p, gen) != 0) return -1;
+    int i = --p->n;
+    memcpy(k, p->k[i], 32);
+    memcpy(x, p->x[i], 32);
+    sm2_ct_wipe(p->k[i], 32);
+    sm2_ct_wipe(p->x[i], 32);
+    return 0;
 }
 
 int sm2fast_sign(const sm2fast_priv *key, const uint8_t e[32], uint8_t r[32], uint8_t s[32])
 {
-    uint8_t rnd[32], kb[32];
-    uint64_t el[4], kl[4];
+    uint64_t el[4], kl[4], x1[4];
     int rc = -1;
-    if (rand_bytes(rnd, sizeof(rnd)) != 0) return -1;
     sm2_sn_from_bytes(el, e);
     sm2_sn_reduce_once(el, el);
-    for (unsigned ctr = 0; ctr < 256; ctr++) {
-        nonce_candidate(key, rnd, e, (uint8_t)ctr, kb);
-        sm2_sn_from_bytes(kl, kb);
-        uint64_t ok = nonce_range_mask(kl) & 1;
-        SM2_DECLASSIFY(&ok, sizeof(ok));
-        if (ok && sign_core(key, el, kl, r, s) == 0) {
+    /* a retry (r = 0, r + k = n, s = 0) has probability ~2^-254 per attempt */
+    for (int attempt = 0; attempt < 64; attempt++) {
+        if (pool_take(kl, x1) != 0) break;
+        if (sign_finish(key, el, kl, x1, r, s) == 0) {
             rc = 0;
             break;
         }
     }
-    sm2_ct_wipe(rnd, sizeof(rnd));
-    sm2_ct_wipe(kb, sizeof(kb));
     sm2_ct_wipe(kl, sizeof(kl));
+    sm2_ct_wipe(x1, sizeof(x1));
     return rc;
 }
 

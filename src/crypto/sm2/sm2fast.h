@@ -19,8 +19,9 @@ void sm2fast_priv_free(sm2fast_priv *); /* wipes */
 void sm2fast_priv_public(const sm2fast_priv *, uint8_t pt[65]);
 /* 0 ok; d uniform in [1, n-2] from getrandom(). */
 int sm2fast_keygen(uint8_t d[32], uint8_t pt[65]);
-/* e = SM3(Z || M) computed by the caller. Nonce: hedged (HMAC-SM3 keyed with d over e and 32
- * fresh getrandom() bytes), never predictable. 0 ok. */
+/* e = SM3(Z || M) computed by the caller. Nonce: uniform in [1, n-1] from getrandom(), drawn ahead
+ * of time in per-thread batches of (k, x(kG)) (fork-safe: see sm2fast.c), never predictable.
+ * Thread-safe. 0 ok. */
 int sm2fast_sign(const sm2fast_priv *, const uint8_t e[32], uint8_t r[32], uint8_t s[32]);
 /* Only for test vectors: the caller supplies k (1 <= k <= n-1). 0 ok, -1 if k is out of range or
  * retry needed. */

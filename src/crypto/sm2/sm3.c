@@ -1,5 +1,4 @@
-/* sm3.c - portable, unrolled SM3 (GB/T 32905-2016): used for Z, the SM2 KDF, C3 and the hedged
- * nonce. */
+/* sm3.c - portable, unrolled SM3 (GB/T 32905-2016): used for Z, e, the SM2 KDF and C3. */
 #include "crypto/sm2/sm3.h"
 
 #include <string.h>
