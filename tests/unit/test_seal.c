@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "keyproc/keyproc.h"
+#include "seal/image.h"
 #include "seal/seal.h"
 
 #define PASS "unit-test passphrase"
@@ -187,7 +188,24 @@ static int reg_teardown(void **state)
     return 0;
 }
 
-static const uint8_t png[] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 0};
+/* a real (tiny) PNG: seal_make decodes the whole picture within the image limits */
+static sc_buf png_buf;
+static const uint8_t *test_png(size_t *n)
+{
+    if (png_buf.len == 0) {
+        seal_img im = {0};
+        sc_err e = {0};
+        assert_int_equal(seal_img_new(&im, 16, 16, &e), 0);
+        for (size_t i = 0; i < 16 * 16; i++) {
+            im.rgba[4 * i] = 200;
+            im.rgba[4 * i + 3] = (uint8_t)(i % 3 ? 255 : 0);
+        }
+        assert_int_equal(seal_img_png(&im, &png_buf, &e), 0);
+        seal_img_free(&im);
+    }
+    *n = png_buf.len;
+    return png_buf.p;
+}
 
 static void req_init(rfx *f, seal_make_req *r, const char *kind)
 {
@@ -197,8 +215,7 @@ static void req_init(rfx *f, seal_make_req *r, const char *kind)
     r->kind = kind;
     r->holder_cert = f->holder.der;
     r->holder_len = f->holder.derlen;
-    r->picture = png;
-    r->piclen = sizeof(png);
+    r->picture = test_png(&r->piclen);
     r->actor = "unit-test";
 }
 
