@@ -44,4 +44,12 @@ int api_ocsp_sync(api_app *app, int64_t now, int due, sc_err *e);
  * status changed since the last one, or when half the CRL's lifetime has passed. */
 int api_crl_refresh(api_app *app, int64_t now, sc_err *e);
 
+/* The browser UI (web.c): GET / is the applicant portal, GET /staff the staff console, GET
+ * /web/<file> the rest of web/. The web root is SEALCA_WEB_ROOT, else found beside the binary
+ * (see web.c); NULL when there is none (the UI routes then answer 404). */
+const char *api_web_root(void);
+void api_web_index(void *app, const http_req *req, http_resp *resp);
+void api_web_staff(void *app, const http_req *req, http_resp *resp);
+void api_web_file(void *app, const http_req *req, http_resp *resp);
+
 #endif

@@ -55,6 +55,11 @@ static const http_route routes[] = {
     {"GET", "/crl/", 1, 0, api_crl},
     {"POST", "/ocsp", 0, OCSP_REQUEST_MAX, api_ocsp_post},
     {"GET", "/ocsp/", 1, 0, api_ocsp_get},
+    /* the browser UI: exact "/" and "/staff" and the "/web/" prefix only, so that nothing
+     * under /api, /ocsp, /crl or /ca can ever be answered by a file */
+    {"GET", "/", 0, 0, api_web_index},
+    {"GET", "/staff", 0, 0, api_web_staff},
+    {"GET", "/web/", 1, 0, api_web_file},
 };
 
 const http_route *api_routes(size_t *n)

@@ -25,13 +25,13 @@ typedef struct http_resp {
     const char *ctype;
     sc_buf body; /* owned: handed to the server */
     const char *hname[HTTP_MAX_HEADERS];
-    char hval[HTTP_MAX_HEADERS][128];
+    char hval[HTTP_MAX_HEADERS][512]; /* a Content-Security-Policy needs room */
     int nh;
 } http_resp;
 
 /* A request header value (case-insensitive), or NULL. */
 const char *http_header(const http_req *r, const char *name);
-/* Add a response header; the value is copied (truncated to 127 bytes). */
+/* Add a response header; the value is copied (truncated to 511 bytes). */
 void http_set_header(http_resp *r, const char *name, const char *value);
 /* A JSON error body {"error":{"code":…,"message":…}} with status. */
 void http_error(http_resp *r, int status, const char *code, const char *message);
