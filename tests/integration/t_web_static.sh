@@ -47,9 +47,9 @@ if grep -lE ' on[a-z]+=' "$ROOT"/web/*.html; then die "inline event handler in w
 
 # paths that try to leave web/ or reach what is not a UI file: all 404, none reveals a file
 for p in /web/../ca/sealca.conf /web/%2e%2e/ca/sealca.conf /web/..%2fca/sealca.conf \
-    /web/js/../../ca/sealca.conf /web//etc/passwd /web/.hidden.js /web/index.html%00.png \
+    /web/js/../../ca/sealca.conf /web//etc/passwd /web/.hidden.js /web/index.html%2f.. \
     '/web/a\..\index.html' /web/ /web/js/ /web/js /web/index /web/index.html.bak \
-    /web/README /web/js/./app.js /web/x.sh "/web/$(printf 'a%.0s' $(seq 250)).js"; do
+    /web/README /web/js/./api.js /web/x.sh "/web/$(printf 'a%.0s' $(seq 250)).js"; do
     code=$(get "$p")
     [ "$code" = 404 ] || die "$p answered $code"
     grep -q root: body.bin && die "$p leaked /etc/passwd"
