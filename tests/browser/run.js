@@ -49,6 +49,12 @@ async function shot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+// Navigate to url; the pages route on the hash, so the same url again means a reload.
+async function go(page, url) {
+  if (page.url() === url) await page.reload();
+  else await page.goto(url);
+}
+
 function check(cond, msg) { if (!cond) throw new Error(msg); }
 
 let seq = Date.now() % 100000;
@@ -143,15 +149,18 @@ async function uploadAll(page, round = 0) {
 }
 
 async function confirmAndSubmit(page) {
+  const saved = (name) => page.waitForResponse((r) => r.request().method() === 'PATCH' && (r.request().postData() || '').includes(name));
   if (!(await page.isChecked('#f-price_confirmed'))) {
-    await page.check('#f-price_confirmed');
-    await page.waitForSelector('#f-price_confirmed:checked');
+    await Promise.all([saved('price_confirmed'), page.check('#f-price_confirmed')]);
   }
-  for (const cb of await page.$$('input[name^="agreement-"]:not(:disabled)')) await cb.check();
-  await page.waitForTimeout(300);
+  const agreements = page.locator('input[name^="agreement-"]');
+  for (let i = 0; i < await agreements.count(); i++) {
+    const cb = agreements.nth(i);
+    if (await cb.isDisabled()) continue;
+    await Promise.all([page.waitForResponse((r) => r.url().includes('/agreements/')), cb.check()]);
+  }
   if (!(await page.isChecked('#f-declarations_accepted'))) {
-    await page.check('#f-declarations_accepted');
-    await page.waitForSelector('#f-declarations_accepted:checked');
+    await Promise.all([saved('declarations_accepted'), page.check('#f-declarations_accepted')]);
   }
   await page.click('#submit');
   await page.waitForSelector('[data-state="submitted"]');
@@ -167,10 +176,26 @@ async function staffLogin(page, who) {
   await page.fill('#f-pin', who.pin);
   await page.click('#staff-login-submit');
   await page.waitForSelector('#who');
+  page.__pin = who.pin;
+}
+
+// Click a button whose action is signed by the staff certificate: after a reload the page asks
+// for the PIN again (it keeps it only in memory), which the person then types.
+async function clickSigned(page, selector, doneSelector) {
+  await page.click(selector);
+  const which = await Promise.race([
+    page.waitForSelector('#pin-dialog').then(() => 'pin'),
+    page.waitForSelector(doneSelector, { state: 'detached' }).then(() => 'done'),
+  ]);
+  if (which === 'pin') {
+    await page.fill('#pin-input', page.__pin);
+    await page.click('#pin-dialog button[type=submit]');
+    await page.waitForSelector(doneSelector, { state: 'detached' });
+  }
 }
 
 async function staffOpenOrder(page, id) {
-  await page.goto(`${BASE}/staff#/order/${id}`);
+  await go(page, `${BASE}/staff#/order/${id}`);
   await page.waitForSelector('#order-no');
 }
 
@@ -183,8 +208,7 @@ async function review(page, id, decision, opts = {}) {
   }
   if (opts.reason) await page.fill('#review-reason', opts.reason);
   if (opts.shot) await shot(page, opts.shot);
-  await page.click(`#review-${decision}`);
-  await page.waitForSelector('#review', { state: 'detached' });
+  await clickSigned(page, `#review-${decision}`, '#review');
 }
 
 async function pay(page, id, method) {
@@ -250,13 +274,13 @@ test('organization online new certificate: register → submit → review → pa
   await prod.click('#ship-submit');
   await prod.waitForSelector('#shipping');
   // the applicant sees the tracking number and the 1–3 working-day promise, confirms receipt
-  await page.goto(`${BASE}/#/orders/${id}`);
+  await go(page, `${BASE}/#/orders/${id}`);
   await page.waitForSelector('#shipping:has-text("EA123456789CN")');
   check((await page.textContent('#shipping')).includes('1–3'), 'no 1–3 working day promise shown');
   await shot(page, 'portal-order-tracking');
   await page.click('#complete');
   await page.waitForSelector('[data-state="completed"]');
-  await page.goto(`${BASE}/#/certs`);
+  await go(page, `${BASE}/#/certs`);
   await page.waitForSelector('#certs article.cert');
   await shot(page, 'portal-certificates');
   ctx.page = page;
@@ -273,7 +297,7 @@ test('return and resubmit: the reviewer returns a material, the applicant sees w
   const staff = await newPage();
   await staffLogin(staff, STAFF.review);
   await review(staff, id, 'return', { returnMaterials: { [kinds[0]]: '公章不清晰，请重新盖章扫描' }, reason: '营业执照复印件公章不清晰' });
-  await page.goto(`${BASE}/#/orders/${id}`);
+  await go(page, `${BASE}/#/orders/${id}`);
   await page.waitForSelector('#what-to-fix');
   const fix = await page.textContent('#what-to-fix');
   check(fix.includes('公章不清晰'), `the reason is not shown: ${fix}`);
@@ -283,7 +307,7 @@ test('return and resubmit: the reviewer returns a material, the applicant sees w
   await page.click('#submit');
   await page.waitForSelector('[data-state="submitted"]');
   await review(staff, id, 'approve');
-  await page.goto(`${BASE}/#/orders/${id}`);
+  await go(page, `${BASE}/#/orders/${id}`);
   await page.waitForSelector('[data-state="approved"]');
 });
 
@@ -298,7 +322,7 @@ test('counter order entered by an operator at the service point', async () => {
   await op.selectOption('#f-subject_kind', 'organization');
   await op.selectOption('#f-business', 'new');
   await shot(op, 'staff-counter-entry');
-  await op.click('#counter-submit');
+  await clickSigned(op, '#counter-submit', '#counter-form');
   await op.waitForSelector('#order-form');
   const id = Number(op.url().split('/').pop());
   await fillOrgForm(op, { org_name: '柜台办理测试有限公司' });
@@ -323,7 +347,7 @@ test('counter order entered by an operator at the service point', async () => {
 test('suspend online and resume after review', async () => {
   check(ctx.page, 'needs the certificate of the first scenario');
   const page = ctx.page;
-  await page.goto(`${BASE}/#/certs`);
+  await go(page, `${BASE}/#/certs`);
   const card = page.locator('#certs article.cert').first();
   const serial = await card.getAttribute('data-serial');
   page.once('dialog', (d) => d.accept('证书介质丢失'));
@@ -338,7 +362,7 @@ test('suspend online and resume after review', async () => {
   const staff = await newPage();
   await staffLogin(staff, STAFF.review);
   await review(staff, id, 'approve');
-  await page.goto(`${BASE}/#/certs`);
+  await go(page, `${BASE}/#/certs`);
   await page.waitForSelector(`article[data-serial="${serial}"] [data-status="good"]`);
 });
 

@@ -242,8 +242,12 @@ export function renderOrder(root, ctx) {
   confirm.appendChild(table);
   const checkbox = (name, text) => h('div', { class: 'field check' },
     h('label', {}, h('input', { type: 'checkbox', name, id: `f-${name}`, checked: !!order[name], disabled: !editable,
-      onchange: async () => {
-        try { await reload(await api('PATCH', `/orders/${order.id}`, changes(root, order))); } catch (e) { showError(root, e, box); }
+      onchange: async (ev) => {
+        // saved at once, without redrawing the page under the applicant's hands
+        try {
+          order = await api('PATCH', `/orders/${order.id}`, changes(root, order));
+          if (ctx.onChange) ctx.onChange(order);
+        } catch (e) { ev.target.checked = !ev.target.checked; showError(root, e, box); }
       } }), ' ', text),
     h('span', { class: 'field-error', 'data-err': name }));
   confirm.appendChild(checkbox('price_confirmed', t('price.confirm')));

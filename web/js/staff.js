@@ -320,7 +320,9 @@ async function viewOrder(id) {
   if ((duty('entry') || duty('query') || role('business-admin')) && ['approved'].includes(order.state)) sections.push(paymentPanel(order, box, reload));
   if ((duty('entry') || duty('query') || role('business-admin')) && order.payment && order.payment.state === 'paid') sections.push(invoicePanel(order, box, reload));
   // production: issue, ship, counter pick-up
-  if (duty('production') && ['paid', 'approved', 'fulfilling'].includes(order.state)) sections.push(issuePanel(order, box, reload));
+  const bt = (cat.business_types || []).find((b) => b.key === order.business) || {};
+  const issuable = order.state === 'paid' || (order.state === 'approved' && bt.needs_payment === false);
+  if (duty('production') && issuable && !(order.certificates || []).length) sections.push(issuePanel(order, box, reload));
   if (duty('production') && order.state === 'fulfilling') sections.push(shipPanel(order, box, reload));
   if (duty('entry') && order.state === 'fulfilling') sections.push(pickupPanel(order, box, reload));
   if (isOperator() && (order.certificates || []).length) sections.push(certPanel(order, box, reload));
@@ -335,7 +337,11 @@ function staffSummary(cat, order, box) {
     for (const f of g.fields) {
       const v = order[f.name];
       if (v === undefined || v === null || v === '') continue;
-      const dd = h('dd', { 'data-field': f.name }, String(v));
+      let shown = String(v);
+      if (f.type === 'select' && Array.isArray(f.options)) shown = t(`opt.${f.name.replace(/^(legal|person|agent)_/, '')}.${v}`);
+      else if (f.options === 'media') shown = label((cat.media || []).find((m) => m.key === v) || v);
+      else if (f.options === 'service_points') shown = ((cat.service_points || []).find((p) => p.id === v) || { name: v }).name;
+      const dd = h('dd', { 'data-field': f.name }, shown);
       if (REVEALABLE.includes(f.name)) {
         dd.appendChild(h('button', { type: 'button', class: 'link small', onclick: async () => {
           try { const r = await api('GET', `/staff/orders/${order.id}/reveal/${f.name}`); dd.firstChild.textContent = r.value; } catch (e) { showError(dd, e, box); }
