@@ -229,7 +229,8 @@ static int acct_insert(ra *r, const char *kind, const char *login, const char *p
         goto out;
     }
     *id = store_col_int64(st, 0);
-    rc = 0;
+    /* finish the INSERT … RETURNING: an unfinished write statement blocks COMMIT on SQLite */
+    rc = store_step(st, &re->e) < 0 ? re->e.status : 0;
 out:
     sc_buf_free(&pe);
     return rc;
@@ -273,6 +274,7 @@ int ra_account_register(ra *r, const char *phone, const char *email, const char 
     if (rc < 0) goto fail;
     if (rc == STORE_ROW) {
         *id = store_col_int64(st, 0);
+        if ((rc = store_step(st, &re->e)) < 0) goto fail;
     } else if ((rc = acct_insert(r, "applicant", NULL, phone, lower, name, h, "applicant", "",
                                  NULL, "self", id, re)) != 0)
         goto fail;

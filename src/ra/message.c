@@ -74,6 +74,7 @@ static const msg msgs[] = {
     {"material.missing", "缺少必需的材料", "A required material is missing", 400},
     {"material.kind", "该订单不需要此类材料", "This order does not take this material", 400},
     {"material.type", "仅支持 PDF、JPEG、PNG 文件", "Only PDF, JPEG and PNG files", 415},
+    {"material.damaged", "文件已损坏或格式不完整", "The file is damaged or incomplete", 415},
     {"material.too_large", "文件过大（单个文件不超过 10 MB）", "File too large (10 MB each)", 413},
     {"material.order_quota", "本订单材料总量超过 50 MB", "Order materials exceed 50 MB", 413},
     {"payment.amount", "支付金额与订单价格不符", "Amount differs from the order price", 400},

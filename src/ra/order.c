@@ -8,6 +8,7 @@
 
 #include "audit/audit.h"
 #include "pki/ident.h"
+#include "ra/material.h"
 #include "ra/ra.h"
 #include "ra/ra_int.h"
 
@@ -668,6 +669,7 @@ int ra_order_create(ra *r, const ra_session *s, json_t *req, int64_t account_id,
         goto fail;
     }
     *id = store_col_int64(st, 0);
+    if ((rc = store_step(st, &re->e)) < 0) goto fail; /* finish the INSERT … RETURNING */
     char obj[48], detail[200];
     snprintf(obj, sizeof(obj), "order:%lld", (long long)*id);
     snprintf(detail, sizeof(detail), "{\"business\":\"%s\",\"subject_kind\":\"%s\",\"order_no\":\"%s\"}",
@@ -1285,15 +1287,6 @@ out:
 
 /* ---- materials ---- */
 
-/* Content type from the bytes, never from the name or header: PDF, JPEG, PNG. */
-static const char *sniff(const uint8_t *d, size_t n)
-{
-    if (n >= 5 && memcmp(d, "%PDF-", 5) == 0) return "application/pdf";
-    if (n >= 3 && d[0] == 0xff && d[1] == 0xd8 && d[2] == 0xff) return "image/jpeg";
-    if (n >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0) return "image/png";
-    return NULL;
-}
-
 int ra_material_put(ra *r, const ra_session *s, int64_t id, const char *kind,
                     const uint8_t *data, size_t len, json_t **out, ra_err *re)
 {
@@ -1314,9 +1307,16 @@ int ra_material_put(ra *r, const ra_session *s, int64_t id, const char *kind,
         rc = ra_fail(re, SC_ETOOBIG, "material.too_large", "file", "file too large");
         goto out;
     }
-    const char *mime = sniff(data, len);
-    if (mime == NULL) {
-        rc = ra_fail(re, SC_EINVAL, "material.type", "file", "not PDF, JPEG or PNG");
+    /* the type comes from the bytes (structure walked), never from a name or header */
+    const char *mime = NULL;
+    sc_err me = {0};
+    if (material_sniff(data, len, &mime, &me) != 0) {
+        rc = me.status == SC_ETOOBIG
+                 ? ra_fail(re, SC_ETOOBIG, "material.too_large", "file", "%s", me.msg)
+                 : ra_fail(re, SC_EINVAL,
+                           strcmp(me.code, "material.damaged") == 0 ? "material.damaged"
+                                                                    : "material.type",
+                           "file", "%s", me.msg);
         goto out;
     }
     uint8_t h[32];

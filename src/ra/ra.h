@@ -288,6 +288,10 @@ int ra_cert_challenge(ra *r, const ra_session *s, const char *serial, char out[4
 void ra_pop_msg(const char *serial, const char *challenge, sc_buf *out);
 int ra_cert_suspend(ra *r, const ra_session *s, const char *serial, const char *reason,
                     ra_err *re);
+/* form: certificate-application.pdf | seal-application.pdf | service-agreement.pdf |
+ * ca-agreement.pdf | receipt.pdf; lang "zh"/"zh-CN" or "en". */
+int ra_order_form(ra *r, const ra_session *s, int64_t id, const char *form, const char *lang,
+                  sc_buf *pdf, ra_err *re);
 int ra_cert_pem_for_order(ra *r, const ra_session *s, int64_t id, json_t **out, ra_err *re);
 
 /* 24-hour revocation dashboard */
