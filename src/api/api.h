@@ -18,12 +18,22 @@ typedef struct api_app {
     volatile int stopping;
     ocsp_cache *ocsp;    /* pre-signed OCSP responses shared by all threads */
     int64_t seen_status; /* the 'status' counter value the caches reflect */
+    /* registration service: catalog and settings loaded on the first /api/v1 request */
+    pthread_mutex_t ra_lock;
+    pthread_key_t ra_key; /* each worker thread's ra context */
+    void *ra_shared;      /* api/ra_common.c */
 } api_app;
 
 int api_app_init(api_app *app, const char *home, keyproc *kp, sc_err *e);
 void api_app_free(api_app *app);
 /* The calling thread's CA handle, opened on first use; NULL when the store is unreachable. */
 pki_ca *api_ca(api_app *app, sc_err *e);
+
+/* registration service (api/ra_*.c): one prefix route per method under /api/v1/ */
+void api_ra(void *app, const http_req *req, http_resp *resp);
+void api_ra_free(api_app *app);
+#define API_RA_JSON_MAX     (64 * 1024)
+#define API_RA_MATERIAL_MAX (11 * 1024 * 1024) /* a 10 MiB file plus multipart framing */
 
 /* routes */
 const http_route *api_routes(size_t *n);

@@ -65,5 +65,8 @@ int cmd_verify_ocsp(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_ra(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 
 #endif

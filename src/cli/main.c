@@ -36,7 +36,14 @@ static const char usage[] =
     "        a separate key process\n"
     "  publish [--now]              write queued certificates and CRLs to the LDAP directory\n"
     "        (sealca serve does this by itself every few seconds; --now skips the backoff)\n"
-    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n";
+    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
+    "  ra init                      registration service settings and catalog in the home\n"
+    "  user init-admins --super L --audit L --password-file F --pin-file F [--out DIR]\n"
+    "  user add --login L --name N --role business-admin|operator|auditor [--duties a,b]\n"
+    "        [--service-point ID] --password-file F --pin-file F [--out DIR]\n"
+    "  user list | user disable --login L\n"
+    "  user sign-challenge --key F (--login L --challenge C | --in FILE) [--pin-file F]\n"
+    "  agent --key F --cert F [--listen 127.0.0.1:7443] [--origin URL]   local signing agent\n";
 
 static const struct {
     const char *name;
@@ -61,6 +68,9 @@ static const struct {
     {"ocsp", cmd_ocsp},
     {"verify-ocsp", cmd_verify_ocsp},
     {"publish", cmd_publish},
+    {"user", cmd_user},
+    {"ra", cmd_ra},
+    {"agent", cmd_agent},
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@ typedef struct http_req {
     const uint8_t *body; /* request body (NULL when none) */
     size_t bodylen;
     void *conn; /* the MHD connection, for header lookups */
+    int tls;    /* the request came over HTTPS */
 } http_req;
 
 #define HTTP_MAX_HEADERS 8
@@ -31,6 +32,8 @@ typedef struct http_resp {
 
 /* A request header value (case-insensitive), or NULL. */
 const char *http_header(const http_req *r, const char *name);
+/* A query-string argument (decoded), or NULL. */
+const char *http_query(const http_req *r, const char *name);
 /* Add a response header; the value is copied (truncated to 511 bytes). */
 void http_set_header(http_resp *r, const char *name, const char *value);
 /* A JSON error body {"error":{"code":…,"message":…}} with status. */
