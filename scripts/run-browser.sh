@@ -41,15 +41,22 @@ fail_setup() { echo "browser: setup failed: $*"; [ -f "$work/setup.log" ] && tai
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
 
 "$bin" init --home ca --name "浏览器测试CA" --base-url http://127.0.0.1:8080 >setup.log 2>&1 || fail_setup "init"
+"$bin" ra init --home ca >>setup.log 2>&1 || fail_setup "ra init"
 mkdir -p staff
+# operators work at the first service point of the demo catalog
+sp=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("ca/ra-catalog.json","utf8")).service_points[0].id)') ||
+    fail_setup "no service point in ca/ra-catalog.json"
 printf '%s\n' 'Staff-Password-2026' >staff/password
 printf '%s\n' '123456' >staff/pin
+# the two peers are created together; their files have one line each (super, audit)
+printf '%s\n%s\n' 'Staff-Password-2026' 'Staff-Password-2026' >staff/password2
+printf '%s\n%s\n' '123456' '123456' >staff/pin2
 "$bin" user init-admins --home ca --super admin --audit auditadmin --out staff \
-    --password-file staff/password --pin-file staff/pin >>setup.log 2>&1 || fail_setup "user init-admins"
+    --password-file staff/password2 --pin-file staff/pin2 >>setup.log 2>&1 || fail_setup "user init-admins"
 # add_staff LOGIN NAME ROLE [DUTIES]: an account with its certificate key in staff/LOGIN.key
 add_staff() {
     "$bin" user add --home ca --login "$1" --name "$2" --role "$3" ${4:+--duties "$4"} \
-        ${4:+--service-point sp-1} --out staff --password-file staff/password \
+        ${4:+--service-point "$sp"} --out staff --password-file staff/password \
         --pin-file staff/pin >>setup.log 2>&1 || fail_setup "user add $1"
 }
 add_staff busadmin 业务管理员 business-admin
@@ -58,7 +65,8 @@ add_staff entry1 录入员甲 operator entry,query
 add_staff prod1 制证员甲 operator production
 add_staff audit1 审计员甲 auditor
 
-"$bin" serve --home ca --listen 127.0.0.1:0 --access-log access.log >serve.out 2>&1 &
+"$bin" serve --home ca --listen 127.0.0.1:0 --threads "${SEALCA_BROWSER_THREADS:-4}" \
+    --access-log access.log >serve.out 2>&1 &
 pids="$pids $!"
 i=0
 until grep -q "serving http" serve.out 2>/dev/null; do

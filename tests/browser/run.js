@@ -357,8 +357,10 @@ test('suspend online and resume after review', async () => {
   await page.locator(`article[data-serial="${serial}"] button[data-act="resume"]`).click();
   await page.waitForSelector('#order-no');
   const id = Number(page.url().split('/').pop());
-  if (await page.$('#f-declarations_accepted')) await confirmAndSubmit(page);
-  else { await page.click('#submit'); await page.waitForSelector('[data-state="submitted"]'); }
+  // resuming is reviewed like any application: the form and the materials it needs
+  await fillOrgForm(page);
+  await uploadAll(page, 2);
+  await confirmAndSubmit(page);
   const staff = await newPage();
   await staffLogin(staff, STAFF.review);
   await review(staff, id, 'approve');

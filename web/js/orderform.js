@@ -252,7 +252,10 @@ export function renderOrder(root, ctx) {
     h('span', { class: 'field-error', 'data-err': name }));
   confirm.appendChild(checkbox('price_confirmed', t('price.confirm')));
   confirm.appendChild(h('h3', {}, t('agr.title')));
-  for (const a of catalog.agreements || []) {
+  // at the counter the applicant signs and stamps the paper agreements, which are scanned as
+  // materials; online the applicant accepts each version here
+  if (ctx.staff) confirm.appendChild(h('p', { class: 'hint', id: 'agreements-paper' }, t('agr.paper')));
+  for (const a of ctx.staff ? [] : catalog.agreements || []) {
     const accepted = (order.agreements || []).find((x) => x.key === a.key && x.version === a.version);
     const cb = h('input', { type: 'checkbox', name: `agreement-${a.key}`, 'data-skip': '1', checked: !!accepted || !!ctx[`accepted_${a.key}`], disabled: !editable || !!accepted });
     cb.addEventListener('change', async () => {
