@@ -230,6 +230,27 @@ const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
 const ctx = {};
 
+test('every UI string is in both dictionaries', async () => {
+  const web = new URL('../../web/js/', import.meta.url);
+  const { zh, en } = await import(new URL('i18n.js', web));
+  const missingEn = Object.keys(zh).filter((k) => !(k in en));
+  const missingZh = Object.keys(en).filter((k) => !(k in zh));
+  check(!missingEn.length && !missingZh.length, `missing in en: ${missingEn}; missing in zh: ${missingZh}`);
+  const { readdirSync } = await import('node:fs');
+  const used = new Set();
+  for (const f of readdirSync(web)) {
+    if (!f.endsWith('.js')) continue;
+    for (const m of readFileSync(new URL(f, web), 'utf8').matchAll(/\bt\('([a-z_.-]+)'/g)) used.add(m[1]);
+  }
+  const unknown = [...used].filter((k) => !(k in zh));
+  check(used.size > 100 && !unknown.length, `keys used but not defined: ${unknown}`);
+  // the pages insert text only as text: no innerHTML / insertAdjacentHTML / document.write
+  for (const f of readdirSync(web)) {
+    const src = readFileSync(new URL(f, web), 'utf8');
+    check(!/innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(|new Function/.test(src), `${f} builds HTML from strings`);
+  }
+});
+
 test('organization online new certificate: register → submit → review → pay → issue → ship → completed', async () => {
   const page = await newPage();
   const who = { name: '张三', phone: uniquePhone(), email: `a${seq}@example.cn`, password: 'correct horse battery' };

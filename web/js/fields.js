@@ -16,7 +16,7 @@ export const GROUPS = [
       { name: 'quantity', type: 'int', min: 1, max: 100, show: (o, bt) => bt && bt.effect === 'issue' },
       { name: 'invoice_email', type: 'email' },
       { name: 'rekey_reason', type: 'textarea', max: 500,
-        show: (o) => o.business === 'rekey' || o.business === 'renew-without-rekey' },
+        show: (o, bt) => (bt && bt.needs_reason) || o.business === 'rekey' || o.business === 'renew-without-rekey' },
       { name: 'recovery_kind', type: 'select', options: ['damaged', 'judicial'],
         show: (o) => o.business === 'key-recovery' },
       { name: 'service_point', type: 'select', options: 'service_points' },
@@ -85,16 +85,14 @@ export const GROUPS = [
 
 export const ALL_FIELDS = GROUPS.flatMap((g) => g.fields.map((f) => f.name));
 
-// Price key for an order, from the catalog's business type (org/person variants where the
-// catalog names a price for the subject kind).
+// The price of an order's business for its subject kind: the catalog's business type names a
+// price for organizations (price_org) and one for persons (price_person).
 export function priceFor(catalog, order) {
   if (!catalog || !order) return null;
   const bt = (catalog.business_types || []).find((b) => b.key === order.business);
-  if (!bt || !bt.price_key) return null;
-  let key = bt.price_key;
+  if (!bt) return null;
   const person = order.subject_kind && order.subject_kind !== 'organization';
-  if (key.startsWith('org-') && person) key = 'person-' + key.slice(4);
-  if (key.startsWith('person-') && !person) key = 'org-' + key.slice(7);
-  return (catalog.prices || []).find((p) => p.key === key) ||
-    (catalog.prices || []).find((p) => p.key === bt.price_key) || null;
+  const key = (person ? bt.price_person : bt.price_org) || bt.price_key || null;
+  if (!key) return null;
+  return (catalog.prices || []).find((p) => p.key === key) || null;
 }

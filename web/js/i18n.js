@@ -8,7 +8,7 @@ export function lang() {
 }
 export function setLang(l) { localStorage.setItem(KEY, l === 'en' ? 'en' : 'zh-CN'); }
 
-// t('key', {name: value}): the string for the current language, {name} replaced by value.
+// t(KEY, {name: value}): the string for the current language, {name} replaced by value.
 export function t(key, vars) {
   const d = lang() === 'en' ? en : zh;
   let s = d[key];

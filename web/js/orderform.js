@@ -28,8 +28,11 @@ export function stateBadge(catalog, key) {
   return h('span', { class: `badge state-${key}`, 'data-state': key }, stateLabel(catalog, key));
 }
 
+// The required fields (the forms' *) of this business for this subject kind.
 function requiredSet(catalog, order) {
-  const r = ((catalog.required_fields || {})[order.business] || {})[order.subject_kind] || [];
+  const bt = (catalog.business_types || []).find((b) => b.key === order.business) || {};
+  const r = (bt.required_fields || {})[order.subject_kind] ||
+    ((catalog.required_fields || {})[order.business] || {})[order.subject_kind] || [];
   return new Set(r);
 }
 
@@ -132,6 +135,7 @@ export function renderOrder(root, ctx) {
       h('dt', {}, t('order.subject')), h('dd', {}, subjectLabel(catalog, order.subject_kind)),
       order.display_name || order.org_name || order.person_name ? [h('dt', {}, t('order.name')),
         h('dd', {}, order.display_name || order.org_name || order.person_name)] : null,
+      order.certificate ? [h('dt', {}, t('f.certificate')), h('dd', { class: 'mono small', id: 'order-certificate' }, order.certificate)] : null,
       h('dt', {}, t('order.price')), h('dd', { id: 'order-price' }, price ? yuan(price.fen) : t('order.free')),
       h('dt', {}, t('order.created')), h('dd', {}, shanghai(order.created_at)),
     ));

@@ -134,7 +134,7 @@ async function viewNew(params) {
         h('span', { class: 'field-error', 'data-err': 'certificate' })));
       if (!certs.length) extra.push(h('p', { class: 'hint' }, t('new.nocert')));
     }
-    const needsPop = bt && ['renew', 'rekey', 'renew-without-rekey'].includes(bt.key);
+    const needsPop = bt && (bt.needs_proof_of_possession || ['renew', 'rekey', 'renew-without-rekey'].includes(bt.key));
     if (needsPop) {
       const text = h('code', { class: 'mono small', id: 'pop-text' });
       const sig = h('textarea', { id: 'f-pop', name: 'pop', rows: 3, class: 'mono', placeholder: 'MEUCIQ…' });
@@ -150,7 +150,7 @@ async function viewNew(params) {
         h('p', {}, t('pop.sign_this')), text,
         h('div', { class: 'field' }, h('label', { for: 'f-pop' }, t('pop.signature')), sig, h('span', { class: 'field-error', 'data-err': 'pop' }))));
     }
-    if (bt && bt.key === 'revoke') extra.push(h('p', { class: 'alert warn', id: 'revoke-warning' }, t('cert.revoke_warning')));
+    if (bt && bt.key === 'revoke') extra.push(h('p', { class: 'alert warn', id: 'revoke-warning' }, revokeWarning(cat)));
     const btn = h('button', { type: 'button', class: 'primary', id: 'create-order', disabled: !bt, onclick: async () => {
       const body = { business: state.business, subject_kind: state.subject_kind };
       const m = root.querySelector('#f-medium');
@@ -176,6 +176,11 @@ async function viewNew(params) {
   }
   draw();
   replace(main, root);
+}
+
+// The catalog's warning (注销前请先解密…) with the 24-hour promise after it.
+function revokeWarning(cat) {
+  return `${cat.revoke_warning ? label(cat.revoke_warning) : ''} ${t('cert.revoke_warning')}`.trim();
 }
 
 async function viewOrders() {
@@ -236,7 +241,7 @@ async function viewCerts() {
     if (acts.has('revoke')) buttons.push(h('button', { type: 'button', class: 'danger', 'data-act': 'revoke', onclick: () => {
       const dlg = h('div', { class: 'card warn', id: 'revoke-dialog', role: 'dialog' },
         h('h3', {}, t('cert.revoke_title')),
-        h('p', { class: 'alert warn' }, t('cert.revoke_warning')),
+        h('p', { class: 'alert warn' }, revokeWarning(cat)),
         h('label', {}, h('input', { type: 'checkbox', id: 'revoke-ack' }), ' ', t('cert.revoke_ack')),
         h('div', { class: 'actions' },
           h('button', { type: 'button', class: 'danger', id: 'revoke-go', onclick: () => {
@@ -260,7 +265,6 @@ async function viewCerts() {
   }
   replace(main, h('section', {}, h('h2', {}, t('certs.title')), box,
     (r.certificates || []).length ? list : h('p', { class: 'card empty' }, t('certs.none'))));
-  void cat;
 }
 
 async function route() {

@@ -376,7 +376,7 @@ function reviewPanel(cat, order, box, reload) {
     const src = `/api/v1/orders/${order.id}/materials/${encodeURIComponent(m.kind)}`;
     return h('li', { class: 'review-item', 'data-kind': m.kind },
       h('div', { class: 'preview' }, h('a', { href: `${src}?version=${m.version}`, target: '_blank', rel: 'noopener' },
-        h('img', { src: `${src}?preview=1&version=${m.version}`, alt: c ? label(c) : m.kind, loading: 'lazy' }))),
+        h('img', { src: `${src}?preview=1&version=${m.version}`, alt: c ? label(c) : m.kind, }))),
       h('div', { class: 'review-body' },
         h('strong', {}, c ? label(c) : m.kind), ' ', h('span', { class: 'muted small' }, `v${m.version} · ${m.mime} · ${Math.ceil(m.bytes / 1024)} KiB · SM3 ${String(m.sm3 || '').slice(0, 16)}…`),
         h('div', { class: 'choices inline' },
