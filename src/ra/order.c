@@ -832,7 +832,7 @@ json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
     json_object_set_new(j, "review", o->review ? json_incref(o->review) : json_null());
     json_object_set_new(
         j, "payment",
-        json_pack("{s:s, s:s?, s:I, s:I?, s:s, s:s?}", "state", o->pay_state, "method",
+        json_pack("{s:s, s:s?, s:I, s:o?, s:s, s:s?}", "state", o->pay_state, "method",
                   o->pay_method[0] ? o->pay_method : NULL, "amount_fen", (json_int_t)o->price_fen,
                   "paid_at", o->paid_at ? json_integer(o->paid_at) : NULL, "invoice_state",
                   o->invoice_state, "invoice_no", o->invoice_no[0] ? o->invoice_no : NULL));
