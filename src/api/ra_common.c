@@ -305,6 +305,7 @@ void api_ra(void *appv, const http_req *req, http_resp *resp)
         ra_reply_err(&c, &re);
         return;
     }
+    store_release(c.r->db); /* see the newest committed state */
     read_cookie(&c);
     if (rt->auth != RA_AUTH_NONE) {
         if (ra_session_get(c.r, c.token, &c.s, &re) != 0) {
@@ -322,4 +323,5 @@ void api_ra(void *appv, const http_req *req, http_resp *resp)
     }
     rt->fn(&c);
     json_decref(c.body);
+    store_release(c.r->db);
 }

@@ -247,7 +247,7 @@ static int check_value(ra *r, json_t *all, const fdef *f, json_t *v, ra_err *re)
 
 /* Merge the patch's form fields into all (checked key by key), then check every field again
  * (an ID number depends on its type field, which the patch may have changed). */
-static int merge_fields(ra *r, json_t *all, json_t *patch, ra_err *re)
+int ra_fields_merge(ra *r, json_t *all, json_t *patch, ra_err *re)
 {
     const char *k;
     json_t *v;
@@ -599,7 +599,7 @@ int ra_order_create(ra *r, const ra_session *s, json_t *req, int64_t account_id,
     json_object_set_new(o.f, "quantity", json_integer(1));
     json_object_set_new(o.f, "handling", json_string("mail"));
     char serial[33] = "";
-    if ((rc = merge_fields(r, o.f, req, re)) != 0) goto out;
+    if ((rc = ra_fields_merge(r, o.f, req, re)) != 0) goto out;
     if (b->needs_cert) {
         const char *cs;
         if ((rc = ra_json_str(req, "certificate", 64, &cs, re)) != 0 ||
@@ -832,7 +832,7 @@ json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
     json_object_set_new(j, "review", o->review ? json_incref(o->review) : json_null());
     json_object_set_new(
         j, "payment",
-        json_pack("{s:s, s:s?, s:I, s:I?, s:s, s:s?}", "state", o->pay_state, "method",
+        json_pack("{s:s, s:s?, s:I, s:o?, s:s, s:s?}", "state", o->pay_state, "method",
                   o->pay_method[0] ? o->pay_method : NULL, "amount_fen", (json_int_t)o->price_fen,
                   "paid_at", o->paid_at ? json_integer(o->paid_at) : NULL, "invoice_state",
                   o->invoice_state, "invoice_no", o->invoice_no[0] ? o->invoice_no : NULL));
@@ -957,7 +957,7 @@ int ra_order_patch(ra *r, const ra_session *s, int64_t id, json_t *req, ra_err *
             rc = ra_fail(re, SC_EINVAL, "field.fixed", fixed[i], "fixed after creation");
             goto out;
         }
-    if ((rc = merge_fields(r, o.f, req, re)) != 0) goto out;
+    if ((rc = ra_fields_merge(r, o.f, req, re)) != 0) goto out;
     if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
     if ((rc = order_save_fields(r, &o, re)) != 0) goto fail;
     /* the audit record names the fields changed, never their values (personal data) */

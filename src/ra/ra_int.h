@@ -54,6 +54,8 @@ int ra_issue_for(ra *r, ra_order *o, sc_key *pub, const char *actor, cert_info *
 /* Apply the effect of an approved order that completes without production (revoke, resume). */
 int ra_order_effect(ra *r, ra_order *o, const char *actor, ra_err *re);
 
+/* Check the form fields of patch and merge them into all (every field re-checked after). */
+int ra_fields_merge(ra *r, json_t *all, json_t *patch, ra_err *re);
 int ra_seal_bytes(ra *r, const char *label, const uint8_t *p, size_t n, sc_buf *out, ra_err *re);
 json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re);
 int ra_pop_check(ra *r, const char *serial, json_t *pop, ra_err *re);
