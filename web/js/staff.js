@@ -190,7 +190,8 @@ async function viewAudit(after) {
       : e.signature_ok === false ? h('span', { class: 'badge bad', 'data-sig': 'bad' }, t('audit.sig_bad')) : h('span', { class: 'muted' }, '—'))));
   const last = events.length ? events[events.length - 1].seq : null;
   replace(main, h('section', { class: 'card' }, h('h2', {}, t('audit.title')),
-    h('p', { class: `alert ${r.chain_ok ? 'ok' : 'error'}`, id: 'chain' }, r.chain_ok ? t('audit.chain_ok') : t('audit.chain_bad')),
+    // the hash chain's verdict, when the server gives one (docs/api.md: chain_ok)
+    typeof r.chain_ok === 'boolean' ? h('p', { class: `alert ${r.chain_ok ? 'ok' : 'error'}`, id: 'chain' }, r.chain_ok ? t('audit.chain_ok') : t('audit.chain_bad')) : null,
     h('div', { class: 'scroll' }, h('table', { class: 'list', id: 'audit' },
       h('thead', {}, h('tr', {}, [t('audit.seq'), t('audit.at'), t('audit.actor'), t('audit.action'), t('audit.object'), t('audit.detail'), t('audit.signature')].map((x) => h('th', {}, x)))),
       h('tbody', {}, rows))),
@@ -240,7 +241,7 @@ async function viewUsers() {
       h('thead', {}, h('tr', {}, [t('staff.login'), t('reg.name'), t('users.role'), t('users.duties'), t('f.service_point'), t('users.state'), ''].map((x) => h('th', {}, x)))),
       h('tbody', {}, (rr.users || []).map((u) => h('tr', {},
         h('td', { class: 'mono' }, u.login), h('td', {}, u.name || ''), h('td', {}, t(`role.${u.role}`)),
-        h('td', {}, (u.duties || []).map((d) => t(`duty.${d}`)).join('、')), h('td', {}, u.service_point || ''),
+        h('td', {}, (Array.isArray(u.duties) ? u.duties : String(u.duties || '').split(',')).filter(Boolean).map((d) => t(`duty.${d}`)).join('、')), h('td', {}, u.service_point || ''),
         h('td', {}, u.disabled ? t('users.disabled') : t('users.active')),
         h('td', {}, u.disabled ? null : h('button', { type: 'button', class: 'danger', onclick: async () => {
           if (!window.confirm(t('users.disable_confirm', { l: u.login }))) return;
