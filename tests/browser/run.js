@@ -389,12 +389,38 @@ test('suspend online and resume after review', async () => {
   await page.waitForSelector(`article[data-serial="${serial}"] [data-status="good"]`);
 });
 
-test('staff pages: revocation dashboard, audit with verified operator signatures, users', async () => {
+test('revoke: the decrypt-first warning, the 24-hour dashboard, revoked after review', async () => {
+  check(ctx.page, 'needs the certificate of the first scenario');
+  const page = ctx.page;
+  await go(page, `${BASE}/#/certs`);
+  const card = page.locator('#certs article.cert').first();
+  const serial = await card.getAttribute('data-serial');
+  await card.locator('button[data-act="revoke"]').click();
+  const warning = await page.textContent('#revoke-dialog');
+  check(warning.includes('解密'), `no decrypt-first warning: ${warning}`);
+  await shot(page, 'portal-revoke-warning');
+  // the request is refused until the holder confirms the files are decrypted
+  await page.click('#revoke-go');
+  check(!page.url().includes('/orders/'), 'revoked without confirming the decryption');
+  await page.check('#revoke-ack');
+  await page.click('#revoke-go');
+  await page.waitForSelector('#order-no');
+  const id = Number(page.url().split('/').pop());
+  await fillOrgForm(page);
+  await uploadAll(page, 3);
+  await confirmAndSubmit(page);
   const op = await newPage();
   await staffLogin(op, STAFF.review);
   await op.goto(`${BASE}/staff#/revocations`);
-  await op.waitForSelector('h2');
+  await op.waitForSelector(`#revocations tr[data-id="${id}"]`);
   await shot(op, 'staff-revocations');
+  await review(op, id, 'approve');
+  await go(page, `${BASE}/#/certs`);
+  await page.waitForSelector(`article[data-serial="${serial}"] [data-status="revoked"]`);
+});
+
+test('staff pages: audit with verified operator signatures, users, login', async () => {
+  const op = await newPage();
   const au = await newPage();
   await staffLogin(au, STAFF.auditor);
   await au.goto(`${BASE}/staff#/audit`);

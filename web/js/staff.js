@@ -245,7 +245,7 @@ async function viewUsers() {
         h('td', {}, u.disabled ? t('users.disabled') : t('users.active')),
         h('td', {}, u.disabled ? null : h('button', { type: 'button', class: 'danger', onclick: async () => {
           if (!window.confirm(t('users.disable_confirm', { l: u.login }))) return;
-          try { await api('POST', `/staff/users/${u.id}/disable`, {}); await viewUsersTable(); } catch (e) { showError(table, e, box); }
+          try { await api("POST", `/staff/users/${encodeURIComponent(u.login)}/disable`, {}); await viewUsersTable(); } catch (e) { showError(table, e, box); }
         } }, t('users.disable')))))))));
   }
   void r;
