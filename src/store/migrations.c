@@ -99,6 +99,21 @@ static const char *const migrations[] = {
     "  done_at BIGINT);" /* NULL while pending */
     "CREATE INDEX outbox_pending ON outbox (next_attempt) WHERE done_at IS NULL;"
     "CREATE INDEX outbox_dn ON outbox (kind, dn);",
+    /* ra/notify (issue 4): the e-mail outbox. A message is written in the transaction of the
+     * event it reports and stays 'pending' (attempts, last_error, next_attempt visible) until the
+     * mail server accepts it: an outage delays mail, never loses it. */
+    "CREATE TABLE notify_outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  recipient TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'sent')),"
+    "  attempts BIGINT NOT NULL,"
+    "  next_attempt BIGINT NOT NULL,"
+    "  last_error TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  sent_at BIGINT);"
+    "CREATE INDEX notify_outbox_due ON notify_outbox (next_attempt) WHERE state = 'pending';",
 };
 
 int store_migration_count(void)
