@@ -32,6 +32,8 @@ pki_ca *api_ca(api_app *app, sc_err *e);
 /* registration service (api/ra_*.c): one prefix route per method under /api/v1/ */
 void api_ra(void *app, const http_req *req, http_resp *resp);
 void api_ra_free(api_app *app);
+/* Maintenance (sealca serve): expiry reminders and mail delivery. */
+int api_ra_maint(api_app *app, int64_t now, sc_err *e);
 #define API_RA_JSON_MAX     (64 * 1024)
 #define API_RA_MATERIAL_MAX (11 * 1024 * 1024) /* a 10 MiB file plus multipart framing */
 

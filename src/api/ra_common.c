@@ -6,9 +6,12 @@
 #include <strings.h>
 
 #include "api/ra_api.h"
+#include "ra/notify.h"
+#include "ra/vault.h"
 
 typedef struct ra_shared {
     ra_catalog *cat;
+    vault *v; /* seals and opens through the key process */
     ra tmpl; /* settings from ra.conf, copied into each thread's context */
 } ra_shared;
 
@@ -193,7 +196,9 @@ static ra *thread_ra(api_app *app, ra_err *re)
     if (sh == NULL) {
         sh = calloc(1, sizeof(*sh));
         if (sh != NULL && (ra_conf_load(app->home, &sh->tmpl, re) != 0 ||
-                           ra_catalog_load(app->home, &sh->cat, re) != 0)) {
+                           ra_catalog_load(app->home, &sh->cat, re) != 0 ||
+                           (app->kp != NULL && vault_from_keyproc(app->kp, &sh->v, &re->e) != 0))) {
+            ra_catalog_free(sh->cat);
             free(sh);
             sh = NULL;
         }
@@ -212,6 +217,7 @@ static ra *thread_ra(api_app *app, ra_err *re)
     r->ca = ca;
     r->db = ca->db;
     r->cat = sh->cat;
+    r->v = sh->v;
     pthread_setspecific(app->ra_key, r);
     return r;
 }
@@ -221,6 +227,7 @@ void api_ra_free(api_app *app)
     ra_shared *sh = app->ra_shared;
     if (sh == NULL) return;
     ra_catalog_free(sh->cat);
+    vault_free(sh->v);
     sc_wipe(&sh->tmpl, sizeof(sh->tmpl));
     free(sh);
     app->ra_shared = NULL;
@@ -324,4 +331,33 @@ void api_ra(void *appv, const http_req *req, http_resp *resp)
     rt->fn(&c);
     json_decref(c.body);
     store_release(c.r->db);
+}
+
+/* Called by sealca serve's maintenance thread: expiry reminders into the outbox, then delivery
+ * of due mail when SMTP is configured (a mail-server outage only delays it). */
+int api_ra_maint(api_app *app, int64_t now, sc_err *e)
+{
+    ra_err re = {0};
+    ra *r = thread_ra(app, &re);
+    if (r == NULL) {
+        /* a home without the registration service: nothing to do */
+        return 0;
+    }
+    int queued = 0;
+    if (ra_remind_expiring(r, now, &queued, &re) != 0) {
+        *e = re.e;
+        return re.e.status;
+    }
+    notify_conf nc;
+    int configured = 0;
+    memset(&nc, 0, sizeof(nc));
+    if (notify_conf_load(app->home, &nc, &configured, e) != 0) return e->status;
+    int rc = 0;
+    if (configured) {
+        size_t sent = 0;
+        rc = notify_deliver(r->db, &nc.smtp, now, &sent, e);
+    }
+    notify_conf_free(&nc);
+    store_release(r->db);
+    return rc;
 }

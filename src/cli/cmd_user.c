@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "ra/pw.h"
 #include "ra/ra.h"
+#include "ra/vault.h"
 
 /* Read a small secret file: its first line (or line `line`, 0-based). */
 static int read_line(const char *path, int line, char *out, size_t outsz)
@@ -47,11 +48,18 @@ static int ra_open(ra_cli *x, int need_key)
     x->r.ca = x->ca;
     x->r.db = x->ca->db;
     x->r.cat = x->cat;
+    /* personal data opens with the data key, which the passphrase unlocks */
+    if (x->c.pass != NULL && vault_open_home(x->c.home, x->c.pass, &x->r.v, &re.e) != 0) {
+        ra_catalog_free(x->cat);
+        ca_close(x->ca);
+        return cli_fail(&re.e);
+    }
     return 0;
 }
 
 static void ra_close(ra_cli *x)
 {
+    vault_free(x->r.v);
     ra_catalog_free(x->cat);
     sc_wipe(&x->r, sizeof(x->r));
     ca_close(x->ca);
@@ -339,12 +347,23 @@ int cmd_user(int argc, char **argv)
 
 int cmd_ra(int argc, char **argv)
 {
-    if (argc < 2 || strcmp(argv[1], "init") != 0) return cli_usage("ra init --home DIR");
+    int remind = argc >= 2 && strcmp(argv[1], "remind") == 0;
+    if (argc < 2 || (strcmp(argv[1], "init") != 0 && !remind))
+        return cli_usage("ra init | ra remind");
     ra_cli x = {0};
     int rc = cli_common_only(&x.c, argc - 1, argv + 1);
     if (rc != 0) return EXIT_USAGE;
-    if ((rc = ra_open(&x, 0)) != 0) return rc;
-    printf("registration service ready in %s (ra.conf, ra-catalog.json)\n", x.c.home);
+    if ((rc = ra_open(&x, remind)) != 0) return rc;
+    if (remind) {
+        /* expiry reminders at 30/7/1 days into the mail outbox (sealca serve does this too) */
+        ra_err re = {0};
+        int queued = 0;
+        if (ra_remind_expiring(&x.r, ra_now(&x.r), &queued, &re) != 0)
+            rc = ra_fail_cli(&re);
+        else
+            printf("%d reminder%s queued\n", queued, queued == 1 ? "" : "s");
+    } else
+        printf("registration service ready in %s (ra.conf, ra-catalog.json)\n", x.c.home);
     ra_close(&x);
-    return 0;
+    return rc;
 }

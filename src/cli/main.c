@@ -38,6 +38,7 @@ static const char usage[] =
     "        (sealca serve does this by itself every few seconds; --now skips the backoff)\n"
     "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
     "  ra init                      registration service settings and catalog in the home\n"
+    "  ra remind                    queue expiry reminders (30/7/1 days) in the mail outbox\n"
     "  user init-admins --super L --audit L --password-file F --pin-file F [--out DIR]\n"
     "  user add --login L --name N --role business-admin|operator|auditor [--duties a,b]\n"
     "        [--service-point ID] --password-file F --pin-file F [--out DIR]\n"

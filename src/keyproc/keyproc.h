@@ -38,6 +38,14 @@ void keyproc_stop(keyproc *kp);
  * (the handle must outlive ca). */
 int keyproc_attach(keyproc *kp, pki_ca *ca, sc_err *e);
 
+/* The data key (crypto/datakey.h, used by ra/vault.c): seal / open with the label bound as
+ * associated data. The key process loads keys/data.key at start (creating it in a home made
+ * before it existed); the server never holds it. Thread-safe. */
+int keyproc_data_seal(keyproc *kp, const char *label, const uint8_t *pt, size_t n, sc_buf *ct,
+                      sc_err *e);
+int keyproc_data_open(keyproc *kp, const char *label, const uint8_t *ct, size_t n, sc_buf *pt,
+                      sc_err *e);
+
 /* The classification the key process applies (exposed for tests and the fuzz target):
  * returns 0 when role may sign msg for the issuer whose subject Name is subject. */
 int keyproc_check(const char *role, sc_alg alg, sc_slice subject, const uint8_t *msg, size_t len,

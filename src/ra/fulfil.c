@@ -13,7 +13,10 @@
 #include "common/conf.h"
 #include "pki/ident.h"
 #include "ra/ra.h"
+#include "ra/notify.h"
 #include "ra/ra_int.h"
+#include "ra/vault.h"
+#include "ra/workdays.h"
 
 #define POP_LIFE 300 /* proof-of-possession challenge, seconds */
 
@@ -26,21 +29,18 @@ int ra_conf_load(const char *home, ra *r, ra_err *re)
     conf *c = NULL;
     int rc = conf_load(p, &c, &re->e);
     if (rc != 0) return rc;
-    static const char *const known[] = {"lookup_key", "webhook_secret", "data_key",
-                                        "session_idle", "session_max", NULL};
+    static const char *const known[] = {"lookup_key", "webhook_secret", "session_idle",
+                                        "session_max", NULL};
     long idle = 1800, max = 43200;
-    const char *lk = conf_get(c, "lookup_key"), *ws = conf_get(c, "webhook_secret"),
-               *dk = conf_get(c, "data_key");
+    const char *lk = conf_get(c, "lookup_key"), *ws = conf_get(c, "webhook_secret");
     if ((rc = conf_check_keys(c, known, &re->e)) != 0 ||
         (rc = conf_get_int(c, "session_idle", 60, 86400, 1800, &idle, &re->e)) != 0 ||
         (rc = conf_get_int(c, "session_max", 300, 30 * 86400, 43200, &max, &re->e)) != 0)
         goto out;
-    if (lk == NULL || sc_hex_decode(lk, r->lookup_key, 32) != 32 || dk == NULL ||
-        sc_hex_decode(dk, r->data_key, 32) != 32 || ws == NULL || strlen(ws) < 16 ||
+    if (lk == NULL || sc_hex_decode(lk, r->lookup_key, 32) != 32 || ws == NULL || strlen(ws) < 16 ||
         strlen(ws) > sizeof(r->webhook_key)) {
         rc = ra_fail(re, SC_EINVAL, "conf.ra", NULL,
-                     "%s: lookup_key and data_key (64 hex) and webhook_secret (16-64 chars) "
-                     "required",
+                     "%s: lookup_key (64 hex) and webhook_secret (16-64 chars) required",
                      p);
         goto out;
     }
@@ -62,22 +62,20 @@ int ra_home_init(pki_ca *ca, ra_err *re)
     snprintf(p, sizeof(p), "%s/ra.conf", ca->home);
     struct stat sb;
     if (stat(p, &sb) != 0) {
-        uint8_t k[32], d[32], w[24];
-        char hk[65], hd[65], hw[49], text[400];
+        uint8_t k[32], w[24];
+        char hk[65], hw[49], text[400];
         crypto_random(k, sizeof(k));
-        crypto_random(d, sizeof(d));
         crypto_random(w, sizeof(w));
         sc_hex_encode(k, 32, hk, 0);
-        sc_hex_encode(d, 32, hd, 0);
         sc_hex_encode(w, 24, hw, 0);
         int n = snprintf(text, sizeof(text),
                          "# registration service settings (sealca ra init)\n"
-                         "lookup_key = %s\ndata_key = %s\nwebhook_secret = %s\n"
+                         "lookup_key = %s\nwebhook_secret = %s\n"
                          "session_idle = 1800\nsession_max = 43200\n",
-                         hk, hd, hw);
+                         hk, hw);
         rc = sc_file_write_atomic(p, text, (size_t)n, 0600);
         sc_wipe(text, sizeof(text));
-        sc_wipe(d, sizeof(d));
+        sc_wipe(k, sizeof(k));
         if (rc != 0) return ra_fail(re, SC_EIO, "ra.init", NULL, "cannot write %s", p);
     }
     snprintf(p, sizeof(p), "%s/ra-catalog.json", ca->home);
@@ -97,11 +95,13 @@ int ra_home_init(pki_ca *ca, ra_err *re)
     return 0;
 }
 
-/* Personal data and materials at rest: SM4-CTR + HMAC-SM3 under the data key, the label bound
- * as associated data so a sealed phone cannot be passed off as an ID number. */
+/* Personal data and materials at rest through ra-files' vault (SM4-CTR + HMAC-SM3 under the data
+ * key, which sits in the key process while serving); the label is bound as associated data so a
+ * sealed phone cannot be passed off as an ID number. */
 int ra_seal_bytes(ra *r, const char *label, const uint8_t *p, size_t n, sc_buf *out, ra_err *re)
 {
-    return crypto_aead_seal(r->data_key, (const uint8_t *)label, strlen(label), p, n, out, &re->e);
+    if (r->v == NULL) return ra_fail(re, SC_EINTERNAL, "ra.no_vault", NULL, "no data key");
+    return vault_seal(r->v, label, p, n, out, &re->e);
 }
 
 int ra_seal(ra *r, const char *label, const char *text, sc_buf *out, ra_err *re)
@@ -111,27 +111,17 @@ int ra_seal(ra *r, const char *label, const char *text, sc_buf *out, ra_err *re)
 
 int ra_unseal(ra *r, const char *label, const uint8_t *ct, size_t n, sc_buf *out, ra_err *re)
 {
-    return crypto_aead_open(r->data_key, (const uint8_t *)label, strlen(label), ct, n, out,
-                            &re->e);
+    if (r->v == NULL) return ra_fail(re, SC_EINTERNAL, "ra.no_vault", NULL, "no data key");
+    return vault_unseal(r->v, label, ct, n, out, &re->e);
 }
 
-/* ---- working days (weekends and the catalog's holidays excluded) ---- */
+/* ---- working days (weekends and the catalog's holidays excluded: ra/workdays.c) ---- */
 
 static int64_t add_workdays(const ra *r, int64_t t, int days)
 {
     size_t nh = 0;
     const int32_t *h = ra_catalog_holidays(r->cat, &nh);
-    while (days > 0) {
-        t += 86400;
-        time_t x = (time_t)(t + 8 * 3600);
-        struct tm tm;
-        gmtime_r(&x, &tm);
-        int32_t ymd = (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
-        int off = tm.tm_wday == 0 || tm.tm_wday == 6;
-        for (size_t i = 0; i < nh && !off; i++) off = h[i] == ymd;
-        if (!off) days--;
-    }
-    return t;
+    return workdays_add(t, days, h, nh);
 }
 
 /* ---- payment ---- */
@@ -882,4 +872,80 @@ int ra_audit_view(ra *r, const ra_session *s, int64_t after, int64_t limit, json
     }
     *out = json_pack("{s:o}", "events", arr);
     return 0;
+}
+
+/* ---- expiry reminders ---- */
+
+int ra_remind_expiring(ra *r, int64_t now, int *queued, ra_err *re)
+{
+    static const int days[] = {1, 7, 30}; /* the agreement's month, a week, the last day */
+    *queued = 0;
+    store_stmt *st;
+    int rc = store_stmt_get(r->db, ST_RA_CERT_EXPIRING, &st, &re->e);
+    if (rc != 0) return rc;
+    store_bind_int64(st, 1, now);
+    store_bind_int64(st, 2, now + 30 * 86400);
+    typedef struct due {
+        char serial[33], email[129], subject[200];
+        int64_t not_after;
+    } due;
+    due *list = calloc(256, sizeof(due));
+    if (list == NULL) return ra_fail(re, SC_ENOMEM, "ra.oom", NULL, "out of memory");
+    size_t n = 0;
+    while (n < 256 && (rc = store_step(st, &re->e)) == STORE_ROW) {
+        const char *email = store_col_text(st, 2, NULL);
+        if (email == NULL || *email == 0) continue; /* a counter account without e-mail */
+        snprintf(list[n].serial, 33, "%s", store_col_text(st, 0, NULL));
+        list[n].not_after = store_col_int64(st, 1);
+        snprintf(list[n].email, sizeof(list[n].email), "%s", email);
+        snprintf(list[n].subject, sizeof(list[n].subject), "%s", store_col_text(st, 3, NULL));
+        n++;
+    }
+    store_release(r->db);
+    if (rc < 0) {
+        free(list);
+        return rc;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int64_t left = list[i].not_after - now;
+        int d = 0;
+        for (size_t k = 0; k < 3 && d == 0; k++)
+            if (left <= (int64_t)days[k] * 86400) d = days[k];
+        if (d == 0) continue;
+        if ((rc = store_tx_begin(r->db, &re->e)) != 0) break;
+        if ((rc = store_stmt_get(r->db, ST_RA_REMINDER_INSERT, &st, &re->e)) != 0) goto fail;
+        store_bind_text(st, 1, list[i].serial);
+        store_bind_int64(st, 2, d);
+        store_bind_int64(st, 3, now);
+        if ((rc = store_exec(st, &re->e)) != 0) goto fail;
+        if (store_changes(r->db) == 1) {
+            /* one message per threshold, queued with its record: the outbox retries until sent */
+            char subj[200], body[1200], when[32];
+            time_t x = (time_t)(list[i].not_after + 8 * 3600);
+            struct tm tm;
+            gmtime_r(&x, &tm);
+            strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+            snprintf(subj, sizeof(subj), "您的数字证书将在 %d 天内到期 / Certificate expires in %d day%s",
+                     d, d, d == 1 ? "" : "s");
+            snprintf(body, sizeof(body),
+                     "您好：\n\n您的数字证书（序列号 %s，%.150s）将于 %s（北京时间）到期。"
+                     "证书到期前一个月内可在线办理延期。\n\nYour certificate %s expires on %s "
+                     "(Beijing time). You can renew it online from 30 days before expiry.\n",
+                     list[i].serial, list[i].subject, when, list[i].serial, when);
+            if ((rc = notify_enqueue(r->db, list[i].email, subj, body, 0, &re->e)) != 0) goto fail;
+            char detail[64];
+            snprintf(detail, sizeof(detail), "days=%d", d);
+            if ((rc = audit_append(r->db, "ra.remind", "ra.remind.expiry", list[i].serial, "ok",
+                                   detail, &re->e)) != 0)
+                goto fail;
+            (*queued)++;
+        }
+        if ((rc = store_tx_commit(r->db, &re->e)) != 0) break;
+        continue;
+    fail:
+        store_tx_rollback(r->db);
+        break;
+    }
+    free(list);
+    return rc < 0 ? rc : 0;
 }

@@ -321,7 +321,7 @@ size_t ra_required_fields(const ra_business *b, unsigned kind, const char *handl
     }
     if (b->needs_reason) ADD("rekey_reason");
     if (strcmp(b->key, "key-recovery") == 0) ADD("recovery_kind");
-    if (handling != NULL && strcmp(handling, "mail") == 0) {
+    if (b->needs_shipping && handling != NULL && strcmp(handling, "mail") == 0) {
         ADD("return_address");
         ADD("return_phone");
     }
@@ -597,7 +597,7 @@ int ra_order_create(ra *r, const ra_session *s, json_t *req, int64_t account_id,
     o.f = json_object();
     json_object_set_new(o.f, "years", json_integer(1));
     json_object_set_new(o.f, "quantity", json_integer(1));
-    json_object_set_new(o.f, "handling", json_string("mail"));
+    if (b->needs_shipping) json_object_set_new(o.f, "handling", json_string("mail"));
     char serial[33] = "";
     if ((rc = ra_fields_merge(r, o.f, req, re)) != 0) goto out;
     if (b->needs_cert) {

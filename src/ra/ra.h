@@ -50,7 +50,6 @@ typedef struct ra {
     vault *v;              /* personal data and materials at rest */
     const ra_catalog *cat; /* shared, read-only */
     uint8_t lookup_key[32]; /* keyed hash of phone numbers (ra.conf lookup_key) */
-    uint8_t data_key[32];   /* personal data at rest until the vault takes over */
     uint8_t webhook_key[64];
     size_t webhook_keylen;
     int64_t session_idle, session_max; /* seconds */

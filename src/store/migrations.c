@@ -99,7 +99,22 @@ static const char *const migrations[] = {
     "  done_at BIGINT);" /* NULL while pending */
     "CREATE INDEX outbox_pending ON outbox (next_attempt) WHERE done_at IS NULL;"
     "CREATE INDEX outbox_dn ON outbox (kind, dn);",
-    /* 4: registration service (src/ra, branch ra-core): accounts and staff, sessions, one-use
+    /* ra/notify (issue 4): the e-mail outbox. A message is written in the transaction of the
+     * event it reports and stays 'pending' (attempts, last_error, next_attempt visible) until the
+     * mail server accepts it: an outage delays mail, never loses it. */
+    "CREATE TABLE notify_outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  recipient TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'sent')),"
+    "  attempts BIGINT NOT NULL,"
+    "  next_attempt BIGINT NOT NULL,"
+    "  last_error TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  sent_at BIGINT);"
+    "CREATE INDEX notify_outbox_due ON notify_outbox (next_attempt) WHERE state = 'pending';",
+    /* 5: registration service (src/ra, branch ra-core): accounts and staff, sessions, one-use
      * challenges, login attempts, orders with their event history, materials, payments,
      * agreement acceptances, certificate ownership and expiry reminders. Personal data (phones,
      * ID numbers, bank accounts) is only ever stored sealed (BLOB) plus a keyed hash for lookup. */

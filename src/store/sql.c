@@ -167,6 +167,30 @@ static const char *const sql_text[ST__COUNT] = {
     [ST_RA_CERT_EXPIRING] = "SELECT c.serial, c.not_after, a.email, c.subject FROM ra_certs r JOIN certs c ON c.serial = r.serial JOIN ra_accounts a ON a.id = r.account_id WHERE c.status = 'good' AND c.not_after > ? AND c.not_after <= ? ORDER BY c.not_after",
     [ST_RA_REMINDER_INSERT] = "INSERT INTO ra_reminders (serial, days, at) VALUES (?, ?, ?) ON CONFLICT (serial, days) DO NOTHING",
     [ST_RA_AUDIT_PAGE] = "SELECT id, at, actor, action, object, result, detail FROM audit WHERE id > ? ORDER BY id LIMIT ?",
+    /* ra/notify.c */
+    [ST_NOTIFY_INSERT] = "INSERT INTO notify_outbox (recipient, subject, body, state, attempts, "
+                         "next_attempt, created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+    [ST_NOTIFY_DUE] = "SELECT id, recipient, subject, body, attempts, next_attempt, created_at "
+                      "FROM notify_outbox WHERE state = 'pending' AND next_attempt <= ? "
+                      "ORDER BY next_attempt, id LIMIT ?",
+    /* compare-and-set on next_attempt: of two senders (two serve nodes) only one takes a row; a
+     * sender that dies leaves it due again after the lease */
+    [ST_NOTIFY_CLAIM] = "UPDATE notify_outbox SET next_attempt = ?, attempts = attempts + 1 "
+                        "WHERE id = ? AND next_attempt = ? AND state = 'pending'",
+    [ST_NOTIFY_SENT] = "UPDATE notify_outbox SET state = 'sent', sent_at = ?, last_error = NULL "
+                       "WHERE id = ? AND state = 'pending'",
+    [ST_NOTIFY_RETRY] = "UPDATE notify_outbox SET next_attempt = ?, last_error = ? WHERE id = ? "
+                        "AND state = 'pending'",
+    [ST_NOTIFY_LIST] = "SELECT id, recipient, subject, state, attempts, next_attempt, last_error, "
+                       "created_at, sent_at FROM notify_outbox ORDER BY id DESC LIMIT ?",
+    [ST_NOTIFY_COUNTS] = "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN state = 'pending' AND last_error IS NOT NULL "
+                         "THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 "
+                         "ELSE 0 END), 0), MIN(CASE WHEN state = 'pending' THEN created_at END) "
+                         "FROM notify_outbox",
+    /* the operator says the mail server is back: every pending message is due now */
+    [ST_NOTIFY_REQUEUE] = "UPDATE notify_outbox SET next_attempt = ? WHERE state = 'pending' AND "
+                          "next_attempt > ?",
 };
 
 const char *store_sql_text(store_sql_id id)

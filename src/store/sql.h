@@ -103,6 +103,15 @@ typedef enum store_sql_id {
     ST_RA_CERT_EXPIRING,
     ST_RA_REMINDER_INSERT,
     ST_RA_AUDIT_PAGE,
+    /* ra/notify.c: the e-mail outbox */
+    ST_NOTIFY_INSERT,
+    ST_NOTIFY_DUE,
+    ST_NOTIFY_CLAIM,
+    ST_NOTIFY_SENT,
+    ST_NOTIFY_RETRY,
+    ST_NOTIFY_LIST,
+    ST_NOTIFY_COUNTS,
+    ST_NOTIFY_REQUEUE,
     ST__COUNT
 } store_sql_id;
 

@@ -52,7 +52,7 @@ signed() {
 }
 # webhook BODY [SCHEME]: a payment notification signed with the home's webhook secret
 webhook() {
-    _ts=$(date +%s)
+    _ts=$(( $(date +%s) + ${CLOCK:-0} ))
     _key=$(sed -n 's/^webhook_secret = //p' ca/ra.conf)
     if [ "${2:-sha256}" = sm3 ]; then
         _mac=$(printf '%s.%s' "$_ts" "$1" | openssl mac -digest SM3 -macopt "key:$_key" HMAC | tr 'A-F' 'a-f')
@@ -106,3 +106,26 @@ org_fields() {
         price_confirmed:true, bank_account:"6222020200112233445"}'
 }
 ORG_KINDS="business-licence certificate-application seal-application service-agreement ca-agreement legal-id-front legal-id-back agent-id-front agent-id-back"
+# org_cert JAR REVIEWER_JAR PRODUCER_JAR NAME: a complete online organization order, issued from
+# the CSR of NAME.key and picked up; sets OID and SERIAL (NAME.pem is the certificate)
+org_cert() {
+    call POST /orders "$(org_fields | jq -c '. + {business:"new",subject_kind:"organization",medium:"usbkey",years:1,handling:"onsite",service_point:"changji"}')" "$1"
+    expect 201 "order for $4"
+    OID=$(jq -r .id resp.json)
+    for _k in $ORG_KINDS; do upload "$1" "$OID" "$_k" "$PDF" application/pdf; expect 201 "upload $_k"; done
+    call POST "/orders/$OID/submit" '' "$1"
+    expect 200 "submit $4"
+    _p=$(jq -nc --argjson o "$OID" --argjson at "$(( $(date +%s) + ${CLOCK:-0} ))" '{action:"review",order:$o,at:$at,decision:"approve"}')
+    call POST "/orders/$OID/review" "$(signed rev1 staff.pin "$_p")" "$2"
+    expect 200 "approve $4"
+    call GET "/orders/$OID" "" "$1"
+    webhook "$(jq -nc --arg n "$(jq -r .order_no resp.json)" --argjson a "$(jq .price_fen resp.json)" --arg t "T-$4" '{order_no:$n,amount_fen:$a,transaction_id:$t,status:"paid"}')"
+    expect 200 "pay $4"
+    sm2_csr "$4" "/CN=$4"
+    call PUT "/orders/$OID/csr" "$(jq -nc --rawfile c "$4.csr" '{csr:$c}')" "$1"
+    expect 200 "CSR $4"
+    call POST "/orders/$OID/issue" '{}' "$3"
+    expect 200 "issue $4"
+    SERIAL=$(jq -r '.certificates[0]' resp.json)
+    jq -r .pem resp.json >"$4.pem"
+}

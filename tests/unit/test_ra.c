@@ -15,6 +15,7 @@
 #include "pki/pki.h"
 #include "ra/ra.h"
 #include "ra/ra_int.h"
+#include "ra/vault.h"
 
 #define PASS "ra-unit-test-passphrase"
 static int g_pg;
@@ -204,6 +205,10 @@ static int setup(void **state)
     f->r.ca = f->ca;
     f->r.db = f->ca->db;
     f->r.cat = f->cat;
+    if (vault_open_home(f->home, PASS, &f->r.v, &e) != 0) {
+        fprintf(stderr, "vault: %s %s\n", e.code, e.msg);
+        return -1;
+    }
     *state = f;
     return 0;
 }
@@ -212,6 +217,7 @@ static int teardown(void **state)
 {
     fx *f = *state;
     ra_catalog_free(f->cat);
+    vault_free(f->r.v);
     ca_close(f->ca);
     tdb_drop(&f->db);
     tu_rmrf(f->dir);
