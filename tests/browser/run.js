@@ -299,6 +299,10 @@ test('organization online new certificate: register → submit → review → pa
   await page.waitForSelector('#shipping:has-text("EA123456789CN")');
   check((await page.textContent('#shipping')).includes('1–3'), 'no 1–3 working day promise shown');
   await shot(page, 'portal-order-tracking');
+  // the issued certificate downloads as PEM
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-certs')]);
+  const pem = readFileSync(await dl.path(), 'utf8');
+  check(pem.startsWith('-----BEGIN CERTIFICATE-----'), 'the downloaded certificate is not PEM');
   await page.click('#complete');
   await page.waitForSelector('[data-state="completed"]');
   await go(page, `${BASE}/#/certs`);

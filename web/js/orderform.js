@@ -353,7 +353,18 @@ function tracking(catalog, order) {
       s.promise_by ? h('span', { class: 'muted' }, ' · ', t('track.promise', { d: s.promise_by })) : null));
   }
   if ((order.certificates || []).length) {
-    rows.push(h('dt', {}, t('track.certificates')), h('dd', {}, order.certificates.map((c) => h('div', { class: 'mono small' }, c))));
+    // the issued certificates as PEM files, fetched with the session and saved from a blob
+    const dl = h('button', { type: 'button', class: 'link', id: 'download-certs', onclick: async () => {
+      const r = await api('GET', `/orders/${order.id}/certificates`);
+      const pem = (r.certificates || []).map((c) => c.pem).join('');
+      const url = URL.createObjectURL(new Blob([pem], { type: 'application/x-pem-file' }));
+      const a = h('a', { href: url, download: `${order.order_no || order.id}.pem` });
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } }, t('track.download'));
+    rows.push(h('dt', {}, t('track.certificates')), h('dd', {}, order.certificates.map((c) => h('div', { class: 'mono small' }, c)), dl));
   }
   if (!rows.length) return null;
   return h('section', { class: 'card tracking', id: 'tracking' }, h('h3', {}, t('track.title')), h('dl', { class: 'kv' }, rows));

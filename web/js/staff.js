@@ -315,17 +315,21 @@ async function viewOrder(id) {
     sections.push(staffSummary(cat, order, box));
   }
 
-  // review: previews, per-material accept/return, decision
-  if ((duty('review')) && order.state === 'submitted') sections.push(reviewPanel(cat, order, box, reload));
-  // payment and invoice
-  if ((duty('entry') || duty('query') || role('business-admin')) && ['approved'].includes(order.state)) sections.push(paymentPanel(order, box, reload));
-  if ((duty('entry') || duty('query') || role('business-admin')) && order.payment && order.payment.state === 'paid') sections.push(invoicePanel(order, box, reload));
-  // production: issue, ship, counter pick-up
+  // the server says what this staff member may do now (docs/api.md "actions"); the page's own
+  // rule by state and duty is only the fallback for a server that sends none
   const bt = (cat.business_types || []).find((b) => b.key === order.business) || {};
+  const can = (name, fallback) => (acts.size ? acts.has(name) : fallback);
+  const money = duty('entry') || duty('query') || role('business-admin');
+  // review: previews, per-material accept/return, decision
+  if (can('review', duty('review') && order.state === 'submitted')) sections.push(reviewPanel(cat, order, box, reload));
+  // payment and invoice
+  if (can('payment', money && order.state === 'approved')) sections.push(paymentPanel(order, box, reload));
+  if (money && order.payment && order.payment.state === 'paid') sections.push(invoicePanel(order, box, reload));
+  // production: issue, ship, counter pick-up
   const issuable = order.state === 'paid' || (order.state === 'approved' && bt.needs_payment === false);
-  if (duty('production') && issuable && !(order.certificates || []).length) sections.push(issuePanel(order, box, reload));
-  if (duty('production') && order.state === 'fulfilling') sections.push(shipPanel(order, box, reload));
-  if (duty('entry') && order.state === 'fulfilling') sections.push(pickupPanel(order, box, reload));
+  if (can('issue', duty('production') && issuable && !(order.certificates || []).length)) sections.push(issuePanel(order, box, reload));
+  if (can('ship', duty('production') && order.state === 'fulfilling')) sections.push(shipPanel(order, box, reload));
+  if (can('pickup', duty('entry') && order.state === 'fulfilling')) sections.push(pickupPanel(order, box, reload));
   if (isOperator() && (order.certificates || []).length) sections.push(certPanel(order, box, reload));
   replace(main, h('p', {}, h('a', { href: '#/', class: 'back', onclick: (ev) => { ev.preventDefault(); history.back(); } }, t('form.back'))), box, root);
   replace(root, sections);
