@@ -94,7 +94,7 @@ function fieldInput(catalog, f, order, editable) {
 function changes(form, order) {
   const out = {};
   for (const el of form.querySelectorAll('input[name], select[name], textarea[name]')) {
-    if (el.disabled || el.dataset.skip) continue;
+    if (el.disabled || el.dataset.skip || el.closest('[hidden]')) continue;
     let v;
     if (el.type === 'checkbox') v = el.checked;
     else if (el.type === 'number') v = el.value === '' ? null : Number(el.value);
@@ -155,6 +155,12 @@ export function renderOrder(root, ctx) {
   // --- guided form
   const form = h('form', { class: 'card order-form', id: 'order-form', novalidate: true });
   form.addEventListener('submit', (ev) => ev.preventDefault());
+  const conditional = [];
+  const updateVisibility = () => {
+    const now = { ...order };
+    for (const el of form.querySelectorAll('select[name], input[name]')) if (el.type !== 'checkbox') now[el.name] = el.value;
+    for (const { wrap, f } of conditional) wrap.hidden = !f.show(now, bt);
+  };
   form.appendChild(h('h3', {}, t('form.title')));
   form.appendChild(h('p', { class: 'hint' }, t('form.required_hint')));
   for (const g of GROUPS) {
@@ -163,26 +169,25 @@ export function renderOrder(root, ctx) {
     if (g.key === 'bank') fs.appendChild(h('p', { class: 'hint' }, t('group.bank_hint')));
     if (g.key === 'agent') fs.appendChild(h('p', { class: 'hint' }, t('group.agent_hint')));
     for (const f of g.fields) {
-      if (f.show && !f.show(order, bt)) continue;
       const required = req.has(f.name);
       const input = fieldInput(catalog, f, order, editable);
-      if (['handling', 'legal_id_type', 'person_id_type'].includes(f.name)) input.addEventListener('change', async () => {
-        // fields that show or hide others: save what was typed so far and redraw
-        if (!editable) return;
-        try {
-          await reload(await api('PATCH', `/orders/${order.id}`, changes(root, order)));
-        } catch (e) { showError(root, e, box); }
-      });
-      fs.appendChild(h('div', { class: 'field' + (required ? ' required' : '') },
+      const wrap = h('div', { class: 'field' + (required ? ' required' : ''), 'data-field': f.name },
         h('label', { for: `f-${f.name}` }, t(`f.${f.name}`), required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null),
         input,
-        h('span', { class: 'field-error', 'data-err': f.name, 'aria-live': 'polite' })));
+        h('span', { class: 'field-error', 'data-err': f.name, 'aria-live': 'polite' }));
+      // fields that depend on another one (return address on "by mail", the other ID type…)
+      // are shown or hidden as the applicant chooses, before anything is saved
+      if (f.show) conditional.push({ wrap, f });
+      if (f.type === 'select') input.addEventListener('change', () => updateVisibility());
+      fs.appendChild(wrap);
     }
     form.appendChild(fs);
   }
+  updateVisibility();
   if (editable) {
     form.appendChild(h('div', { class: 'actions' },
       h('button', { type: 'button', id: 'save', onclick: async () => {
+        note.textContent = '';
         try {
           const ch = changes(root, order);
           if (Object.keys(ch).length) await reload(await api('PATCH', `/orders/${order.id}`, ch));
