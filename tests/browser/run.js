@@ -311,6 +311,20 @@ test('organization online new certificate: register → submit → review → pa
   ctx.page = page;
 });
 
+test('the pre-filled PDF forms download from the order page', async () => {
+  check(ctx.applicant && ctx.orderA, 'needs the first scenario');
+  const page = await newPage();
+  await login(page, ctx.applicant);
+  await page.goto(`${BASE}/#/orders/${ctx.orderA}`);
+  await page.waitForSelector('#forms');
+  for (const form of ['certificate-application', 'seal-application', 'service-agreement', 'ca-agreement', 'receipt']) {
+    const href = await page.getAttribute(`a[data-form="${form}"]`, 'href');
+    const r = await page.request.get(`${BASE}${href}`);
+    const body = await r.body();
+    check(r.status() === 200 && body.subarray(0, 5).toString() === '%PDF-', `${form}.pdf answered ${r.status()} ${body.subarray(0, 80)}`);
+  }
+});
+
 test('return and resubmit: the reviewer returns a material, the applicant sees why and fixes it', async () => {
   const page = await newPage();
   const who = { name: '李四', phone: uniquePhone(), email: `b${seq}@example.cn`, password: 'another long password' };
@@ -464,6 +478,11 @@ test('English and phone width', async () => {
   const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(overflow <= 1, `the page is ${overflow}px wider than a phone`);
   await shot(phone, 'portal-phone');
+  // the long order page (form, materials, history) fits a phone too; tables scroll inside
+  await phone.goto(`${BASE}/#/orders/${ctx.orderA}`);
+  await phone.waitForSelector('#order-no');
+  const over2 = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  check(over2 <= 1, `the order page is ${over2}px wider than a phone`);
 });
 
 let pass = 0, fail = 0;
