@@ -649,10 +649,19 @@ int ra_session_get(ra *r, const char *token, ra_session *out, ra_err *re)
     }
     set_actor(out);
     if (now - seen >= 30) { /* at most one write per half minute per session */
-        if ((rc = store_stmt_get(r->db, ST_RA_SESSION_TOUCH, &st, &re->e)) != 0) return rc;
-        store_bind_int64(st, 1, now);
-        store_bind_text(st, 2, th);
-        if ((rc = store_exec(st, &re->e)) != 0) return rc;
+        /* a write transaction of its own: writing while the SELECT above still pins its read
+         * snapshot would fail at once on SQLite when another writer committed meanwhile */
+        if ((rc = store_tx_begin(r->db, &re->e)) != 0) return rc;
+        if ((rc = store_stmt_get(r->db, ST_RA_SESSION_TOUCH, &st, &re->e)) == 0) {
+            store_bind_int64(st, 1, now);
+            store_bind_text(st, 2, th);
+            rc = store_exec(st, &re->e);
+        }
+        if (rc != 0) {
+            store_tx_rollback(r->db);
+            return rc;
+        }
+        return store_tx_commit(r->db, &re->e);
     }
     return 0;
 }
