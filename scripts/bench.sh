@@ -310,4 +310,6 @@ echo "$SM2_PEERS"
 fi
 } > "$OUT"
 cat "$OUT"
+# the registration service (docs/benchmarks-ra.md)
+"$ROOT/scripts/bench-ra.sh"
 exit 0

@@ -48,13 +48,14 @@ void ra_h_openapi(ra_call *c)
         }
         char m[8];
         size_t k;
-        for (k = 0; rt[i].method[k] && k < 7; k++) m[k] = (char)(rt[i].method[k] | 0x20);
+        for (k = 0; k < 7 && rt[i].method[k]; k++)
+            m[k] = (char)(rt[i].method[k] | 0x20);
         m[k] = 0;
-        json_t *op = json_pack(
-            "{s:s, s:o, s:{s:{s:s}, s:{s:s, s:{s:{s:{s:s}}}}}}", "summary", rt[i].summary,
-            "parameters", plist, "responses", "200", "description", "OK", "default",
-            "description", "Error {\"error\":{\"code\",\"message\",\"field\"}}", "content",
-            "application/json", "schema", "$ref", "#/components/schemas/Error");
+        json_t *op = json_pack("{s:s, s:o, s:{s:{s:s}, s:{s:s, s:{s:{s:{s:s}}}}}}", "summary",
+                               rt[i].summary, "parameters", plist, "responses", "200",
+                               "description", "OK", "default", "description",
+                               "Error {\"error\":{\"code\",\"message\",\"field\"}}", "content",
+                               "application/json", "schema", "$ref", "#/components/schemas/Error");
         if (rt[i].auth != RA_AUTH_NONE)
             json_object_set_new(op, "security",
                                 rt[i].csrf ? json_pack("[{s:[], s:[]}]", "session", "csrf")
@@ -104,9 +105,9 @@ static json_t *who(const ra_session *s)
     char *save = NULL;
     for (char *t = strtok_r(duties, ",", &save); t; t = strtok_r(NULL, ",", &save))
         json_array_append_new(d, json_string(t));
-    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:s?, s:s}", "id", (json_int_t)s->acct.id,
-                     "login", s->acct.login, "name", s->acct.name, "role",
-                     ra_role_name(s->acct.role), "duties", d, "service_point",
+    return json_pack("{s:I, s:s, s:s, s:s, s:o, s:s?, s:s}", "id", (json_int_t)s->acct.id, "login",
+                     s->acct.login, "name", s->acct.name, "role", ra_role_name(s->acct.role),
+                     "duties", d, "service_point",
                      s->acct.service_point[0] ? s->acct.service_point : NULL, "certificate",
                      s->acct.cert_serial);
 }
@@ -131,8 +132,9 @@ void ra_h_login(ra_call *c)
 
 void ra_h_session(ra_call *c)
 {
-    ra_reply(c, 200, json_pack("{s:s, s:o}", "csrf", c->s.csrf,
-                               ra_is_staff(&c->s) ? "staff" : "account", who(&c->s)));
+    ra_reply(c, 200,
+             json_pack("{s:s, s:o}", "csrf", c->s.csrf, ra_is_staff(&c->s) ? "staff" : "account",
+                       who(&c->s)));
 }
 
 void ra_h_logout(ra_call *c)
@@ -170,8 +172,9 @@ void ra_h_agreement(ra_call *c)
         ra_reply_err(c, &re);
         return;
     }
-    ra_reply(c, 201, json_pack("{s:s, s:s, s:I}", "key", c->seg[1], "version", v, "accepted_at",
-                               (json_int_t)ra_now(c->r)));
+    ra_reply(c, 201,
+             json_pack("{s:s, s:s, s:I}", "key", c->seg[1], "version", v, "accepted_at",
+                       (json_int_t)ra_now(c->r)));
 }
 
 void ra_h_staff_challenge(ra_call *c)

@@ -12,7 +12,7 @@
 typedef struct ra_shared {
     ra_catalog *cat;
     vault *v; /* seals and opens through the key process */
-    ra tmpl; /* settings from ra.conf, copied into each thread's context */
+    ra tmpl;  /* settings from ra.conf, copied into each thread's context */
 } ra_shared;
 
 static const ra_route routes[] = {
@@ -105,8 +105,8 @@ void ra_reply_err(ra_call *c, const ra_err *re)
     if (status >= 500)
         fprintf(stderr, "sealca: api %s %s: %s [%s]\n", c->req->method, c->req->path, re->e.msg,
                 re->e.code);
-    json_t *err = json_pack("{s:s, s:s}", "code", re->e.code[0] ? re->e.code : "internal",
-                            "message", msg);
+    json_t *err =
+        json_pack("{s:s, s:s}", "code", re->e.code[0] ? re->e.code : "internal", "message", msg);
     if (re->field[0]) json_object_set_new(err, "field", json_string(re->field));
     if (strcmp(re->e.code, "auth.locked") == 0) http_set_header(c->resp, "Retry-After", "900");
     if (strcmp(re->e.code, "auth.rate_limited") == 0) http_set_header(c->resp, "Retry-After", "60");
@@ -173,7 +173,8 @@ static void read_cookie(ra_call *c)
     const char *name = cookie_name(c);
     size_t nl = strlen(name);
     for (const char *p = h; p && *p;) {
-        while (*p == ' ' || *p == ';') p++;
+        while (*p == ' ' || *p == ';')
+            p++;
         if (strncmp(p, name, nl) == 0 && p[nl] == '=') {
             const char *v = p + nl + 1;
             size_t l = strcspn(v, "; ");

@@ -42,8 +42,8 @@ void ra_h_order_create(ra_call *c)
         ra_reply_err(c, &re);
         return;
     }
-    ra_reply(c, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "order_no", no, "state",
-                               "draft"));
+    ra_reply(c, 201,
+             json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "order_no", no, "state", "draft"));
 }
 
 void ra_h_order_list(ra_call *c)
@@ -103,10 +103,10 @@ void ra_h_material_put(ra_call *c)
         }
         data = f->data;
         len = f->len;
-    } else if (ct == NULL || (strncasecmp(ct, "application/pdf", 15) != 0 &&
-                              strncasecmp(ct, "image/jpeg", 10) != 0 &&
-                              strncasecmp(ct, "image/png", 9) != 0 &&
-                              strncasecmp(ct, "application/octet-stream", 24) != 0)) {
+    } else if (ct == NULL ||
+               (strncasecmp(ct, "application/pdf", 15) != 0 &&
+                strncasecmp(ct, "image/jpeg", 10) != 0 && strncasecmp(ct, "image/png", 9) != 0 &&
+                strncasecmp(ct, "application/octet-stream", 24) != 0)) {
         ra_reply_code(c, "request.content_type", "Content-Type");
         return;
     }

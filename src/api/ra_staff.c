@@ -11,9 +11,8 @@ void ra_h_staff_orders(ra_call *c)
     ra_err re = {0};
     json_t *o = NULL;
     const char *lim = http_query(c->req, "limit");
-    if (ra_order_list(c->r, &c->s, http_query(c->req, "state"),
-                      http_query(c->req, "service_point"), lim ? atoll(lim) : 100, &o,
-                      &re) != 0) {
+    if (ra_order_list(c->r, &c->s, http_query(c->req, "state"), http_query(c->req, "service_point"),
+                      lim ? atoll(lim) : 100, &o, &re) != 0) {
         ra_reply_err(c, &re);
         return;
     }
@@ -67,8 +66,8 @@ void ra_h_staff_counter(ra_call *c)
         ra_reply_err(c, &re);
         return;
     }
-    ra_reply(c, 201, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "order_no", no, "state",
-                               "draft"));
+    ra_reply(c, 201,
+             json_pack("{s:I, s:s, s:s}", "id", (json_int_t)id, "order_no", no, "state", "draft"));
 }
 
 void ra_h_staff_point_orders(ra_call *c)
@@ -114,12 +113,11 @@ static int add_user(void *arg, const ra_account *a)
 {
     char d[64];
     ra_duties_format(a->duties, d, sizeof(d));
-    json_array_append_new(arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:b}", "id",
-                                         (json_int_t)a->id, "login", a->login, "name", a->name,
-                                         "role", ra_role_name(a->role), "duties", d,
-                                         "service_point",
-                                         a->service_point[0] ? a->service_point : NULL,
-                                         "certificate", a->cert_serial, "disabled", a->disabled));
+    json_array_append_new(
+        arg, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s?, s:s, s:b}", "id", (json_int_t)a->id,
+                       "login", a->login, "name", a->name, "role", ra_role_name(a->role), "duties",
+                       d, "service_point", a->service_point[0] ? a->service_point : NULL,
+                       "certificate", a->cert_serial, "disabled", a->disabled));
     return 0;
 }
 
@@ -137,7 +135,7 @@ void ra_h_staff_users(ra_call *c)
 
 void ra_h_staff_user_add(ra_call *c)
 {
-    static const char *const keys[] = {"login", "name",          "password", "role",
+    static const char *const keys[] = {"login",  "name",          "password", "role",
                                        "duties", "service_point", "csr",      NULL};
     if (ra_body(c, keys) != 0) return;
     ra_err re = {0};
@@ -164,7 +162,7 @@ void ra_h_staff_user_add(ra_call *c)
     size_t i;
     json_t *v;
     char dl[80] = "";
-    json_array_foreach(d, i, v)
+    RA_ARR_EACH(d, i, v)
     {
         const char *s = json_string_value(v);
         size_t l = strlen(dl);
@@ -196,8 +194,8 @@ void ra_h_staff_user_add(ra_call *c)
     sc_buf pem = {0};
     cert_pem(der.p, der.len, &pem);
     sc_buf_putc(&pem, 0);
-    ra_reply(c, 201, json_pack("{s:I, s:s}", "id", (json_int_t)id, "certificate",
-                               (const char *)pem.p));
+    ra_reply(c, 201,
+             json_pack("{s:I, s:s}", "id", (json_int_t)id, "certificate", (const char *)pem.p));
     sc_buf_free(&pem);
     sc_buf_free(&der);
 }

@@ -86,7 +86,8 @@ static void agent_sign(void *app, const http_req *req, http_resp *resp)
     sc_key *k = NULL;
     sc_err e = {0};
     int rc = crypto_key_load(a->keyf, pin, strlen(pin), &k, &e);
-    if (rc != 0) a->failures++;
+    if (rc != 0)
+        a->failures++;
     else
         a->failures = 0;
     pthread_mutex_unlock(&a->lock);
@@ -126,11 +127,20 @@ int cmd_agent(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
-        case 'k': a.keyf = optarg; break;
-        case 'c': certf = optarg; break;
-        case 'l': listen = optarg; break;
-        case 'o': a.origin = optarg; break;
-        default: return EXIT_USAGE;
+        case 'k':
+            a.keyf = optarg;
+            break;
+        case 'c':
+            certf = optarg;
+            break;
+        case 'l':
+            listen = optarg;
+            break;
+        case 'o':
+            a.origin = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (a.keyf == NULL || certf == NULL)
@@ -159,7 +169,10 @@ int cmd_agent(int argc, char **argv)
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    http_opts ho = {.listen = listen, .threads = 1, .conn_limit = 16, .idle_timeout = 10,
+    http_opts ho = {.listen = listen,
+                    .threads = 1,
+                    .conn_limit = 16,
+                    .idle_timeout = 10,
                     .mem_limit = 32 * 1024};
     http_server *srv = NULL;
     if (http_start(&ho, routes, sizeof(routes) / sizeof(routes[0]), &a, &srv, &e) != 0) {

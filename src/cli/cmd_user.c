@@ -21,7 +21,8 @@ static int read_line(const char *path, int line, char *out, size_t outsz)
     for (int l = 0; l < line && i < n; i++)
         if (d[i] == '\n') l++;
     size_t j = 0;
-    while (i < n && d[i] != '\n' && d[i] != '\r' && j + 1 < outsz) out[j++] = (char)d[i++];
+    while (i < n && d[i] != '\n' && d[i] != '\r' && j + 1 < outsz)
+        out[j++] = (char)d[i++];
     out[j] = 0;
     sc_wipe(d, n);
     free(d);
@@ -131,14 +132,29 @@ static int user_init_admins(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (cli_common_opt(&x.c, opt, optarg)) continue;
         switch (opt) {
-        case 's': sup = optarg; break;
-        case 'a': aud = optarg; break;
-        case 'S': supn = optarg; break;
-        case 'A': audn = optarg; break;
-        case 'o': out = optarg; break;
-        case 'p': pwf = optarg; break;
-        case 'i': pinf = optarg; break;
-        default: return EXIT_USAGE;
+        case 's':
+            sup = optarg;
+            break;
+        case 'a':
+            aud = optarg;
+            break;
+        case 'S':
+            supn = optarg;
+            break;
+        case 'A':
+            audn = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'p':
+            pwf = optarg;
+            break;
+        case 'i':
+            pinf = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (sup == NULL || aud == NULL || pwf == NULL || pinf == NULL)
@@ -195,15 +211,32 @@ static int user_add(int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (cli_common_opt(&x.c, opt, optarg)) continue;
         switch (opt) {
-        case 'l': login = optarg; break;
-        case 'n': name = optarg; break;
-        case 'r': role = optarg; break;
-        case 'd': duties = optarg; break;
-        case 's': sp = optarg; break;
-        case 'o': out = optarg; break;
-        case 'p': pwf = optarg; break;
-        case 'i': pinf = optarg; break;
-        default: return EXIT_USAGE;
+        case 'l':
+            login = optarg;
+            break;
+        case 'n':
+            name = optarg;
+            break;
+        case 'r':
+            role = optarg;
+            break;
+        case 'd':
+            duties = optarg;
+            break;
+        case 's':
+            sp = optarg;
+            break;
+        case 'o':
+            out = optarg;
+            break;
+        case 'p':
+            pwf = optarg;
+            break;
+        case 'i':
+            pinf = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     ra_staff_new n = {.login = login, .name = name, .service_point = sp};
@@ -280,13 +313,25 @@ static int user_sign(int argc, char **argv)
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
-        case 'k': keyf = optarg; break;
-        case 'c': break; /* accepted for symmetry with the agent */
-        case 'l': login = optarg; break;
-        case 'h': ch = optarg; break;
-        case 'i': pinf = optarg; break;
-        case 'n': in = optarg; break;
-        default: return EXIT_USAGE;
+        case 'k':
+            keyf = optarg;
+            break;
+        case 'c':
+            break; /* accepted for symmetry with the agent */
+        case 'l':
+            login = optarg;
+            break;
+        case 'h':
+            ch = optarg;
+            break;
+        case 'i':
+            pinf = optarg;
+            break;
+        case 'n':
+            in = optarg;
+            break;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (keyf == NULL || (in == NULL && (login == NULL || ch == NULL)))
@@ -333,8 +378,7 @@ static int user_sign(int argc, char **argv)
 
 int cmd_user(int argc, char **argv)
 {
-    if (argc < 2)
-        return cli_usage("user init-admins|add|list|disable|sign-challenge");
+    if (argc < 2) return cli_usage("user init-admins|add|list|disable|sign-challenge");
     const char *sub = argv[1];
     if (strcmp(sub, "init-admins") == 0) return user_init_admins(argc - 1, argv + 1);
     if (strcmp(sub, "add") == 0) return user_add(argc - 1, argv + 1);

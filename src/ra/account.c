@@ -12,11 +12,11 @@
 #include "ra/ra.h"
 #include "ra/ra_int.h"
 
-#define FAIL_LIMIT     5    /* consecutive failures before a lockout */
-#define LOCK_SECONDS   900  /* 15 minutes */
-#define SOURCE_LIMIT   10   /* failed attempts per source per minute */
-#define CHALLENGE_LIFE 120  /* staff login challenge, seconds */
-#define SIGNED_SKEW    600  /* signed action 'at' vs server time */
+#define FAIL_LIMIT     5   /* consecutive failures before a lockout */
+#define LOCK_SECONDS   900 /* 15 minutes */
+#define SOURCE_LIMIT   10  /* failed attempts per source per minute */
+#define CHALLENGE_LIFE 120 /* staff login challenge, seconds */
+#define SIGNED_SKEW    600 /* signed action 'at' vs server time */
 
 static const char *const role_names[] = {"applicant",      "super-admin", "audit-admin",
                                          "business-admin", "operator",    "auditor"};
@@ -122,8 +122,7 @@ int ra_email_check(const char *s, const char *field, ra_err *re)
 int ra_mobile_check(const char *s, const char *field, ra_err *re)
 {
     sc_err e = {0};
-    if (ident_check_mobile(s, &e) != 0)
-        return ra_fail(re, SC_EINVAL, e.code, field, "%s", e.msg);
+    if (ident_check_mobile(s, &e) != 0) return ra_fail(re, SC_EINVAL, e.code, field, "%s", e.msg);
     return 0;
 }
 
@@ -141,10 +140,12 @@ static int acct_row(ra *r, store_stmt *st, int c0, ra_account *a, ra_err *re)
     memset(a, 0, sizeof(*a));
     a->id = store_col_int64(st, c0);
     const char *t;
-    if ((t = store_col_text(st, c0 + 2, NULL)) != NULL) snprintf(a->login, sizeof(a->login), "%s", t);
+    if ((t = store_col_text(st, c0 + 2, NULL)) != NULL)
+        snprintf(a->login, sizeof(a->login), "%s", t);
     size_t pl = 0;
     const uint8_t *pe = store_col_blob(st, c0 + 3, &pl);
-    if ((t = store_col_text(st, c0 + 4, NULL)) != NULL) snprintf(a->email, sizeof(a->email), "%s", t);
+    if ((t = store_col_text(st, c0 + 4, NULL)) != NULL)
+        snprintf(a->email, sizeof(a->email), "%s", t);
     if ((t = store_col_text(st, c0 + 5, NULL)) != NULL) snprintf(a->name, sizeof(a->name), "%s", t);
     ra_role_parse(store_col_text(st, c0 + 6, NULL), &a->role);
     ra_duties_parse(store_col_text(st, c0 + 7, NULL), &a->duties);
@@ -179,7 +180,8 @@ int ra_account_get(ra *r, int64_t id, ra_account *out, ra_err *re)
 
 static int password_check(const char *pw, const char *phone, ra_err *re)
 {
-    if (pw == NULL || *pw == 0) return ra_fail(re, SC_EINVAL, "field.required", "password", "required");
+    if (pw == NULL || *pw == 0)
+        return ra_fail(re, SC_EINVAL, "field.required", "password", "required");
     size_t n = strlen(pw);
     if (n < 10 || (phone != NULL && strcmp(pw, phone) == 0))
         return ra_fail(re, SC_EINVAL, "account.weak_password", "password", "password too weak");
@@ -253,7 +255,8 @@ int ra_account_register(ra *r, const char *phone, const char *email, const char 
         return ra_fail(re, SC_ENOMEM, "account.hash", NULL, "password hashing failed");
     char lower[129];
     snprintf(lower, sizeof(lower), "%s", email);
-    for (char *p = lower; *p; p++) *p = (char)tolower((unsigned char)*p);
+    for (char *p = lower; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
     /* a counter entry may already have made a password-less account for this phone: the
      * registration then claims it (same phone, and the email when one was recorded) */
     if ((rc = store_tx_begin(r->db, &re->e)) != 0) return rc;
@@ -275,8 +278,8 @@ int ra_account_register(ra *r, const char *phone, const char *email, const char 
     if (rc == STORE_ROW) {
         *id = store_col_int64(st, 0);
         if ((rc = store_step(st, &re->e)) < 0) goto fail;
-    } else if ((rc = acct_insert(r, "applicant", NULL, phone, lower, name, h, "applicant", "",
-                                 NULL, "self", id, re)) != 0)
+    } else if ((rc = acct_insert(r, "applicant", NULL, phone, lower, name, h, "applicant", "", NULL,
+                                 "self", id, re)) != 0)
         goto fail;
     char obj[32];
     snprintf(obj, sizeof(obj), "account:%lld", (long long)*id);
@@ -408,8 +411,7 @@ static int check_password(ra *r, store_sql_id q, const char *key, const char *pa
     snprintf(actor, sizeof(actor), "login:%lld", (long long)id);
     if (id > 0 && locked > ra_now(r))
         return ra_fail(re, SC_ESTATE, "auth.locked", NULL, "account locked");
-    int good = id > 0 && h[0] && !a->disabled &&
-               ra_pw_verify(h, password) == 0;
+    int good = id > 0 && h[0] && !a->disabled && ra_pw_verify(h, password) == 0;
     if (!good) {
         /* same work for unknown logins as for known ones, so timing does not tell them apart */
         if (id == 0) {
@@ -452,7 +454,8 @@ int ra_login(ra *r, const char *login, const char *password, const char *source,
     store_sql_id q;
     if (strchr(login, '@') != NULL) {
         snprintf(key, sizeof(key), "%s", login);
-        for (char *p = key; *p; p++) *p = (char)tolower((unsigned char)*p);
+        for (char *p = key; *p; p++)
+            *p = (char)tolower((unsigned char)*p);
         q = ST_RA_ACCT_BY_EMAIL;
     } else {
         ra_phone_idx(r, login, key);
@@ -484,8 +487,8 @@ static void challenge_id(const char *purpose, const char *subject, const char *c
     sc_hex_encode(h, 32, out, 0);
 }
 
-int ra_challenge_new(ra *r, const char *purpose, const char *subject, int64_t life,
-                     char out[48], int64_t *expires, ra_err *re)
+int ra_challenge_new(ra *r, const char *purpose, const char *subject, int64_t life, char out[48],
+                     int64_t *expires, ra_err *re)
 {
     uint8_t b[32];
     crypto_random(b, sizeof(b));
@@ -511,8 +514,7 @@ fail:
 }
 
 /* Consume a challenge (one use): 0 when it existed and was fresh. Inside a transaction. */
-int ra_challenge_take(ra *r, const char *purpose, const char *subject, const char *ch,
-                      ra_err *re)
+int ra_challenge_take(ra *r, const char *purpose, const char *subject, const char *ch, ra_err *re)
 {
     if (ch == NULL || strlen(ch) > 64)
         return ra_fail(re, SC_EINVAL, "pop.expired", "challenge", "bad challenge");
@@ -544,7 +546,8 @@ static int staff_cert_key(ra *r, const char *serial, int need_good, sc_key **key
     int rc = pki_cert_get(r->ca, serial, &ci, &e);
     if (rc != 0) return ra_fail(re, SC_EVERIFY, "auth.bad_certificate", "certificate", "unknown");
     int64_t now = ra_now(r);
-    if (need_good && (strcmp(ci.status, "good") != 0 || now < ci.not_before || now > ci.not_after)) {
+    if (need_good &&
+        (strcmp(ci.status, "good") != 0 || now < ci.not_before || now > ci.not_after)) {
         cert_info_free(&ci);
         return ra_fail(re, SC_EVERIFY, "auth.bad_certificate", "certificate",
                        "certificate revoked, on hold or expired");
@@ -649,10 +652,19 @@ int ra_session_get(ra *r, const char *token, ra_session *out, ra_err *re)
     }
     set_actor(out);
     if (now - seen >= 30) { /* at most one write per half minute per session */
-        if ((rc = store_stmt_get(r->db, ST_RA_SESSION_TOUCH, &st, &re->e)) != 0) return rc;
-        store_bind_int64(st, 1, now);
-        store_bind_text(st, 2, th);
-        if ((rc = store_exec(st, &re->e)) != 0) return rc;
+        /* a write transaction of its own: writing while the SELECT above still pins its read
+         * snapshot would fail at once on SQLite when another writer committed meanwhile */
+        if ((rc = store_tx_begin(r->db, &re->e)) != 0) return rc;
+        if ((rc = store_stmt_get(r->db, ST_RA_SESSION_TOUCH, &st, &re->e)) == 0) {
+            store_bind_int64(st, 1, now);
+            store_bind_text(st, 2, th);
+            rc = store_exec(st, &re->e);
+        }
+        if (rc != 0) {
+            store_tx_rollback(r->db);
+            return rc;
+        }
+        return store_tx_commit(r->db, &re->e);
     }
     return 0;
 }
@@ -694,7 +706,8 @@ int ra_csrf_check(const ra_session *s, const char *csrf, ra_err *re)
 {
     size_t n = strlen(s->csrf);
     if (csrf == NULL || strlen(csrf) != n || n == 0 || sc_memeq_ct(csrf, s->csrf, n) != 0)
-        return ra_fail(re, SC_EINVAL, "csrf.invalid", "X-CSRF-Token", "missing or wrong CSRF token");
+        return ra_fail(re, SC_EINVAL, "csrf.invalid", "X-CSRF-Token",
+                       "missing or wrong CSRF token");
     return 0;
 }
 
@@ -818,8 +831,8 @@ fail:
     return rc;
 }
 
-int ra_staff_list(ra *r, const ra_session *actor, int (*fn)(void *, const ra_account *),
-                  void *arg, ra_err *re)
+int ra_staff_list(ra *r, const ra_session *actor, int (*fn)(void *, const ra_account *), void *arg,
+                  ra_err *re)
 {
     store_stmt *st;
     int rc = store_stmt_get(r->db, ST_RA_STAFF_LIST, &st, &re->e);

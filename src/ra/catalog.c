@@ -16,8 +16,7 @@
 static const ra_business businesses[] = {
     {"new", "新办", "New certificate", A, 0, 0, 0, 1, 1, 1, 1, 0, "org-new", "person-new",
      RA_FX_ISSUE},
-    {"renew", "延期", "Renew", A, 1, 1, 0, 0, 1, 0, 1, 1, "org-renew", "person-renew",
-     RA_FX_RENEW},
+    {"renew", "延期", "Renew", A, 1, 1, 0, 0, 1, 0, 1, 1, "org-renew", "person-renew", RA_FX_RENEW},
     {"rekey", "更新换密钥", "Renew with a new key", A, 1, 1, 0, 0, 1, 0, 1, 0, "org-renew",
      "person-renew", RA_FX_RENEW},
     {"renew-without-rekey", "更新不换密钥", "Renew without a new key", A, 1, 1, 1, 1, 1, 0, 0, 1,
@@ -32,8 +31,7 @@ static const ra_business businesses[] = {
      RA_FX_SUSPEND},
     {"resume", "解挂", "Resume", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_RESUME},
     {"pin-unlock", "密码解锁", "PIN unlock", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_KMC},
-    {"key-recovery", "密钥恢复", "Key recovery", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL,
-     RA_FX_KMC},
+    {"key-recovery", "密钥恢复", "Key recovery", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_KMC},
     {"seal-change", "签章变更", "Seal change", A, 1, 0, 0, 1, 1, 0, 0, 0, "change", "change",
      RA_FX_SEAL},
     {"seal-redo", "签章重做", "Seal redo", A, 1, 0, 0, 1, 1, 0, 0, 0, "change", "change",
@@ -80,9 +78,12 @@ static const struct {
     {"seal-application", "签章业务申请表（盖章/签字，含签章采集表）",
      "Seal application form with specimen sheet (stamped/signed)"},
     {"service-agreement", "服务协议（盖章/签字）", "Service agreement (stamped/signed)"},
-    {"ca-agreement", "国密CA证书服务协议（盖章/签字）", "CA certificate agreement (stamped/signed)"},
-    {"legal-id-front", "法定代表人身份证正面（加盖公章）", "Legal representative ID card, front (stamped)"},
-    {"legal-id-back", "法定代表人身份证反面（加盖公章）", "Legal representative ID card, back (stamped)"},
+    {"ca-agreement", "国密CA证书服务协议（盖章/签字）",
+     "CA certificate agreement (stamped/signed)"},
+    {"legal-id-front", "法定代表人身份证正面（加盖公章）",
+     "Legal representative ID card, front (stamped)"},
+    {"legal-id-back", "法定代表人身份证反面（加盖公章）",
+     "Legal representative ID card, back (stamped)"},
     {"agent-id-front", "经办人身份证正面（加盖公章）", "Agent ID card, front (stamped)"},
     {"agent-id-back", "经办人身份证反面（加盖公章）", "Agent ID card, back (stamped)"},
     {"person-id-front", "个人身份证复印件正面", "Person's ID card copy, front"},
@@ -155,8 +156,8 @@ size_t ra_materials_needed(const ra_business *b, unsigned kind, const char **out
 /* ---- the configurable file ---- */
 
 struct ra_catalog {
-    json_t *conf;  /* the file */
-    char *json;    /* GET /api/v1/catalog, built once */
+    json_t *conf; /* the file */
+    char *json;   /* GET /api/v1/catalog, built once */
     size_t jsonlen;
     int32_t holidays[128];
     size_t nholidays;
@@ -170,48 +171,66 @@ const char ra_catalog_demo[] =
     "  \"opening_hours\": {\"zh\": \"工作日 10:00-13:30、15:30-19:30（北京时间）\",\n"
     "                    \"en\": \"Working days 10:00-13:30 and 15:30-19:30 (Beijing time)\"},\n"
     "  \"prices\": [\n"
-    "    {\"key\": \"org-new\", \"zh\": \"企业锁新办\", \"en\": \"Organization new\", \"fen\": 50000},\n"
-    "    {\"key\": \"person-new\", \"zh\": \"个人锁新办\", \"en\": \"Person new\", \"fen\": 30000},\n"
+    "    {\"key\": \"org-new\", \"zh\": \"企业锁新办\", \"en\": \"Organization new\", \"fen\": "
+    "50000},\n"
+    "    {\"key\": \"person-new\", \"zh\": \"个人锁新办\", \"en\": \"Person new\", \"fen\": "
+    "30000},\n"
     "    {\"key\": \"replace\", \"zh\": \"补办\", \"en\": \"Replace\", \"fen\": 20000},\n"
     "    {\"key\": \"change\", \"zh\": \"变更\", \"en\": \"Change\", \"fen\": 10000},\n"
-    "    {\"key\": \"org-renew\", \"zh\": \"企业锁延期\", \"en\": \"Organization renew\", \"fen\": 30000},\n"
-    "    {\"key\": \"person-renew\", \"zh\": \"个人锁延期\", \"en\": \"Person renew\", \"fen\": 20000}\n"
+    "    {\"key\": \"org-renew\", \"zh\": \"企业锁延期\", \"en\": \"Organization renew\", \"fen\": "
+    "30000},\n"
+    "    {\"key\": \"person-renew\", \"zh\": \"个人锁延期\", \"en\": \"Person renew\", \"fen\": "
+    "20000}\n"
     "  ],\n"
     "  \"service_points\": [\n"
-    "    {\"id\": \"changji\", \"region\": \"昌吉市\", \"name\": \"昌吉州政务服务和公共资源交易中心\",\n"
+    "    {\"id\": \"changji\", \"region\": \"昌吉市\", \"name\": "
+    "\"昌吉州政务服务和公共资源交易中心\",\n"
     "     \"contact\": \"梁玉英\", \"phone\": \"13369801578\",\n"
-    "     \"address\": \"昌吉市宁边西路与世纪大道交叉口昌吉州政务服务和公共资源交易中心办公楼一楼\"},\n"
+    "     \"address\": "
+    "\"昌吉市宁边西路与世纪大道交叉口昌吉州政务服务和公共资源交易中心办公楼一楼\"},\n"
     "    {\"id\": \"urumqi-yimin\", \"region\": \"乌鲁木齐\", \"name\": \"自治区大厅6号窗口\",\n"
     "     \"contact\": \"迪丽扎尔\", \"phone\": \"17799736912\",\n"
     "     \"address\": \"新疆乌鲁木齐水磨沟区益民大厦5楼自治区大厅6号窗口\"},\n"
-    "    {\"id\": \"urumqi-bingtuan\", \"region\": \"乌鲁木齐\", \"name\": \"兵团公共资源交易中心\",\n"
+    "    {\"id\": \"urumqi-bingtuan\", \"region\": \"乌鲁木齐\", \"name\": "
+    "\"兵团公共资源交易中心\",\n"
     "     \"contact\": \"文涛\", \"phone\": \"17690707921\",\n"
     "     \"address\": \"新疆乌市天山区新民路创天大厦2楼兵团公共资源交易中心\"}\n"
     "  ],\n"
     "  \"agreements\": [\n"
     "    {\"key\": \"service-agreement\", \"version\": \"2026-01\", \"zh\": \"服务协议\",\n"
     "     \"en\": \"Service agreement\",\n"
-    "     \"text\": \"用户向本公司申请办理的电子认证数字证书及电子签章用于标识机构在电子（网络）招投标过程中的机构身份……\"},\n"
+    "     \"text\": "
+    "\"用户向本公司申请办理的电子认证数字证书及电子签章用于标识机构在电子（网络）招投标过程中的机构"
+    "身份……\"},\n"
     "    {\"key\": \"ca-agreement\", \"version\": \"2026-01\", \"zh\": \"国密CA证书服务协议\",\n"
     "     \"en\": \"CA certificate service agreement\",\n"
-    "     \"text\": \"甲方同意向乙方提交办理数字证书所必要的身份信息……证书有效期满前一个月内，甲方可申请证书延期。\"}\n"
+    "     \"text\": "
+    "\"甲方同意向乙方提交办理数字证书所必要的身份信息……证书有效期满前一个月内，甲方可申请证书延期。"
+    "\"}\n"
     "  ],\n"
-    "  \"material_rule\": {\"zh\": \"申请资料中所有的章和签字必须是鲜章和手写签字；盖章及签名须原件、真实、清晰，请勿压字压线。\",\n"
-    "                    \"en\": \"Every stamp and signature must be original, real and clear, and must not cover text or lines.\"},\n"
+    "  \"material_rule\": {\"zh\": "
+    "\"申请资料中所有的章和签字必须是鲜章和手写签字；盖章及签名须原件、真实、清晰，请勿压字压线。\""
+    ",\n"
+    "                    \"en\": \"Every stamp and signature must be original, real and clear, and "
+    "must not cover text or lines.\"},\n"
     "  \"revoke_warning\": {\"zh\": \"若使用该证书操作过文件加密，请将文件解密后，再办理注销。\",\n"
-    "                     \"en\": \"If files were encrypted to this certificate, decrypt them before revoking it.\"},\n"
-    "  \"shipping_promise\": {\"zh\": \"审核无误后 1 至 3 个工作日内邮寄\", \"en\": \"Shipped within 1-3 working days after approval\", \"days\": 3},\n"
-    "  \"holidays\": [20270101, 20270211, 20270212, 20270215, 20270216, 20270217, 20270405, 20270501,\n"
-    "               20270503, 20270504, 20270505, 20270609, 20270915, 20271001, 20271004, 20271005,\n"
+    "                     \"en\": \"If files were encrypted to this certificate, decrypt them "
+    "before revoking it.\"},\n"
+    "  \"shipping_promise\": {\"zh\": \"审核无误后 1 至 3 个工作日内邮寄\", \"en\": \"Shipped "
+    "within 1-3 working days after approval\", \"days\": 3},\n"
+    "  \"holidays\": [20270101, 20270211, 20270212, 20270215, 20270216, 20270217, 20270405, "
+    "20270501,\n"
+    "               20270503, 20270504, 20270505, 20270609, 20270915, 20271001, 20271004, "
+    "20271005,\n"
     "               20271006, 20271007]\n"
     "}\n";
 
 static const char *const state_keys[RA_STATE_COUNT][3] = {
-    {"draft", "草稿", "Draft"},           {"submitted", "待审核", "Submitted"},
-    {"returned", "已退回", "Returned"},   {"approved", "审核通过", "Approved"},
-    {"paid", "已付款", "Paid"},           {"fulfilling", "制证中", "In production"},
-    {"shipped", "已寄出", "Shipped"},     {"completed", "已完成", "Completed"},
-    {"rejected", "已拒绝", "Rejected"},   {"cancelled", "已取消", "Cancelled"},
+    {"draft", "草稿", "Draft"},         {"submitted", "待审核", "Submitted"},
+    {"returned", "已退回", "Returned"}, {"approved", "审核通过", "Approved"},
+    {"paid", "已付款", "Paid"},         {"fulfilling", "制证中", "In production"},
+    {"shipped", "已寄出", "Shipped"},   {"completed", "已完成", "Completed"},
+    {"rejected", "已拒绝", "Rejected"}, {"cancelled", "已取消", "Cancelled"},
 };
 
 const char *ra_state_name(ra_state s)
@@ -232,8 +251,8 @@ int ra_state_parse(const char *s, ra_state *out)
     return SC_EINVAL;
 }
 
-static const char *const effect_names[] = {"issue",  "renew",  "change",     "replace", "revoke",
-                                           "resume", "suspend", "kmc", "seal"};
+static const char *const effect_names[] = {"issue",  "renew",   "change", "replace", "revoke",
+                                           "resume", "suspend", "kmc",    "seal"};
 
 static json_t *business_json(const ra_business *b)
 {
@@ -256,18 +275,19 @@ static json_t *business_json(const ra_business *b)
         const char *f[48];
         size_t n = ra_required_fields(b, kinds[i].bit, "onsite", f, 48);
         json_t *arr = json_array();
-        for (size_t j = 0; j < n; j++) json_array_append_new(arr, json_string(f[j]));
+        for (size_t j = 0; j < n; j++)
+            json_array_append_new(arr, json_string(f[j]));
         json_object_set_new(req, kinds[i].key, arr);
     }
     return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s?, s:s?, "
                      "s:s, s:o, s:o}",
-                     "key", b->key, "zh", b->zh, "en", b->en, "subject_kinds", ks, "needs_certificate",
-                     b->needs_cert, "needs_proof_of_possession", b->needs_pop, "needs_reason",
-                     b->needs_reason, "needs_review", b->needs_review, "needs_payment",
-                     b->needs_payment, "needs_shipping", b->needs_shipping, "needs_csr",
-                     b->needs_csr, "renew_window", b->renew_window, "price_org", b->price_org,
-                     "price_person", b->price_person, "effect", effect_names[b->effect],
-                     "materials", mats, "required_fields", req);
+                     "key", b->key, "zh", b->zh, "en", b->en, "subject_kinds", ks,
+                     "needs_certificate", b->needs_cert, "needs_proof_of_possession", b->needs_pop,
+                     "needs_reason", b->needs_reason, "needs_review", b->needs_review,
+                     "needs_payment", b->needs_payment, "needs_shipping", b->needs_shipping,
+                     "needs_csr", b->needs_csr, "renew_window", b->renew_window, "price_org",
+                     b->price_org, "price_person", b->price_person, "effect",
+                     effect_names[b->effect], "materials", mats, "required_fields", req);
 }
 
 static int build_json(ra_catalog *c, ra_err *re)
@@ -296,9 +316,8 @@ static int build_json(ra_catalog *c, ra_err *re)
     json_object_set_new(out, "order_states", st);
     json_t *mk = json_array();
     for (size_t i = 0; i < sizeof(material_kinds) / sizeof(material_kinds[0]); i++)
-        json_array_append_new(mk, json_pack("{s:s, s:s, s:s}", "kind", material_kinds[i].kind,
-                                            "zh", material_kinds[i].zh, "en",
-                                            material_kinds[i].en));
+        json_array_append_new(mk, json_pack("{s:s, s:s, s:s}", "kind", material_kinds[i].kind, "zh",
+                                            material_kinds[i].zh, "en", material_kinds[i].en));
     json_object_set_new(out, "material_kinds", mk);
     json_object_set_new(out, "limits",
                         json_pack("{s:i, s:i, s:i}", "material_max_bytes", RA_MATERIAL_MAX,
@@ -320,7 +339,7 @@ static int check_conf(ra_catalog *c, ra_err *re)
                        "catalog needs prices, service_points and agreements arrays");
     size_t i;
     json_t *v;
-    json_array_foreach(prices, i, v)
+    RA_ARR_EACH(prices, i, v)
     {
         json_t *f = json_object_get(v, "fen");
         if (!json_is_string(json_object_get(v, "key")) || !json_is_integer(f) ||
@@ -328,14 +347,17 @@ static int check_conf(ra_catalog *c, ra_err *re)
             return ra_fail(re, SC_EINVAL, "catalog.bad", NULL,
                            "price %zu: key and fen (integer, 0..100000000) required", i);
     }
-    json_array_foreach(sps, i, v) if (!json_is_string(json_object_get(v, "id"))) return ra_fail(
-        re, SC_EINVAL, "catalog.bad", NULL, "service point %zu has no id", i);
-    json_array_foreach(ags, i, v) if (!json_is_string(json_object_get(v, "key")) ||
-                                      !json_is_string(json_object_get(v, "version"))) return
-        ra_fail(re, SC_EINVAL, "catalog.bad", NULL, "agreement %zu needs key and version", i);
+    RA_ARR_EACH(sps, i, v)
+    if (!json_is_string(json_object_get(v, "id")))
+        return ra_fail(re, SC_EINVAL, "catalog.bad", NULL, "service point %zu has no id", i);
+    RA_ARR_EACH(ags, i, v)
+    if (!json_is_string(json_object_get(v, "key")) ||
+        !json_is_string(json_object_get(v, "version")))
+        return ra_fail(re, SC_EINVAL, "catalog.bad", NULL, "agreement %zu needs key and version",
+                       i);
     json_t *h = json_object_get(c->conf, "holidays");
     c->nholidays = 0;
-    json_array_foreach(h, i, v)
+    RA_ARR_EACH(h, i, v)
     {
         if (!json_is_integer(v) || c->nholidays >= sizeof(c->holidays) / sizeof(c->holidays[0]))
             return ra_fail(re, SC_EINVAL, "catalog.bad", NULL, "holidays: at most 128 YYYYMMDD");
@@ -393,9 +415,9 @@ int64_t ra_catalog_price(const ra_catalog *c, const char *key)
     size_t i;
     json_t *v;
     if (key == NULL) return 0;
-    json_array_foreach(json_object_get(c->conf, "prices"), i, v) if (strcmp(
-        json_string_value(json_object_get(v, "key")), key) == 0) return json_integer_value(
-        json_object_get(v, "fen"));
+    RA_ARR_EACH(json_object_get(c->conf, "prices"), i, v)
+    if (strcmp(json_string_value(json_object_get(v, "key")), key) == 0)
+        return json_integer_value(json_object_get(v, "fen"));
     return -1;
 }
 
@@ -404,8 +426,8 @@ int ra_catalog_has_point(const ra_catalog *c, const char *id)
     size_t i;
     json_t *v;
     if (id == NULL) return 0;
-    json_array_foreach(json_object_get(c->conf, "service_points"), i, v) if (
-        strcmp(json_string_value(json_object_get(v, "id")), id) == 0) return 1;
+    RA_ARR_EACH(json_object_get(c->conf, "service_points"), i, v)
+    if (strcmp(json_string_value(json_object_get(v, "id")), id) == 0) return 1;
     return 0;
 }
 
@@ -413,9 +435,9 @@ const char *ra_catalog_agreement(const ra_catalog *c, const char *key)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(json_object_get(c->conf, "agreements"), i, v) if (
-        strcmp(json_string_value(json_object_get(v, "key")), key) == 0) return json_string_value(
-        json_object_get(v, "version"));
+    RA_ARR_EACH(json_object_get(c->conf, "agreements"), i, v)
+    if (strcmp(json_string_value(json_object_get(v, "key")), key) == 0)
+        return json_string_value(json_object_get(v, "version"));
     return NULL;
 }
 

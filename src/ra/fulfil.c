@@ -40,8 +40,7 @@ int ra_conf_load(const char *home, ra *r, ra_err *re)
     if (lk == NULL || sc_hex_decode(lk, r->lookup_key, 32) != 32 || ws == NULL || strlen(ws) < 16 ||
         strlen(ws) > sizeof(r->webhook_key)) {
         rc = ra_fail(re, SC_EINVAL, "conf.ra", NULL,
-                     "%s: lookup_key (64 hex) and webhook_secret (16-64 chars) required",
-                     p);
+                     "%s: lookup_key (64 hex) and webhook_secret (16-64 chars) required", p);
         goto out;
     }
     memcpy(r->webhook_key, ws, strlen(ws));
@@ -182,7 +181,8 @@ int ra_invoice_set(ra *r, const ra_session *s, int64_t id, const char *state, co
 {
     static const char *const states[] = {"requested", "issued", "sent", NULL};
     int ok = 0;
-    for (size_t i = 0; states[i]; i++) ok |= state && strcmp(state, states[i]) == 0;
+    for (size_t i = 0; states[i]; i++)
+        ok |= state && strcmp(state, states[i]) == 0;
     if (!ok) return ra_fail(re, SC_EINVAL, "field.choice", "state", "requested, issued or sent");
     if (!ra_is_staff(s) && strcmp(state, "requested") != 0)
         return ra_fail(re, SC_EINVAL, "auth.forbidden", "state", "applicants may only request");
@@ -268,9 +268,8 @@ int ra_webhook(ra *r, const char *timestamp, const char *sig_header, const uint8
         (rc = ra_json_int(j, "amount_fen", 0, 100000000, &amount, &have, re)))
         goto out;
     if (no == NULL || tx == NULL || !have || status == NULL) {
-        rc = ra_fail(re, SC_EINVAL, "field.required", no ? (tx ? "amount_fen" : "transaction_id")
-                                                         : "order_no",
-                     "required");
+        rc = ra_fail(re, SC_EINVAL, "field.required",
+                     no ? (tx ? "amount_fen" : "transaction_id") : "order_no", "required");
         goto out;
     }
     if (strcmp(status, "paid") != 0) goto out; /* other notifications change nothing */
@@ -528,8 +527,8 @@ out:
     return rc;
 }
 
-int ra_order_ship(ra *r, const ra_session *s, int64_t id, const char *carrier,
-                  const char *tracking, ra_err *re)
+int ra_order_ship(ra *r, const ra_session *s, int64_t id, const char *carrier, const char *tracking,
+                  ra_err *re)
 {
     if (!ra_has_duty(s, RA_DUTY_PRODUCTION))
         return ra_fail(re, SC_EINVAL, "auth.forbidden", NULL, "production duty required");
@@ -630,8 +629,8 @@ int ra_order_effect(ra *r, ra_order *o, const char *actor, ra_err *re)
         rc = pki_resume(r->ca, o->certificate, actor, &re->e);
     int rc2 = store_tx_begin(r->db, &re->e);
     if (rc != 0 || rc2 != 0) return rc ? rc : rc2;
-    return ra_order_move(r, o, RA_EV_FULFIL, actor, o->b->effect == RA_FX_REVOKE ? "revoked" : "resumed",
-                         NULL, re);
+    return ra_order_move(r, o, RA_EV_FULFIL, actor,
+                         o->b->effect == RA_FX_REVOKE ? "revoked" : "resumed", NULL, re);
 }
 
 /* ---- certificates ---- */
@@ -714,7 +713,8 @@ int ra_cert_list(ra *r, const ra_session *s, json_t **out, ra_err *re)
         int64_t left = (na - now) / 86400;
         json_t *acts = json_array();
         if (strcmp(status, "good") == 0) {
-            if (na - now <= 30 * 86400 && na > now) json_array_append_new(acts, json_string("renew"));
+            if (na - now <= 30 * 86400 && na > now)
+                json_array_append_new(acts, json_string("renew"));
             json_array_append_new(acts, json_string("rekey"));
             json_array_append_new(acts, json_string("change"));
             json_array_append_new(acts, json_string("replace"));
@@ -805,13 +805,13 @@ int ra_revocations(ra *r, const ra_session *s, json_t **out, ra_err *re)
         int64_t sub = store_col_int64(st, 4), upd = store_col_int64(st, 5);
         int done = strcmp(state, "completed") == 0;
         int64_t age = (done ? upd : now) - sub;
-        json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:s?, s:s, s:I, s:I, s:I, s:b, s:b}", "id",
-                           (json_int_t)store_col_int64(st, 0), "order_no",
-                           store_col_text(st, 1, NULL), "certificate",
-                           store_col_text(st, 2, NULL), "state", state, "submitted_at",
-                           (json_int_t)sub, "age_seconds", (json_int_t)age, "due_at",
-                           (json_int_t)(sub + 86400), "overdue", age > 86400, "done", done));
+        json_array_append_new(arr, json_pack("{s:I, s:s, s:s?, s:s, s:I, s:I, s:I, s:b, s:b}", "id",
+                                             (json_int_t)store_col_int64(st, 0), "order_no",
+                                             store_col_text(st, 1, NULL), "certificate",
+                                             store_col_text(st, 2, NULL), "state", state,
+                                             "submitted_at", (json_int_t)sub, "age_seconds",
+                                             (json_int_t)age, "due_at", (json_int_t)(sub + 86400),
+                                             "overdue", age > 86400, "done", done));
     }
     if (rc < 0) {
         json_decref(arr);
@@ -925,8 +925,9 @@ int ra_remind_expiring(ra *r, int64_t now, int *queued, ra_err *re)
             struct tm tm;
             gmtime_r(&x, &tm);
             strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
-            snprintf(subj, sizeof(subj), "您的数字证书将在 %d 天内到期 / Certificate expires in %d day%s",
-                     d, d, d == 1 ? "" : "s");
+            snprintf(subj, sizeof(subj),
+                     "您的数字证书将在 %d 天内到期 / Certificate expires in %d day%s", d, d,
+                     d == 1 ? "" : "s");
             snprintf(body, sizeof(body),
                      "您好：\n\n您的数字证书（序列号 %s，%.150s）将于 %s（北京时间）到期。"
                      "证书到期前一个月内可在线办理延期。\n\nYour certificate %s expires on %s "

@@ -27,11 +27,15 @@ static int depth_ok(json_t *j, int depth)
     if (json_is_object(j)) {
         const char *k;
         json_t *v;
-        json_object_foreach(j, k, v) if (!depth_ok(v, depth + 1)) return 0;
+        RA_OBJ_EACH(j, k, v)
+        {
+            (void)k;
+            if (!depth_ok(v, depth + 1)) return 0;
+        }
     } else if (json_is_array(j)) {
         size_t i;
         json_t *v;
-        json_array_foreach(j, i, v) if (!depth_ok(v, depth + 1)) return 0;
+        RA_ARR_EACH(j, i, v) if (!depth_ok(v, depth + 1)) return 0;
     }
     return 1;
 }
@@ -66,10 +70,12 @@ int ra_json_keys(json_t *o, const char *const *allowed, ra_err *re)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(o, k, v)
+    RA_OBJ_EACH(o, k, v)
     {
+        (void)v;
         int ok = 0;
-        for (size_t i = 0; allowed[i] != NULL && !ok; i++) ok = strcmp(k, allowed[i]) == 0;
+        for (size_t i = 0; allowed[i] != NULL && !ok; i++)
+            ok = strcmp(k, allowed[i]) == 0;
         if (!ok) {
             char f[48];
             snprintf(f, sizeof(f), "%.47s", k);

@@ -251,7 +251,7 @@ int ra_fields_merge(ra *r, json_t *all, json_t *patch, ra_err *re)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(patch, k, v)
+    RA_OBJ_EACH(patch, k, v)
     {
         if (strcmp(k, "business") == 0 || strcmp(k, "subject_kind") == 0 ||
             strcmp(k, "certificate") == 0 || strcmp(k, "pop") == 0)
@@ -269,7 +269,8 @@ int ra_fields_merge(ra *r, json_t *all, json_t *patch, ra_err *re)
             char up[64];
             snprintf(up, sizeof(up), "%s", json_string_value(v));
             if (f->check == C_ID)
-                for (char *p = up; *p; p++) *p = (char)toupper((unsigned char)*p);
+                for (char *p = up; *p; p++)
+                    *p = (char)toupper((unsigned char)*p);
             json_object_set_new(all, k, json_string(up));
         } else {
             json_object_set(all, k, v);
@@ -284,13 +285,17 @@ int ra_fields_merge(ra *r, json_t *all, json_t *patch, ra_err *re)
 }
 
 static const char *const org_fields[] = {
-    "org_name",    "org_address",     "legal_name",      "legal_phone",
-    "legal_id_type", "legal_id_number", "org_uscc",      "agent_name",
-    "agent_mobile", "agent_id_type",   "agent_id_number", "agent_email", NULL};
-static const char *const org_id_fields[] = {"org_name", "org_uscc", "agent_name", "agent_mobile",
-                                            "agent_id_number", NULL};
-static const char *const person_fields[] = {"person_name",      "person_phone", "person_id_type",
-                                            "person_id_number", "person_org",   "person_email",
+    "org_name",        "org_address", "legal_name", "legal_phone",  "legal_id_type",
+    "legal_id_number", "org_uscc",    "agent_name", "agent_mobile", "agent_id_type",
+    "agent_id_number", "agent_email", NULL};
+static const char *const org_id_fields[] = {"org_name",     "org_uscc",        "agent_name",
+                                            "agent_mobile", "agent_id_number", NULL};
+static const char *const person_fields[] = {"person_name",
+                                            "person_phone",
+                                            "person_id_type",
+                                            "person_id_number",
+                                            "person_org",
+                                            "person_email",
                                             NULL};
 static const char *const person_id_fields[] = {"person_name", "person_phone", "person_id_number",
                                                NULL};
@@ -314,7 +319,8 @@ size_t ra_required_fields(const ra_business *b, unsigned kind, const char *handl
     const char *const *set = kind == RA_KIND_ORG ? (full ? org_fields : org_id_fields)
                                                  : (full ? person_fields : person_id_fields);
     if (b->needs_review || full)
-        for (size_t i = 0; set[i]; i++) ADD(set[i]);
+        for (size_t i = 0; set[i]; i++)
+            ADD(set[i]);
     if (kind == RA_KIND_ORG && (b->needs_review || full)) {
         ADD("auth_from");
         ADD("auth_to");
@@ -445,8 +451,8 @@ int ra_order_load(ra *r, const ra_session *s, int64_t id, int write, ra_order *o
         return rc;
     }
     if (s == NULL) return 0; /* internal (webhook) */
-    int ok = s->acct.role == RA_ROLE_APPLICANT ? o->account_id == s->acct.id
-                                                : staff_may(s, o, write);
+    int ok =
+        s->acct.role == RA_ROLE_APPLICANT ? o->account_id == s->acct.id : staff_may(s, o, write);
     if (!ok) {
         int staff = ra_is_staff(s);
         ra_order_free(o);
@@ -462,7 +468,7 @@ static int order_save_fields(ra *r, ra_order *o, ra_err *re)
     json_t *plain = json_object(), *pii = json_object();
     const char *k;
     json_t *v;
-    json_object_foreach(o->f, k, v) json_object_set(is_pii(k) ? pii : plain, k, v);
+    RA_OBJ_EACH(o->f, k, v) json_object_set(is_pii(k) ? pii : plain, k, v);
     char *pt = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
     char *pp = json_dumps(pii, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(plain);
@@ -634,7 +640,7 @@ int ra_order_create(ra *r, const ra_session *s, json_t *req, int64_t account_id,
     json_t *plain = json_object(), *pii = json_object();
     const char *k;
     json_t *v;
-    json_object_foreach(o.f, k, v) json_object_set(is_pii(k) ? pii : plain, k, v);
+    RA_OBJ_EACH(o.f, k, v) json_object_set(is_pii(k) ? pii : plain, k, v);
     char *pt = json_dumps(plain, JSON_COMPACT | JSON_SORT_KEYS);
     char *pp = json_dumps(pii, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(plain);
@@ -672,8 +678,9 @@ int ra_order_create(ra *r, const ra_session *s, json_t *req, int64_t account_id,
     if ((rc = store_step(st, &re->e)) < 0) goto fail; /* finish the INSERT … RETURNING */
     char obj[48], detail[200];
     snprintf(obj, sizeof(obj), "order:%lld", (long long)*id);
-    snprintf(detail, sizeof(detail), "{\"business\":\"%s\",\"subject_kind\":\"%s\",\"order_no\":\"%s\"}",
-             b->key, kk, order_no);
+    snprintf(detail, sizeof(detail),
+             "{\"business\":\"%s\",\"subject_kind\":\"%s\",\"order_no\":\"%s\"}", b->key, kk,
+             order_no);
     if ((rc = audit_append(r->db, s->actor, "ra.order.create", obj, "draft", detail, &re->e)) != 0)
         goto fail;
     rc = store_tx_commit(r->db, &re->e);
@@ -738,13 +745,13 @@ static json_t *materials_json(ra *r, int64_t id, ra_err *re)
     store_bind_int64(st, 1, id);
     while (store_step(st, &re->e) == STORE_ROW)
         json_array_append_new(
-            arr, json_pack("{s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "kind",
-                           store_col_text(st, 0, NULL), "version", (json_int_t)store_col_int64(st, 1),
-                           "mime", store_col_text(st, 2, NULL), "bytes",
-                           (json_int_t)store_col_int64(st, 3), "sm3", store_col_text(st, 4, NULL),
-                           "uploaded_at", (json_int_t)store_col_int64(st, 5), "review",
-                           store_col_text(st, 6, NULL), "review_reason",
-                           store_col_text(st, 7, NULL)));
+            arr,
+            json_pack("{s:s, s:I, s:s, s:I, s:s, s:I, s:s, s:s}", "kind",
+                      store_col_text(st, 0, NULL), "version", (json_int_t)store_col_int64(st, 1),
+                      "mime", store_col_text(st, 2, NULL), "bytes",
+                      (json_int_t)store_col_int64(st, 3), "sm3", store_col_text(st, 4, NULL),
+                      "uploaded_at", (json_int_t)store_col_int64(st, 5), "review",
+                      store_col_text(st, 6, NULL), "review_reason", store_col_text(st, 7, NULL)));
     return arr;
 }
 
@@ -755,12 +762,11 @@ static json_t *history_json(ra *r, int64_t id, ra_err *re)
     if (store_stmt_get(r->db, ST_RA_EVENT_LIST, &st, &re->e) != 0) return arr;
     store_bind_int64(st, 1, id);
     while (store_step(st, &re->e) == STORE_ROW)
-        json_array_append_new(arr, json_pack("{s:I, s:s, s:s, s:s, s:s}", "at",
-                                             (json_int_t)store_col_int64(st, 0), "actor",
-                                             store_col_text(st, 1, NULL), "from",
-                                             store_col_text(st, 2, NULL), "to",
-                                             store_col_text(st, 3, NULL), "reason",
-                                             store_col_text(st, 4, NULL)));
+        json_array_append_new(
+            arr,
+            json_pack("{s:I, s:s, s:s, s:s, s:s}", "at", (json_int_t)store_col_int64(st, 0),
+                      "actor", store_col_text(st, 1, NULL), "from", store_col_text(st, 2, NULL),
+                      "to", store_col_text(st, 3, NULL), "reason", store_col_text(st, 4, NULL)));
     return arr;
 }
 
@@ -810,7 +816,8 @@ json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
     const char *acts[16];
     actions_for(s, o, acts);
     json_t *a = json_array();
-    for (size_t i = 0; acts[i]; i++) json_array_append_new(a, json_string(acts[i]));
+    for (size_t i = 0; acts[i]; i++)
+        json_array_append_new(a, json_string(acts[i]));
     json_object_set_new(j, "actions", a);
     json_object_set_new(j, "materials", materials_json(r, o->id, re));
     /* the checklist: what is needed and whether it is there */
@@ -821,12 +828,12 @@ json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
         int present = 0;
         size_t k;
         json_t *m;
-        json_array_foreach(mats, k, m) if (strcmp(json_string_value(json_object_get(m, "kind")),
-                                                  need[i]) == 0) present = 1;
+        RA_ARR_EACH(mats, k, m)
+        if (strcmp(json_string_value(json_object_get(m, "kind")), need[i]) == 0) present = 1;
         json_array_append_new(cl, json_pack("{s:s, s:s, s:s, s:b, s:b}", "kind", need[i], "zh",
                                             ra_material_label(need[i], 0), "en",
-                                            ra_material_label(need[i], 1), "required", 1,
-                                            "present", present));
+                                            ra_material_label(need[i], 1), "required", 1, "present",
+                                            present));
     }
     json_object_set_new(j, "checklist", cl);
     json_object_set_new(j, "review", o->review ? json_incref(o->review) : json_null());
@@ -852,8 +859,9 @@ json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
     json_object_set_new(j, "certificates", certs_json(r, o->id, re));
     json_object_set_new(j, "history", history_json(r, o->id, re));
     if (o->b->effect == RA_FX_REVOKE)
-        json_object_set_new(j, "warning_zh",
-                            json_string("若使用该证书操作过文件加密，请将文件解密后，再办理注销。"));
+        json_object_set_new(
+            j, "warning_zh",
+            json_string("若使用该证书操作过文件加密，请将文件解密后，再办理注销。"));
     return j;
 }
 
@@ -912,19 +920,18 @@ int ra_order_list(ra *r, const ra_session *s, const char *state, const char *ser
         ra_state so = RA_DRAFT;
         ra_state_parse(store_col_text(st, 5, NULL), &so);
         json_array_append_new(
-            arr, json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:s, s:s?, "
-                           "s:I, s:b}",
-                           "id", (json_int_t)store_col_int64(st, 0), "order_no",
-                           store_col_text(st, 1, NULL), "business", store_col_text(st, 3, NULL),
-                           "business_zh", b ? b->zh : "", "subject_kind",
-                           store_col_text(st, 4, NULL), "state", ra_state_name(so), "state_zh",
-                           ra_state_zh(so), "service_point", store_col_text(st, 6, NULL),
-                           "price_fen", (json_int_t)store_col_int64(st, 11), "created_at",
-                           (json_int_t)store_col_int64(st, 25), "updated_at",
-                           (json_int_t)store_col_int64(st, 26), "display_name", disp ? disp : "",
-                           "org_uscc", uscc ? um : NULL, "account_id",
-                           (json_int_t)store_col_int64(st, 2), "counter",
-                           !store_col_isnull(st, 7)));
+            arr,
+            json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s?, s:I, s:I, s:I, s:s, s:s?, "
+                      "s:I, s:b}",
+                      "id", (json_int_t)store_col_int64(st, 0), "order_no",
+                      store_col_text(st, 1, NULL), "business", store_col_text(st, 3, NULL),
+                      "business_zh", b ? b->zh : "", "subject_kind", store_col_text(st, 4, NULL),
+                      "state", ra_state_name(so), "state_zh", ra_state_zh(so), "service_point",
+                      store_col_text(st, 6, NULL), "price_fen", (json_int_t)store_col_int64(st, 11),
+                      "created_at", (json_int_t)store_col_int64(st, 25), "updated_at",
+                      (json_int_t)store_col_int64(st, 26), "display_name", disp ? disp : "",
+                      "org_uscc", uscc ? um : NULL, "account_id",
+                      (json_int_t)store_col_int64(st, 2), "counter", !store_col_isnull(st, 7)));
         json_decref(f);
     }
     if (rc < 0) {
@@ -965,8 +972,9 @@ int ra_order_patch(ra *r, const ra_session *s, int64_t id, json_t *req, ra_err *
     const char *k;
     json_t *v;
     sc_buf_append(&d, "fields:", 7);
-    json_object_foreach(req, k, v)
+    RA_OBJ_EACH(req, k, v)
     {
+        (void)v;
         sc_buf_putc(&d, ' ');
         sc_buf_append(&d, k, strlen(k));
     }
@@ -990,8 +998,8 @@ out:
 static int submit_checks(ra *r, ra_order *o, ra_err *re)
 {
     const char *req[48];
-    size_t n = ra_required_fields(o->b, o->kind, json_string_value(json_object_get(o->f, "handling")),
-                                  req, 48);
+    size_t n = ra_required_fields(o->b, o->kind,
+                                  json_string_value(json_object_get(o->f, "handling")), req, 48);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(req[i], "certificate") == 0) continue; /* checked at creation */
         json_t *v = json_object_get(o->f, req[i]);
@@ -1117,7 +1125,7 @@ int ra_order_review(ra *r, const ra_session *s, int64_t id, const char *payload,
         /* approving with a material marked for return makes no sense */
         const char *k;
         json_t *v;
-        json_object_foreach(mats, k, v) if (!json_is_true(json_object_get(v, "ok")))
+        RA_OBJ_EACH(mats, k, v) if ((void)k, !json_is_true(json_object_get(v, "ok")))
         {
             rc = ra_fail(re, SC_EINVAL, "field.choice", "decision",
                          "a returned material cannot be approved");
@@ -1129,12 +1137,12 @@ int ra_order_review(ra *r, const ra_session *s, int64_t id, const char *payload,
         goto out;
     }
     if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
-    if ((rc = ra_order_move(r, &o, ev, s->actor, reason ? reason : "",
-                            (const char *)detail.p, re)) != 0)
+    if ((rc = ra_order_move(r, &o, ev, s->actor, reason ? reason : "", (const char *)detail.p,
+                            re)) != 0)
         goto fail;
     const char *k;
     json_t *v;
-    json_object_foreach(mats, k, v)
+    RA_OBJ_EACH(mats, k, v)
     {
         store_stmt *st;
         const char *mr = json_string_value(json_object_get(v, "reason"));
@@ -1147,9 +1155,9 @@ int ra_order_review(ra *r, const ra_session *s, int64_t id, const char *payload,
         store_bind_text(st, 6, k);
         if ((rc = store_exec(st, &re->e)) != 0) goto fail;
     }
-    json_t *rv = json_pack("{s:s, s:s, s:I, s:s, s:O?}", "decision", dec, "reason",
-                           reason ? reason : "", "at", (json_int_t)ra_now(r), "by", s->actor,
-                           "materials", mats);
+    json_t *rv =
+        json_pack("{s:s, s:s, s:I, s:s, s:O?}", "decision", dec, "reason", reason ? reason : "",
+                  "at", (json_int_t)ra_now(r), "by", s->actor, "materials", mats);
     char *rt = json_dumps(rv, JSON_COMPACT);
     json_decref(rv);
     store_stmt *st;
@@ -1183,7 +1191,8 @@ int ra_order_reveal(ra *r, const ra_session *s, int64_t id, const char *field, c
                     size_t outsz, ra_err *re)
 {
     int ok = 0;
-    for (size_t i = 0; reveal_fields[i]; i++) ok |= field && strcmp(field, reveal_fields[i]) == 0;
+    for (size_t i = 0; reveal_fields[i]; i++)
+        ok |= field && strcmp(field, reveal_fields[i]) == 0;
     if (!ok) return ra_fail(re, SC_ENOTFOUND, "not_found", "field", "no such field");
     if (!ra_is_staff(s)) return ra_fail(re, SC_EINVAL, "auth.forbidden", NULL, "staff only");
     ra_order o;
@@ -1214,9 +1223,9 @@ int ra_order_csr(ra *r, const ra_session *s, int64_t id, const char *pem, ra_err
     ra_order o;
     int rc = ra_order_load(r, s, id, 1, &o, re);
     if (rc != 0) return rc;
-    if (!o.b->needs_csr || (o.state != RA_PAID && o.state != RA_APPROVED &&
-                            o.state != RA_SUBMITTED && o.state != RA_DRAFT &&
-                            o.state != RA_RETURNED)) {
+    if (!o.b->needs_csr ||
+        (o.state != RA_PAID && o.state != RA_APPROVED && o.state != RA_SUBMITTED &&
+         o.state != RA_DRAFT && o.state != RA_RETURNED)) {
         rc = ra_fail(re, SC_ESTATE, "order.bad_state", NULL, "no CSR needed now");
         goto out;
     }
@@ -1228,8 +1237,7 @@ int ra_order_csr(ra *r, const ra_session *s, int64_t id, const char *pem, ra_err
     if ((rc = store_exec(st, &re->e)) != 0) goto fail;
     char obj[48];
     snprintf(obj, sizeof(obj), "order:%lld", (long long)id);
-    if ((rc = audit_append(r->db, s->actor, "ra.order.csr", obj, "ok", "", &re->e)) != 0)
-        goto fail;
+    if ((rc = audit_append(r->db, s->actor, "ra.order.csr", obj, "ok", "", &re->e)) != 0) goto fail;
     rc = store_tx_commit(r->db, &re->e);
     goto out;
 fail:
@@ -1287,8 +1295,8 @@ out:
 
 /* ---- materials ---- */
 
-int ra_material_put(ra *r, const ra_session *s, int64_t id, const char *kind,
-                    const uint8_t *data, size_t len, json_t **out, ra_err *re)
+int ra_material_put(ra *r, const ra_session *s, int64_t id, const char *kind, const uint8_t *data,
+                    size_t len, json_t **out, ra_err *re)
 {
     ra_order o;
     int rc = ra_order_load(r, s, id, 1, &o, re);
@@ -1387,8 +1395,8 @@ int ra_material_get(ra *r, const ra_session *s, int64_t id, const char *kind, in
     if (rc != STORE_ROW) return ra_fail(re, SC_ENOTFOUND, "not_found", "kind", "no material");
     const char *m = store_col_text(st, 0, NULL);
     *mime = m && strcmp(m, "application/pdf") == 0 ? "application/pdf"
-            : m && strcmp(m, "image/png") == 0    ? "image/png"
-                                                  : "image/jpeg";
+            : m && strcmp(m, "image/png") == 0     ? "image/png"
+                                                   : "image/jpeg";
     size_t n = 0;
     const uint8_t *d = store_col_blob(st, 1, &n);
     return ra_unseal(r, "material", d, n, out, re);
@@ -1423,8 +1431,7 @@ int ra_agreement_accept(ra *r, const ra_session *s, const char *key, const char 
     store_bind_int64(st, 5, ra_now(r));
     if ((rc = store_exec(st, &re->e)) != 0) goto fail;
     char d[160];
-    snprintf(d, sizeof(d), "agreement=%s version=%s order=%lld", key, version,
-             (long long)order_id);
+    snprintf(d, sizeof(d), "agreement=%s version=%s order=%lld", key, version, (long long)order_id);
     if ((rc = audit_append(r->db, s->actor, "ra.agreement.accept", s->actor, "ok", d, &re->e)) != 0)
         goto fail;
     return store_tx_commit(r->db, &re->e);

@@ -1,5 +1,6 @@
 /* pw.h - the libsodium pieces the RA uses (argon2id, base64, wiping), kept apart because
- * libsodium's crypto_sign() clashes with sealca's crypto layer name: only pw.c includes sodium.h. */
+ * libsodium's crypto_sign() clashes with sealca's crypto layer name: only pw.c includes sodium.h.
+ */
 #ifndef SEALCA_RA_PW_H
 #define SEALCA_RA_PW_H
 

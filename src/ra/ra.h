@@ -27,6 +27,15 @@ const char *ra_message(const ra_err *re, const char *lang, char *buf, size_t buf
 int ra_http_status(const ra_err *re);
 
 /* ---- JSON request decoding (ra/json.c) ---- */
+/* jansson's iteration as plain for loops (cppcheck does not know jansson's foreach macros) */
+#define RA_OBJ_EACH(obj, key, val)                                                                 \
+    for (void *ra_it_ = json_object_iter(obj);                                                     \
+         ra_it_ &&                                                                                 \
+         ((key) = json_object_iter_key(ra_it_), (val) = json_object_iter_value(ra_it_), 1);        \
+         ra_it_ = json_object_iter_next((obj), ra_it_))
+#define RA_ARR_EACH(arr, idx, val)                                                                 \
+    for ((idx) = 0; (idx) < json_array_size(arr) && ((val) = json_array_get((arr), (idx)), 1);     \
+         (idx)++)
 #define RA_JSON_MAX (64 * 1024)
 /* Parse a request body: UTF-8, no duplicate keys, an object at the top, at most RA_JSON_MAX
  * bytes and 16 levels deep. *out is owned by the caller (json_decref). */
@@ -47,8 +56,8 @@ typedef struct ra_catalog ra_catalog;
 typedef struct ra {
     pki_ca *ca; /* the thread's CA handle (its store is ra->db) */
     store *db;
-    vault *v;              /* personal data and materials at rest */
-    const ra_catalog *cat; /* shared, read-only */
+    vault *v;               /* personal data and materials at rest */
+    const ra_catalog *cat;  /* shared, read-only */
     uint8_t lookup_key[32]; /* keyed hash of phone numbers (ra.conf lookup_key) */
     uint8_t webhook_key[64];
     size_t webhook_keylen;
@@ -69,35 +78,41 @@ void ra_catalog_free(ra_catalog *c);
 /* The catalog as served by GET /api/v1/catalog (owned by c). */
 const char *ra_catalog_json(const ra_catalog *c, size_t *len);
 
-enum { RA_KIND_ORG = 1, RA_KIND_LEGAL = 2, RA_KIND_COST = 4, RA_KIND_EXPERT = 8, RA_KIND_OTHER = 16 };
+enum {
+    RA_KIND_ORG = 1,
+    RA_KIND_LEGAL = 2,
+    RA_KIND_COST = 4,
+    RA_KIND_EXPERT = 8,
+    RA_KIND_OTHER = 16
+};
 #define RA_KIND_PERSONS (RA_KIND_LEGAL | RA_KIND_COST | RA_KIND_EXPERT | RA_KIND_OTHER)
 #define RA_KIND_ALL     (RA_KIND_ORG | RA_KIND_PERSONS)
 
 /* What completing an order does to certificates. */
 typedef enum ra_effect {
-    RA_FX_ISSUE,        /* new certificate */
-    RA_FX_RENEW,        /* new certificate, old one superseded */
-    RA_FX_CHANGE,       /* applicant completes: new certificate, old one superseded */
-    RA_FX_REPLACE,      /* old revoked (key lost), new key shipped */
-    RA_FX_REVOKE,       /* revoked (cessation) */
-    RA_FX_RESUME,       /* hold released */
-    RA_FX_KMC,          /* pin-unlock, key-recovery: through the KMC */
-    RA_FX_SEAL,         /* seal-change, seal-redo: through the seal service */
-    RA_FX_SUSPEND,      /* certificateHold at once (not an order) */
+    RA_FX_ISSUE,   /* new certificate */
+    RA_FX_RENEW,   /* new certificate, old one superseded */
+    RA_FX_CHANGE,  /* applicant completes: new certificate, old one superseded */
+    RA_FX_REPLACE, /* old revoked (key lost), new key shipped */
+    RA_FX_REVOKE,  /* revoked (cessation) */
+    RA_FX_RESUME,  /* hold released */
+    RA_FX_KMC,     /* pin-unlock, key-recovery: through the KMC */
+    RA_FX_SEAL,    /* seal-change, seal-redo: through the seal service */
+    RA_FX_SUSPEND, /* certificateHold at once (not an order) */
 } ra_effect;
 
 /* One row per business type: THE table that says what each one needs. */
 typedef struct ra_business {
     const char *key, *zh, *en;
-    unsigned kinds;    /* subject kinds it applies to */
-    int needs_cert;    /* acts on an existing certificate of the applicant */
-    int needs_pop;     /* proof of possession of that certificate's key */
-    int needs_reason;  /* rekey_reason required */
-    int needs_review;  /* submitted -> approved by a reviewer */
-    int needs_payment; /* approved -> paid */
-    int needs_shipping;/* fulfilled by shipping a key (or pick-up) */
-    int needs_csr;     /* completion issues a certificate */
-    int renew_window;  /* only from 30 days before expiry */
+    unsigned kinds;                       /* subject kinds it applies to */
+    int needs_cert;                       /* acts on an existing certificate of the applicant */
+    int needs_pop;                        /* proof of possession of that certificate's key */
+    int needs_reason;                     /* rekey_reason required */
+    int needs_review;                     /* submitted -> approved by a reviewer */
+    int needs_payment;                    /* approved -> paid */
+    int needs_shipping;                   /* fulfilled by shipping a key (or pick-up) */
+    int needs_csr;                        /* completion issues a certificate */
+    int renew_window;                     /* only from 30 days before expiry */
     const char *price_org, *price_person; /* price keys, NULL = free */
     ra_effect effect;
 } ra_business;
@@ -180,8 +195,8 @@ int ra_staff_add(ra *r, const ra_session *creator, const ra_staff_new *n, int64_
                  sc_buf *out_cert, ra_err *re);
 int ra_staff_disable(ra *r, const ra_session *actor, const char *login, ra_err *re);
 /* Calls fn for each staff member the actor may manage (NULL actor = all). */
-int ra_staff_list(ra *r, const ra_session *actor, int (*fn)(void *, const ra_account *),
-                  void *arg, ra_err *re);
+int ra_staff_list(ra *r, const ra_session *actor, int (*fn)(void *, const ra_account *), void *arg,
+                  ra_err *re);
 /* The login message a staff certificate signs: "sealca-staff-login:" login ":" challenge. */
 void ra_staff_login_msg(const char *login, const char *challenge, sc_buf *out);
 /* Verify a signed staff action: payload signed by the session's staff certificate, fresh, for
@@ -229,8 +244,8 @@ typedef enum ra_event {
 /* The state an event leads to from `from` for business b, or -1 when illegal. */
 int ra_transition(const ra_business *b, ra_state from, ra_event ev);
 
-int ra_order_create(ra *r, const ra_session *s, json_t *req, int64_t account_id,
-                    int64_t *id, char order_no[32], ra_err *re);
+int ra_order_create(ra *r, const ra_session *s, json_t *req, int64_t account_id, int64_t *id,
+                    char order_no[32], ra_err *re);
 /* Order JSON as the API shows it. staff: personal fields masked. */
 int ra_order_get(ra *r, const ra_session *s, int64_t id, json_t **out, ra_err *re);
 int ra_order_list(ra *r, const ra_session *s, const char *state, const char *service_point,
@@ -250,8 +265,8 @@ int ra_counter_entry(ra *r, const ra_session *s, const char *payload, const char
 /* materials */
 #define RA_MATERIAL_MAX  (10 * 1024 * 1024)
 #define RA_ORDER_MAT_MAX (50 * 1024 * 1024)
-int ra_material_put(ra *r, const ra_session *s, int64_t id, const char *kind,
-                    const uint8_t *data, size_t len, json_t **out, ra_err *re);
+int ra_material_put(ra *r, const ra_session *s, int64_t id, const char *kind, const uint8_t *data,
+                    size_t len, json_t **out, ra_err *re);
 /* The latest (version 0) or a given version; *mime static. */
 int ra_material_get(ra *r, const ra_session *s, int64_t id, const char *kind, int64_t version,
                     sc_buf *out, const char **mime, ra_err *re);
@@ -274,8 +289,8 @@ void ra_webhook_mac(const ra *r, int sm3, const char *timestamp, const uint8_t *
 /* Production: issue the order's certificate from csr_pem (or the uploaded CSR). */
 int ra_order_issue(ra *r, const ra_session *s, int64_t id, const char *csr_pem, json_t **out,
                    ra_err *re);
-int ra_order_ship(ra *r, const ra_session *s, int64_t id, const char *carrier,
-                  const char *tracking, ra_err *re);
+int ra_order_ship(ra *r, const ra_session *s, int64_t id, const char *carrier, const char *tracking,
+                  ra_err *re);
 int ra_order_pickup(ra *r, const ra_session *s, int64_t id, const char *who, ra_err *re);
 /* Applicant confirms receipt, or completes an approved change order (uploaded CSR). */
 int ra_order_complete(ra *r, const ra_session *s, int64_t id, ra_err *re);
@@ -285,8 +300,7 @@ int ra_cert_challenge(ra *r, const ra_session *s, const char *serial, char out[4
                       int64_t *expires, ra_err *re);
 /* The bytes a certificate key signs for proof of possession. */
 void ra_pop_msg(const char *serial, const char *challenge, sc_buf *out);
-int ra_cert_suspend(ra *r, const ra_session *s, const char *serial, const char *reason,
-                    ra_err *re);
+int ra_cert_suspend(ra *r, const ra_session *s, const char *serial, const char *reason, ra_err *re);
 /* form: certificate-application.pdf | seal-application.pdf | service-agreement.pdf |
  * ca-agreement.pdf | receipt.pdf; lang "zh"/"zh-CN" or "en". */
 int ra_order_form(ra *r, const ra_session *s, int64_t id, const char *form, const char *lang,

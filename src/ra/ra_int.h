@@ -9,10 +9,9 @@
 
 int ra_email_check(const char *s, const char *field, ra_err *re);
 int ra_mobile_check(const char *s, const char *field, ra_err *re);
-int ra_challenge_new(ra *r, const char *purpose, const char *subject, int64_t life,
-                     char out[48], int64_t *expires, ra_err *re);
-int ra_challenge_take(ra *r, const char *purpose, const char *subject, const char *ch,
-                      ra_err *re);
+int ra_challenge_new(ra *r, const char *purpose, const char *subject, int64_t life, char out[48],
+                     int64_t *expires, ra_err *re);
+int ra_challenge_take(ra *r, const char *purpose, const char *subject, const char *ch, ra_err *re);
 /* The audit detail of a signed staff action (NUL-terminated JSON in out). */
 int ra_signed_detail(const ra_session *s, const char *payload, const char *sig_b64, sc_buf *out);
 

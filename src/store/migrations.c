@@ -126,11 +126,11 @@ static const char *const migrations[] = {
     "  phone_enc BLOB,"        /* the number, sealed */
     "  email TEXT UNIQUE,"
     "  name TEXT NOT NULL,"
-    "  pwhash TEXT,"           /* argon2id (libsodium string); NULL = cannot log in yet */
+    "  pwhash TEXT," /* argon2id (libsodium string); NULL = cannot log in yet */
     "  role TEXT NOT NULL,"
-    "  duties TEXT NOT NULL,"  /* comma-separated operator duties */
+    "  duties TEXT NOT NULL," /* comma-separated operator duties */
     "  service_point TEXT,"
-    "  cert_serial TEXT,"      /* staff certificate */
+    "  cert_serial TEXT," /* staff certificate */
     "  created_by TEXT NOT NULL,"
     "  disabled BIGINT NOT NULL,"
     "  failures BIGINT NOT NULL,"
@@ -159,12 +159,12 @@ static const char *const migrations[] = {
     "  subject_kind TEXT NOT NULL,"
     "  state TEXT NOT NULL,"
     "  service_point TEXT,"
-    "  entry_staff BIGINT," /* counter entry operator, NULL for online orders */
-    "  certificate TEXT,"   /* the existing certificate the business acts on */
+    "  entry_staff BIGINT,"   /* counter entry operator, NULL for online orders */
+    "  certificate TEXT,"     /* the existing certificate the business acts on */
     "  fields TEXT NOT NULL," /* JSON of the non-personal form fields */
     "  pii BLOB,"             /* sealed JSON of the personal fields */
     "  price_fen BIGINT NOT NULL,"
-    "  review TEXT,"          /* JSON: last decision and per-material results */
+    "  review TEXT," /* JSON: last decision and per-material results */
     "  csr BLOB,"
     "  pay_state TEXT NOT NULL,"
     "  pay_method TEXT,"

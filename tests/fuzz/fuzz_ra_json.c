@@ -65,7 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (ra_fields_merge(&r, all, j, &re) == 0) {
         const char *k;
         json_t *v;
-        json_object_foreach(all, k, v) if (json_is_string(v)) check_text(json_string_value(v));
+        RA_OBJ_EACH(all, k, v) if (json_is_string(v)) check_text(json_string_value(v));
     } else if (re.e.code[0] == 0) {
         die("field refusal without a code");
     }

@@ -56,9 +56,9 @@ static void test_state_table(void **state)
     assert_int_equal(ra_transition(rv, RA_PAID, RA_EV_FULFIL), RA_COMPLETED);
     assert_int_equal(ra_transition(ch, RA_PAID, RA_EV_FULFIL), RA_COMPLETED);
     /* every business type of the glossary is a row */
-    const char *names[] = {"new",     "renew",  "rekey",     "renew-without-rekey",
-                           "reissue", "change", "replace",   "revoke",
-                           "suspend", "resume", "pin-unlock", "key-recovery",
+    const char *names[] = {"new",         "renew",    "rekey",      "renew-without-rekey",
+                           "reissue",     "change",   "replace",    "revoke",
+                           "suspend",     "resume",   "pin-unlock", "key-recovery",
                            "seal-change", "seal-redo"};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         assert_non_null(ra_business_get(names[i]));
@@ -75,7 +75,8 @@ static void test_checklist(void **state)
     assert_string_equal(m[0], "business-licence");
     n = ra_materials_needed(ra_business_get("new"), RA_KIND_EXPERT, m, 16);
     assert_int_equal(n, 6);
-    for (size_t i = 0; i < n; i++) assert_string_not_equal(m[i], "business-licence");
+    for (size_t i = 0; i < n; i++)
+        assert_string_not_equal(m[i], "business-licence");
     const char *f[48];
     n = ra_required_fields(ra_business_get("new"), RA_KIND_ORG, "mail", f, 48);
     int uscc = 0, ret = 0;
@@ -103,7 +104,8 @@ static void test_json(void **state)
     snprintf(body, sizeof(body), "{\"a\":%s}", deep);
     assert_int_equal(ra_json_parse((const uint8_t *)body, strlen(body), &j, &re), SC_EINVAL);
     memset(&re, 0, sizeof(re));
-    assert_int_equal(ra_json_parse((const uint8_t *)"{\"s\":\"a\\u0001\",\"n\":7}", 21, &j, &re), 0);
+    assert_int_equal(ra_json_parse((const uint8_t *)"{\"s\":\"a\\u0001\",\"n\":7}", 21, &j, &re),
+                     0);
     const char *s;
     assert_int_equal(ra_json_str(j, "s", 10, &s, &re), SC_EINVAL);
     assert_string_equal(re.field, "s");
@@ -230,16 +232,14 @@ static void test_accounts_sessions(void **state)
     fx *f = *state;
     ra_err re = {0};
     int64_t a = 0, b = 0;
-    assert_int_equal(ra_account_register(&f->r, "13800138000", "A@x.cn", "password-aaa-1", "甲", &a,
-                                         &re),
-                     0);
-    assert_int_equal(ra_account_register(&f->r, "13800138001", "b@x.cn", "password-bbb-1", "乙", &b,
-                                         &re),
-                     0);
+    assert_int_equal(
+        ra_account_register(&f->r, "13800138000", "A@x.cn", "password-aaa-1", "甲", &a, &re), 0);
+    assert_int_equal(
+        ra_account_register(&f->r, "13800138001", "b@x.cn", "password-bbb-1", "乙", &b, &re), 0);
     memset(&re, 0, sizeof(re));
-    assert_int_equal(ra_account_register(&f->r, "13800138000", "c@x.cn", "password-ccc-1", "丙", &b,
-                                         &re),
-                     SC_EEXIST);
+    assert_int_equal(
+        ra_account_register(&f->r, "13800138000", "c@x.cn", "password-ccc-1", "丙", &b, &re),
+        SC_EEXIST);
     memset(&re, 0, sizeof(re));
     assert_int_equal(ra_account_register(&f->r, "13800138002", "d@x.cn", "short", "丁", &b, &re),
                      SC_EINVAL);
@@ -280,7 +280,8 @@ static void test_accounts_sessions(void **state)
     /* lockout after 5 failures, for the right password too */
     for (int i = 0; i < 5; i++) {
         memset(&re, 0, sizeof(re));
-        assert_int_not_equal(ra_login(&f->r, "b@x.cn", "wrong-wrong-1", "2.2.2.2", tok, &s, &re), 0);
+        assert_int_not_equal(ra_login(&f->r, "b@x.cn", "wrong-wrong-1", "2.2.2.2", tok, &s, &re),
+                             0);
         assert_string_equal(re.e.code, "auth.bad_credentials");
     }
     memset(&re, 0, sizeof(re));
@@ -299,12 +300,10 @@ static void test_orders_ownership(void **state)
     int64_t a = 0, b = 0, id = 0;
     char tok[48], no[32];
     ra_session sa, sb;
-    assert_int_equal(ra_account_register(&f->r, "13900139000", "a@y.cn", "password-aaa-1", "甲", &a,
-                                         &re),
-                     0);
-    assert_int_equal(ra_account_register(&f->r, "13900139001", "b@y.cn", "password-bbb-1", "乙", &b,
-                                         &re),
-                     0);
+    assert_int_equal(
+        ra_account_register(&f->r, "13900139000", "a@y.cn", "password-aaa-1", "甲", &a, &re), 0);
+    assert_int_equal(
+        ra_account_register(&f->r, "13900139001", "b@y.cn", "password-bbb-1", "乙", &b, &re), 0);
     assert_int_equal(ra_login(&f->r, "a@y.cn", "password-aaa-1", "1", tok, &sa, &re), 0);
     assert_int_equal(ra_login(&f->r, "b@y.cn", "password-bbb-1", "1", tok, &sb, &re), 0);
     json_t *req = json_loads("{\"business\":\"new\",\"subject_kind\":\"organization\","
@@ -355,8 +354,11 @@ static void test_staff_roles(void **state)
     sc_key *k = NULL;
     sc_err e = {0};
     assert_int_equal(crypto_key_generate(SC_ALG_SM2, &k, &e), 0);
-    ra_staff_new sup = {.login = "root", .name = "超管", .password = "super-pass-123",
-                        .role = RA_ROLE_SUPER_ADMIN, .pub = k};
+    ra_staff_new sup = {.login = "root",
+                        .name = "超管",
+                        .password = "super-pass-123",
+                        .role = RA_ROLE_SUPER_ADMIN,
+                        .pub = k};
     int64_t id = 0;
     assert_int_equal(ra_staff_add(&f->r, NULL, &sup, &id, NULL, &re), 0);
     ra_session s;
@@ -364,14 +366,21 @@ static void test_staff_roles(void **state)
     assert_int_equal(ra_account_get(&f->r, id, &s.acct, &re), 0);
     snprintf(s.actor, sizeof(s.actor), "staff:root");
     /* the super admin creates business admins, not operators or auditors */
-    ra_staff_new op = {.login = "op", .name = "操作员", .password = "op-pass-12345",
-                       .role = RA_ROLE_OPERATOR, .duties = RA_DUTY_REVIEW,
-                       .service_point = "changji", .pub = k};
+    ra_staff_new op = {.login = "op",
+                       .name = "操作员",
+                       .password = "op-pass-12345",
+                       .role = RA_ROLE_OPERATOR,
+                       .duties = RA_DUTY_REVIEW,
+                       .service_point = "changji",
+                       .pub = k};
     memset(&re, 0, sizeof(re));
     assert_int_equal(ra_staff_add(&f->r, &s, &op, &id, NULL, &re), SC_EINVAL);
     assert_string_equal(re.e.code, "auth.forbidden");
-    ra_staff_new ba = {.login = "ba", .name = "业务管理员", .password = "ba-pass-12345",
-                       .role = RA_ROLE_BUSINESS_ADMIN, .pub = k};
+    ra_staff_new ba = {.login = "ba",
+                       .name = "业务管理员",
+                       .password = "ba-pass-12345",
+                       .role = RA_ROLE_BUSINESS_ADMIN,
+                       .pub = k};
     memset(&re, 0, sizeof(re));
     assert_int_equal(ra_staff_add(&f->r, &s, &ba, &id, NULL, &re), 0);
     ra_session sba;
@@ -411,7 +420,7 @@ int main(void)
     int drivers = tdb_drivers();
     failed += drivers < 0;
     for (g_pg = 0; g_pg < drivers; g_pg++)
-        failed += cmocka_run_group_tests_name(g_pg ? "ra[postgresql]" : "ra[sqlite]", tests, NULL,
-                                              NULL);
+        failed +=
+            cmocka_run_group_tests_name(g_pg ? "ra[postgresql]" : "ra[sqlite]", tests, NULL, NULL);
     return failed != 0;
 }
