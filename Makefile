@@ -87,7 +87,7 @@ integration: build/asan/sealca build/sealca
 
 # Browser tests: playwright-core (npm ci into tests/browser/node_modules) driving Debian's
 # chromium through the portal and the staff console against a fresh `sealca serve`.
-browser: build/sealca
+browser: deps build/sealca
 	@scripts/run-browser.sh build/sealca
 
 # The same run, keeping the screenshots of the main pages in docs/screenshots.
