@@ -43,10 +43,10 @@ async function newPage(opts = {}) {
   return page;
 }
 
-async function shot(page, name) {
+async function shot(page, name, fullPage = true) {
   if (!SHOTS) return;
   await page.waitForTimeout(150);
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 }
 
 // Navigate to url; the pages route on the hash, so the same url again means a reload.
@@ -448,7 +448,9 @@ test('staff pages: audit with verified operator signatures, users, login', async
   else console.log('note: GET /api/v1/staff/audit gives no chain_ok: the chain verdict is not shown');
   check(await au.$('[data-sig="ok"]'), 'no verified operator signature in the audit view');
   check(!(await au.$('[data-sig="bad"]')), 'an operator signature does not verify');
-  await shot(au, 'staff-audit');
+  await au.check('#signed-only');
+  check(await au.$('#audit tbody tr:not([hidden]) [data-sig="ok"]'), 'the signed-only filter hides the signed actions');
+  await shot(au, 'staff-audit', false);
   if (STAFF.admin) {
     const ad = await newPage();
     await staffLogin(ad, STAFF.admin);

@@ -179,18 +179,29 @@ async function viewRevocations() {
       h('tbody', {}, rows))) : h('p', { class: 'empty' }, t('rev.none'))));
 }
 
+// A long audit detail (a signed payload with its signature) folds to its first characters.
+function detailCell(text) {
+  if (text.length <= 60) return text;
+  return h('details', {}, h('summary', {}, `${text.slice(0, 48)}…`), h('div', { class: 'mono' }, text));
+}
+
 async function viewAudit(after) {
   const r = await api('GET', `/staff/audit?limit=100${after ? `&after=${after}` : ''}`);
   const events = r.events || [];
   const rows = events.map((e) => h('tr', { 'data-seq': e.seq },
     h('td', { class: 'mono' }, e.seq), h('td', { class: 'small' }, shanghai(e.at)), h('td', {}, e.actor || ''),
     h('td', {}, e.action || ''), h('td', { class: 'small' }, e.object || ''),
-    h('td', { class: 'small detail' }, typeof e.detail === 'string' ? e.detail : JSON.stringify(e.detail || '')),
+    h('td', { class: 'small detail' }, detailCell(typeof e.detail === 'string' ? e.detail : JSON.stringify(e.detail || ''))),
     h('td', {}, e.signature_ok === true ? h('span', { class: 'badge good', 'data-sig': 'ok' }, t('audit.sig_ok'))
       : e.signature_ok === false ? h('span', { class: 'badge bad', 'data-sig': 'bad' }, t('audit.sig_bad')) : h('span', { class: 'muted' }, '—'))));
   const last = events.length ? events[events.length - 1].seq : null;
+  // auditors often want only the signed staff actions (review decisions, counter entries)
+  const signedOnly = h('input', { type: 'checkbox', id: 'signed-only', onchange: () => {
+    rows.forEach((tr, i) => { tr.hidden = signedOnly.checked && (events[i].signature_ok === null || events[i].signature_ok === undefined); });
+  } });
   replace(main, h('section', { class: 'card' }, h('h2', {}, t('audit.title')),
     // the hash chain's verdict, when the server gives one (docs/api.md: chain_ok)
+    h('label', { class: 'inline' }, signedOnly, ' ', t('audit.signed_only')),
     typeof r.chain_ok === 'boolean' ? h('p', { class: `alert ${r.chain_ok ? 'ok' : 'error'}`, id: 'chain' }, r.chain_ok ? t('audit.chain_ok') : t('audit.chain_bad')) : null,
     h('div', { class: 'scroll' }, h('table', { class: 'list', id: 'audit' },
       h('thead', {}, h('tr', {}, [t('audit.seq'), t('audit.at'), t('audit.actor'), t('audit.action'), t('audit.object'), t('audit.detail'), t('audit.signature')].map((x) => h('th', {}, x)))),
