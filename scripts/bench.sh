@@ -309,6 +309,8 @@ echo "|---|---|---|"
 echo "$SM2_PEERS"
 fi
 } > "$OUT"
+# the KMC's figures (dual issuance, envelopes), appended by their own script
+"$ROOT/scripts/bench-kmc.sh" >>"$OUT"
 cat "$OUT"
 # the registration service (docs/benchmarks-ra.md)
 "$ROOT/scripts/bench-ra.sh"

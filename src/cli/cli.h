@@ -68,5 +68,9 @@ int cmd_publish(int argc, char **argv);
 int cmd_user(int argc, char **argv);
 int cmd_ra(int argc, char **argv);
 int cmd_agent(int argc, char **argv);
+int cmd_issue_dual(int argc, char **argv);
+int cmd_kmc(int argc, char **argv);
+int cmd_token(int argc, char **argv);
+int cmd_envelope(int argc, char **argv);
 
 #endif

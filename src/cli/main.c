@@ -44,7 +44,14 @@ static const char usage[] =
     "        [--service-point ID] --password-file F --pin-file F [--out DIR]\n"
     "  user list | user disable --login L\n"
     "  user sign-challenge --key F (--login L --challenge C | --in FILE) [--pin-file F]\n"
-    "  agent --key F --cert F [--listen 127.0.0.1:7443] [--origin URL]   local signing agent\n";
+    "  agent --key F --cert F [--listen 127.0.0.1:7443] [--origin URL]   local signing agent\n"
+    "  issue-dual --profile P --csr REQ --out RESP.der [--subject S] [--uscc C] [--id-number N]\n"
+    "        signing + KMC-escrowed encryption certificate as a GM/T 0092 CSRResponse\n"
+    "  kmc init|stats|refill|sweep|register-ca|recover-request|recover-approve|recover-reject|\n"
+    "      recover-release|unlock-answer|activation-create|activation-redeem   (docs/tokens.md)\n"
+    "  token init|csr|import|certs|sign|decrypt|info|change-pin|unblock|unlock-request|unlock\n"
+    "        --file T.tok …   the holder's software USB key (docs/tokens.md)\n"
+    "  envelope encrypt --to CERT… --out F FILE | decrypt --file T.tok --pin PIN --out F ENV\n";
 
 static const struct {
     const char *name;
@@ -72,6 +79,10 @@ static const struct {
     {"user", cmd_user},
     {"ra", cmd_ra},
     {"agent", cmd_agent},
+    {"issue-dual", cmd_issue_dual},
+    {"kmc", cmd_kmc},
+    {"token", cmd_token},
+    {"envelope", cmd_envelope},
 };
 
 int main(int argc, char **argv)

@@ -137,6 +137,10 @@ void crypto_hmac_sm3(const uint8_t *key, size_t klen, const void *p, size_t n, u
 /* SM4-CBC with PKCS#7 padding. iv 16 bytes. */
 int crypto_sm4_cbc(int enc, const uint8_t key[16], const uint8_t iv[16], const uint8_t *in,
                    size_t len, sc_buf *out, sc_err *e);
+/* SM4-ECB without padding (len a multiple of 16): only for the GM/T 0009 SM2EnvelopedKey and
+ * GM/T 0016 ENVELOPEDKEYBLOB formats, which prescribe it for one 32-byte private key.
+ * 0, SC_EINVAL (length), SC_ECRYPTO. out may equal in. */
+int crypto_sm4_ecb(int enc, const uint8_t key[16], const uint8_t *in, size_t len, uint8_t *out);
 /* SM4-CTR (encrypt == decrypt). */
 int crypto_sm4_ctr(const uint8_t key[16], const uint8_t iv[16], const uint8_t *in, size_t len,
                    uint8_t *out);

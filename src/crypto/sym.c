@@ -201,3 +201,16 @@ void crypto_random(void *p, size_t n)
         abort();
     }
 }
+
+int crypto_sm4_ecb(int enc, const uint8_t key[16], const uint8_t *in, size_t len, uint8_t *out)
+{
+    if (len % 16 != 0 || len > (size_t)INT32_MAX - 32) return SC_EINVAL;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int rc = SC_ECRYPTO, n = 0;
+    if (c != NULL && EVP_CipherInit_ex(c, EVP_sm4_ecb(), NULL, key, NULL, enc) == 1 &&
+        EVP_CIPHER_CTX_set_padding(c, 0) == 1 && EVP_CipherUpdate(c, out, &n, in, (int)len) == 1 &&
+        (size_t)n == len)
+        rc = 0;
+    EVP_CIPHER_CTX_free(c);
+    return rc;
+}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "crypto/datakey.h"
+#include "kmc/kmc.h"
 #include "pki/der.h"
 
 #define KP_MAGIC   "SKP1"
@@ -24,6 +25,12 @@
 /* data key (ra/vault.c): the issuer-id field carries the label */
 #define KP_OP_DATA_SEAL 3
 #define KP_OP_DATA_OPEN 4
+/* KMC operations: the master key never leaves the key process (kmc/kmc.h) */
+#define KP_OP_KMC_HAS    5
+#define KP_OP_KMC_GEN    6
+#define KP_OP_KMC_ENV    7
+#define KP_OP_KMC_EXPORT 8
+#define KP_OP_KMC_UNLOCK 9
 /* a million-entry CRL's TBSCertList is ~55 MB */
 #define KP_MSG_MAX (256u * 1024 * 1024)
 
@@ -58,6 +65,12 @@ int keyproc_check(const char *role, sc_alg alg, sc_slice subject, const uint8_t 
     if (der_expect(&r, DER_SEQUENCE, &top) != 0 || !der_at_end(&r))
         return sc_fail(e, SC_EINVAL, "keyproc.refused", "not a DER structure sealca signs");
     der_r in = der_inner(&top);
+    /* an issuing CA's request to the KMC for a holder's encryption key (kmc_request_build) */
+    if (strcmp(role, "issuing") == 0 && der_peek(&in) == DER_UTF8STRING) {
+        der_r m = in;
+        if (der_next(&m, &a) == 0 && a.len == 21 && memcmp(a.val, "sealca-kmc-request-v1", 21) == 0)
+            return 0;
+    }
     if (ca) {
         if (der_peek(&in) == DER_CTX_CONS(0)) {
             /* TBSCertificate: [0] v3, serial, signature, issuer = this CA */
@@ -172,8 +185,64 @@ static int sandbox(void)
     return rc;
 }
 
+/* One KMC request (ops 3..7) with the master key m (NULL when the home has no KMC). */
+static int kmc_serve(const kmc_master *m, uint8_t op, const uint8_t *buf, uint32_t len, sc_buf *out,
+                     sc_err *e)
+{
+    if (m == NULL)
+        return sc_fail(e, SC_ESTATE, "keyproc.no_kmc", "the key process holds no KMC master key");
+    switch (op) {
+    case KP_OP_KMC_HAS:
+        return 0;
+    case KP_OP_KMC_GEN: {
+        uint8_t pub[65];
+        return kmc_op_generate(m, pub, out, e);
+    }
+    case KP_OP_KMC_ENV:
+        if (len < 65) break;
+        return kmc_op_envelope(m, buf + 65, len - 65, buf, out, e);
+    case KP_OP_KMC_EXPORT: {
+        if (len < 4) break;
+        uint32_t pl = get32(buf);
+        if (pl > 1024 || pl > len - 4) break;
+        char pass[1025];
+        memcpy(pass, buf + 4, pl);
+        pass[pl] = 0;
+        int rc = kmc_op_export_p8(m, buf + 4 + pl, len - 4 - pl, pass, pl, out, e);
+        sc_wipe(pass, sizeof(pass));
+        return rc;
+    }
+    case KP_OP_KMC_UNLOCK: {
+        if (len < 1 || buf[0] > 32 || buf[0] > len - 1) break;
+        char pin[33];
+        memcpy(pin, buf + 1, buf[0]);
+        pin[buf[0]] = 0;
+        int rc = kmc_op_unlock(m, buf + 1 + buf[0], len - 1 - buf[0], pin, out, e);
+        sc_wipe(pin, sizeof(pin));
+        return rc;
+    }
+    default:
+        break;
+    }
+    return sc_fail(e, SC_EINVAL, "keyproc.bad_kmc_request", "malformed KMC request");
+}
+
 static void child_main(pki_ca *ca, int fd)
 {
+    /* the KMC master key, when this home has a KMC */
+    kmc_master kmaster, *km = NULL;
+    {
+        char path[PATH_MAX + 32];
+        snprintf(path, sizeof(path), "%s/%s", ca->home, KMC_MASTER_FILE);
+        if (access(path, F_OK) == 0) {
+            sc_err e = {0};
+            if (kmc_master_load(path, ca->pass, ca->passlen, &kmaster, &e) != 0) {
+                fprintf(stderr, "sealca keyproc: cannot load the KMC master key: %s\n", e.msg);
+                _exit(3);
+            }
+            km = &kmaster;
+        }
+    }
     /* keys first, while files can still be opened */
     for (size_t i = 0; i < ca->nissuers; i++) {
         pki_issuer *is = &ca->issuers[i];
@@ -239,6 +308,20 @@ static void child_main(pki_ca *ca, int fd)
             continue;
         }
         sc_err e = {0};
+        if (op >= KP_OP_KMC_HAS && op <= KP_OP_KMC_UNLOCK) {
+            sc_buf o = {0};
+            int krc = kmc_serve(km, op, buf, len, &o, &e);
+            if (krc != 0) {
+                if (op != KP_OP_KMC_HAS)
+                    fprintf(stderr, "sealca keyproc: refused a KMC request: %s\n", e.code);
+                krc = reply(fd, 1, e.code, strlen(e.code));
+            } else {
+                krc = reply(fd, 0, o.p, o.len);
+            }
+            sc_buf_wipe(&o);
+            if (krc != 0) break;
+            continue;
+        }
         pki_issuer *is = op == KP_OP_SIGN ? ca_issuer(ca, id) : NULL;
         sc_buf sig = {0};
         int rc;
@@ -261,6 +344,7 @@ static void child_main(pki_ca *ca, int fd)
     }
     sc_wipe(datakey, sizeof(datakey));
     free(buf);
+    sc_wipe(&kmaster, sizeof(kmaster));
     _exit(0); /* no atexit handlers: nothing else runs with the keys in memory */
 }
 
@@ -454,5 +538,104 @@ int keyproc_attach(keyproc *kp, pki_ca *ca, sc_err *e)
         }
         is->remote_ctx = rc; /* freed with the issuer */
     }
+    return 0;
+}
+
+/* ---- the KMC backend that talks to the key process ---- */
+
+static int kmc_call(keyproc *kp, uint8_t op, const uint8_t *msg, size_t len, sc_buf *out, sc_err *e)
+{
+    sc_buf r = {0};
+    uint8_t st = 0;
+    if (request(kp, op, "kmc", msg, len, &r, &st) != 0) {
+        sc_buf_free(&r);
+        return sc_fail(e, SC_EIO, "keyproc.unavailable", "the key process is not answering");
+    }
+    int rc = 0;
+    if (st != 0) {
+        char code[48];
+        snprintf(code, sizeof(code), "%.*s", (int)(r.len < 47 ? r.len : 47), (char *)r.p);
+        rc = sc_fail(e, SC_EINVAL, code[0] ? code : "keyproc.refused",
+                     "the key process refused the KMC request (%s)", code);
+    } else if (out != NULL) {
+        rc = sc_buf_append(out, r.p, r.len);
+    }
+    sc_buf_wipe(&r);
+    return rc;
+}
+
+static int kp_generate(void *ctx, uint8_t pub[65], sc_buf *blob, sc_err *e)
+{
+    size_t at = blob->len;
+    int rc = kmc_call(ctx, KP_OP_KMC_GEN, (const uint8_t *)"", 0, blob, e);
+    if (rc == 0 && blob->len - at < 65)
+        rc = sc_fail(e, SC_EIO, "keyproc.short", "short answer from the key process");
+    if (rc == 0) memcpy(pub, blob->p + at, 65);
+    return rc;
+}
+
+static int kp_envelope(void *ctx, const uint8_t *blob, size_t len, const uint8_t recip[65],
+                       sc_buf *out, sc_err *e)
+{
+    sc_buf m = {0};
+    sc_buf_append(&m, recip, 65);
+    sc_buf_append(&m, blob, len);
+    int rc = m.oom ? SC_ENOMEM : kmc_call(ctx, KP_OP_KMC_ENV, m.p, m.len, out, e);
+    sc_buf_free(&m);
+    return rc;
+}
+
+static int kp_export(void *ctx, const uint8_t *blob, size_t len, const char *pass, size_t passlen,
+                     sc_buf *pem, sc_err *e)
+{
+    if (passlen > 1024) return sc_fail(e, SC_EINVAL, "kmc.password", "password too long");
+    sc_buf m = {0};
+    uint8_t h[4];
+    put32(h, (uint32_t)passlen);
+    sc_buf_append(&m, h, 4);
+    sc_buf_append(&m, pass, passlen);
+    sc_buf_append(&m, blob, len);
+    int rc = m.oom ? SC_ENOMEM : kmc_call(ctx, KP_OP_KMC_EXPORT, m.p, m.len, pem, e);
+    sc_buf_wipe(&m);
+    return rc;
+}
+
+static int kp_unlock(void *ctx, const uint8_t *req, size_t reqlen, const char *new_pin, sc_buf *ans,
+                     sc_err *e)
+{
+    size_t pl = strlen(new_pin);
+    if (pl > 32) return sc_fail(e, SC_EINVAL, "token.pin_length", "a PIN is at most 32 characters");
+    sc_buf m = {0};
+    sc_buf_putc(&m, (uint8_t)pl);
+    sc_buf_append(&m, new_pin, pl);
+    sc_buf_append(&m, req, reqlen);
+    int rc = m.oom ? SC_ENOMEM : kmc_call(ctx, KP_OP_KMC_UNLOCK, m.p, m.len, ans, e);
+    sc_buf_wipe(&m);
+    return rc;
+}
+
+static int kp_device_pin(void *ctx, const char *serial, char pin[33], sc_err *e)
+{
+    return sc_fail(e, SC_ESTATE, "keyproc.refused",
+                   "the key process does not hand out device admin PINs");
+}
+
+static void kp_close(void *ctx)
+{
+    (void)ctx; /* the key process belongs to its starter */
+}
+
+int keyproc_kmc_backend(keyproc *kp, kmc_backend *be, sc_err *e)
+{
+    memset(be, 0, sizeof(*be));
+    int rc = kmc_call(kp, KP_OP_KMC_HAS, (const uint8_t *)"", 0, NULL, e);
+    if (rc != 0) return rc;
+    be->ctx = kp;
+    be->generate = kp_generate;
+    be->envelope = kp_envelope;
+    be->export_p8 = kp_export;
+    be->unlock = kp_unlock;
+    be->device_pin = kp_device_pin;
+    be->close = kp_close;
     return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "kmc/kmc.h"
 #include "pki/pki.h"
 
 /*
@@ -20,7 +21,8 @@
  *   root / issuing CA: a TBSCertificate or TBSCertList whose issuer is that CA and whose
  *                      signature algorithm is the CA's, or an audit checkpoint message;
  *   ocsp signer:       an OCSP ResponseData;
- *   seal maker:        a seal's to-be-signed data (GM/T 0031 SES_SealInfo structures).
+ *   seal maker:        a seal's to-be-signed data (GM/T 0031 SES_SealInfo structures);
+ *   issuing CA also:   its request to the KMC for a holder's encryption key (kmc/kmc.h).
  * Anything else is refused and logged to stderr (never the content).
  */
 typedef struct keyproc keyproc;
@@ -45,6 +47,10 @@ int keyproc_data_seal(keyproc *kp, const char *label, const uint8_t *pt, size_t 
                       sc_err *e);
 int keyproc_data_open(keyproc *kp, const char *label, const uint8_t *ct, size_t n, sc_buf *pt,
                       sc_err *e);
+/* A KMC backend whose operations run in the key process (kmc/kmc.h): the KMC master key was
+ * loaded there at start (HOME/kmc/master.key) and never enters this process. SC_ESTATE
+ * keyproc.no_kmc when the home has no KMC. The handle must outlive the backend. */
+int keyproc_kmc_backend(keyproc *kp, kmc_backend *be, sc_err *e);
 
 /* The classification the key process applies (exposed for tests and the fuzz target):
  * returns 0 when role may sign msg for the issuer whose subject Name is subject. */

@@ -231,6 +231,59 @@ static const char *const migrations[] = {
     "  at BIGINT NOT NULL,"
     "  PRIMARY KEY (serial, days));"
     "INSERT INTO counters (name, value) VALUES ('ra_order_no', 0);",
+    /* 6: the key management centre (src/kmc): pool settings, the CAs it serves, escrowed
+     * encryption keys in the standby / in-use / history pools (GM/T 0038 §7.6.2), key recovery
+     * requests with their two approvals, devices answered by online PIN unlock, and one-time
+     * activation codes for mobile certificates */
+    "CREATE TABLE kmc_config ("
+    "  id BIGINT PRIMARY KEY,"
+    "  pool_min BIGINT NOT NULL,"
+    "  pool_target BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE TABLE kmc_cas ("
+    "  id TEXT PRIMARY KEY,"
+    "  ski BLOB NOT NULL UNIQUE," /* key identifier of the CA certificate's key */
+    "  subject TEXT NOT NULL,"
+    "  cert_der BLOB NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE TABLE kmc_keys ("
+    "  id INTEGER PRIMARY KEY,"
+    "  state TEXT NOT NULL CHECK (state IN ('standby', 'inuse', 'history')),"
+    "  pub BLOB NOT NULL,"    /* 04 || X || Y */
+    "  escrow BLOB NOT NULL," /* pub || AEAD(master escrow key, d): see kmc.h */
+    "  ca_id TEXT,"
+    "  request_id TEXT UNIQUE,"
+    "  sign_serial TEXT,"
+    "  enc_serial TEXT UNIQUE,"
+    "  created_at BIGINT NOT NULL,"
+    "  used_at BIGINT,"
+    "  retired_at BIGINT,"
+    "  retire_reason TEXT);"
+    "CREATE INDEX kmc_keys_state ON kmc_keys (state, id);"
+    "CREATE TABLE kmc_recoveries ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('damaged', 'judicial')),"
+    "  enc_serial TEXT NOT NULL,"
+    "  requester TEXT NOT NULL,"
+    "  case_ref TEXT NOT NULL,"
+    "  reason TEXT NOT NULL,"
+    "  approver1 TEXT,"
+    "  approver2 TEXT,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'released', 'rejected')),"
+    "  created_at BIGINT NOT NULL,"
+    "  closed_at BIGINT);"
+    "CREATE TABLE kmc_devices ("
+    "  serial TEXT PRIMARY KEY,"
+    "  last_gen BIGINT NOT NULL," /* token generation of the last answered unlock request */
+    "  unlocks BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL);"
+    "CREATE TABLE kmc_activations ("
+    "  code_hash BLOB PRIMARY KEY," /* SM3 of the code: the code itself is never stored */
+    "  payload BLOB NOT NULL,"
+    "  expires_at BIGINT NOT NULL,"
+    "  used_at BIGINT,"
+    "  created_at BIGINT NOT NULL,"
+    "  actor TEXT NOT NULL);",
 };
 
 int store_migration_count(void)

@@ -248,6 +248,65 @@ static const char *const sql_text[ST__COUNT] = {
     /* the operator says the mail server is back: every pending message is due now */
     [ST_NOTIFY_REQUEUE] = "UPDATE notify_outbox SET next_attempt = ? WHERE state = 'pending' AND "
                           "next_attempt > ?",
+    /* ---- KMC (kmc/kmc.c) ---- */
+    [ST_KMC_CONFIG_PUT] = "INSERT INTO kmc_config (id, pool_min, pool_target, created_at) VALUES "
+                          "(1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pool_min = "
+                          "excluded.pool_min, pool_target = excluded.pool_target",
+    [ST_KMC_CONFIG_GET] = "SELECT pool_min, pool_target FROM kmc_config WHERE id = 1",
+    [ST_KMC_CA_INSERT] = "INSERT INTO kmc_cas (id, ski, subject, cert_der, created_at) VALUES "
+                         "(?, ?, ?, ?, ?)",
+    [ST_KMC_CA_BY_SKI] = "SELECT id, cert_der FROM kmc_cas WHERE ski = ?",
+    [ST_KMC_CA_COUNT] = "SELECT COUNT(*) FROM kmc_cas",
+    [ST_KMC_KEY_INSERT] = "INSERT INTO kmc_keys (state, pub, escrow, created_at) VALUES "
+                          "('standby', ?, ?, ?)",
+    [ST_KMC_KEY_COUNT] = "SELECT COUNT(*) FROM kmc_keys WHERE state = ?",
+    /* compare-and-set on the state: of two issuers taking the same standby key, one gets 0 rows
+     * and retries */
+    [ST_KMC_KEY_CLAIM] = "UPDATE kmc_keys SET state = 'inuse', ca_id = ?, request_id = ?, "
+                         "sign_serial = ?, used_at = ? WHERE id = (SELECT MIN(id) FROM kmc_keys "
+                         "WHERE state = 'standby') AND state = 'standby' RETURNING id, pub, escrow",
+    [ST_KMC_KEY_BIND] = "UPDATE kmc_keys SET enc_serial = ? WHERE id = ? AND state = 'inuse' AND "
+                        "enc_serial IS NULL",
+    [ST_KMC_KEY_UNCLAIM] = "UPDATE kmc_keys SET state = 'standby', ca_id = NULL, request_id = "
+                           "NULL, sign_serial = NULL, used_at = NULL WHERE id = ? AND "
+                           "enc_serial IS NULL",
+    [ST_KMC_KEY_BY_ENC] =
+        "SELECT id, state, pub, escrow, sign_serial FROM kmc_keys WHERE enc_serial = ?",
+    [ST_KMC_KEY_SWEEP_LIST] = "SELECT k.id, k.enc_serial, c.status FROM kmc_keys k JOIN certs c "
+                              "ON c.serial = k.enc_serial WHERE k.state = 'inuse' AND "
+                              "(c.status = 'revoked' OR c.not_after < ?) ORDER BY k.id LIMIT 1000",
+    [ST_KMC_KEY_RETIRE] = "UPDATE kmc_keys SET state = 'history', retired_at = ?, retire_reason "
+                          "= ? WHERE id = ? AND state = 'inuse'",
+    [ST_KMC_REC_INSERT] = "INSERT INTO kmc_recoveries (kind, enc_serial, requester, case_ref, "
+                          "reason, state, created_at) VALUES (?, ?, ?, ?, ?, 'pending', ?) "
+                          "RETURNING id",
+    [ST_KMC_REC_GET] = "SELECT kind, enc_serial, requester, case_ref, approver1, approver2, state "
+                       "FROM kmc_recoveries WHERE id = ?",
+    [ST_KMC_REC_APPROVE1] = "UPDATE kmc_recoveries SET approver1 = ? WHERE id = ? AND state = "
+                            "'pending' AND approver1 IS NULL",
+    [ST_KMC_REC_APPROVE2] = "UPDATE kmc_recoveries SET approver2 = ?, state = 'approved' WHERE "
+                            "id = ? AND state = 'pending' AND approver1 IS NOT NULL AND "
+                            "approver2 IS NULL",
+    [ST_KMC_REC_SET_STATE] =
+        "UPDATE kmc_recoveries SET state = ?, closed_at = ? WHERE id = ? AND state = ?",
+    [ST_KMC_REC_PENDING] = "SELECT COUNT(*) FROM kmc_recoveries WHERE state IN ('pending', "
+                           "'approved')",
+    [ST_KMC_DEV_GET] = "SELECT last_gen FROM kmc_devices WHERE serial = ?",
+    [ST_KMC_DEV_PUT] = "INSERT INTO kmc_devices (serial, last_gen, unlocks, updated_at) VALUES "
+                       "(?, ?, 1, ?) ON CONFLICT (serial) DO UPDATE SET last_gen = "
+                       "excluded.last_gen, unlocks = kmc_devices.unlocks + 1, updated_at = "
+                       "excluded.updated_at",
+    [ST_KMC_ACT_INSERT] = "INSERT INTO kmc_activations (code_hash, payload, expires_at, "
+                          "created_at, actor) VALUES (?, ?, ?, ?, ?)",
+    [ST_KMC_ACT_GET] =
+        "SELECT payload, expires_at, used_at FROM kmc_activations WHERE code_hash = ?",
+    [ST_KMC_ACT_USE] = "UPDATE kmc_activations SET used_at = ? WHERE code_hash = ? AND used_at "
+                       "IS NULL AND expires_at >= ?",
+    [ST_KMC_KEY_ABANDONED] = "UPDATE kmc_keys SET state = 'standby', ca_id = NULL, request_id = "
+                             "NULL, sign_serial = NULL, used_at = NULL WHERE state = 'inuse' AND "
+                             "enc_serial IS NULL AND used_at < ?",
+    [ST_KMC_ACT_OPEN] =
+        "SELECT COUNT(*) FROM kmc_activations WHERE used_at IS NULL AND expires_at >= ?",
 };
 
 const char *store_sql_text(store_sql_id id)
