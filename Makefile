@@ -86,9 +86,10 @@ integration: build/asan/sealca build/sealca
 	@scripts/pg-test-env.sh scripts/run-integration.sh build/asan/sealca
 
 # Browser tests: playwright-core (npm ci into tests/browser/node_modules) driving Debian's
-# chromium through the portal and the staff console against a fresh `sealca serve`.
-browser: deps build/sealca
-	@scripts/run-browser.sh build/sealca
+# chromium through the portal and the staff console against a fresh `sealca serve`, the ASan
+# build like the other tests (a sanitizer report from the server fails the run).
+browser: deps build/asan/sealca
+	@scripts/run-browser.sh build/asan/sealca
 
 # The same run, keeping the screenshots of the main pages in docs/screenshots.
 screenshots: deps build/sealca

@@ -21,15 +21,23 @@ if [ ! -f "$root/tests/browser/node_modules/playwright-core/package.json" ] ||
         { echo "browser: npm ci failed"; echo "browser: 0 passed, 1 failed"; exit 1; }
 fi
 
+# Under an ASan/UBSan build (make test) a memory or undefined-behaviour error in the server or
+# an agent fails the run; leaks are the unit and integration tests' business.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 work=$(mktemp -d "${TMPDIR:-/tmp}/sealca-browser-XXXXXX")
 pids=""
-cleanup() {
+stop_all() {
     for p in $pids; do kill -TERM "$p" 2>/dev/null; done
     for p in $pids; do
         i=0
         while kill -0 "$p" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
         kill -KILL "$p" 2>/dev/null || true
     done
+    pids=""
+}
+cleanup() {
+    stop_all
     if [ "${keep:-0}" = 1 ]; then echo "browser: kept $work for inspection"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
@@ -102,5 +110,12 @@ rc=$?
 line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' run.out | tail -1)
 if [ -z "$line" ]; then line="0 passed, 1 failed"; rc=1; fi
 case "$line" in *" 0 failed") ;; *) rc=1; keep=1; tail -n 20 serve.out ;; esac
+stop_all
+if grep -l -E 'ERROR: AddressSanitizer|runtime error:' serve.out agent-*.out 2>/dev/null; then
+    echo "browser: sanitizer report from the server or an agent:"
+    grep -h -A 30 -E 'ERROR: AddressSanitizer|runtime error:' serve.out agent-*.out | head -60
+    p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
+    line="$p passed, $((f + 1)) failed"; rc=1; keep=1
+fi
 echo "browser: $line"
 exit $rc
