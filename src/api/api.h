@@ -32,6 +32,7 @@ pki_ca *api_ca(api_app *app, sc_err *e);
 /* registration service (api/ra_*.c): one prefix route per method under /api/v1/ */
 void api_ra(void *app, const http_req *req, http_resp *resp);
 void api_ra_free(api_app *app);
+void api_ra_thread_free(void *r); /* the ra_key destructor */
 /* Maintenance (sealca serve): expiry reminders and mail delivery. */
 int api_ra_maint(api_app *app, int64_t now, sc_err *e);
 #define API_RA_JSON_MAX     (64 * 1024)

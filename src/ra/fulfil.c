@@ -13,6 +13,7 @@
 #include "common/conf.h"
 #include "pki/ident.h"
 #include "ra/ra.h"
+#include "kmc/kmc.h"
 #include "ra/notify.h"
 #include "ra/ra_int.h"
 #include "ra/vault.h"
@@ -631,6 +632,41 @@ int ra_order_effect(ra *r, ra_order *o, const char *actor, ra_err *re)
     if (rc != 0 || rc2 != 0) return rc ? rc : rc2;
     return ra_order_move(r, o, RA_EV_FULFIL, actor,
                          o->b->effect == RA_FX_REVOKE ? "revoked" : "resumed", NULL, re);
+}
+
+int ra_order_unlock(ra *r, const ra_session *s, int64_t id, const uint8_t *req, size_t reqlen,
+                    const char *new_pin, sc_buf *answer, ra_err *re)
+{
+    if (ra_is_staff(s)) return ra_fail(re, SC_EINVAL, "auth.forbidden", NULL, "applicant only");
+    if (new_pin == NULL || strlen(new_pin) < 6 || strlen(new_pin) > 32)
+        return ra_fail(re, SC_EINVAL, "field.range", "new_pin", "6-32 characters");
+    ra_order o;
+    int rc = ra_order_load(r, s, id, 1, &o, re);
+    if (rc != 0) return rc;
+    if (strcmp(o.b->key, "pin-unlock") != 0 || o.state != RA_PAID) {
+        rc = ra_fail(re, SC_ESTATE, "order.bad_state", NULL, "not an approved pin-unlock order");
+        goto out;
+    }
+    if (r->kmc == NULL) {
+        rc = ra_fail(re, SC_ESTATE, "order.not_implemented", NULL, "this home has no KMC");
+        goto out;
+    }
+    /* the KMC checks the request (device serial, generation, replay) and answers it in the key
+     * process; the order number goes on the KMC's audit record */
+    if ((rc = kmc_unlock_answer(r->kmc, o.order_no, req, reqlen, new_pin, s->actor, answer,
+                                &re->e)) != 0) {
+        snprintf(re->field, sizeof(re->field), "request");
+        goto out;
+    }
+    if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
+    if ((rc = ra_order_move(r, &o, RA_EV_FULFIL, s->actor, "PIN unlock answered", NULL, re)) != 0) {
+        store_tx_rollback(r->db);
+        goto out;
+    }
+    rc = store_tx_commit(r->db, &re->e);
+out:
+    ra_order_free(&o);
+    return rc;
 }
 
 /* ---- certificates ---- */
