@@ -48,6 +48,7 @@ void api_ca_cert(void *app, const http_req *req, http_resp *resp);
 void api_crl(void *app, const http_req *req, http_resp *resp);
 void api_ocsp_post(void *app, const http_req *req, http_resp *resp);
 void api_ocsp_get(void *app, const http_req *req, http_resp *resp);
+void api_seal_status(void *app, const http_req *req, http_resp *resp); /* api/seal.c */
 
 /* Called by the maintenance thread: bring the OCSP cache up to date with status changes made
  * anywhere (this node, the CLI, other nodes) since the last call, and re-sign entries due. */

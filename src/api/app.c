@@ -63,6 +63,7 @@ static const http_route routes[] = {
     {"GET", "/crl/", 1, 0, api_crl},
     {"POST", "/ocsp", 0, OCSP_REQUEST_MAX, api_ocsp_post},
     {"GET", "/ocsp/", 1, 0, api_ocsp_get},
+    {"GET", "/api/v1/seals/", 1, 0, api_seal_status},
     {"GET", "/api/v1/", 1, 0, api_ra},
     {"POST", "/api/v1/", 1, API_RA_JSON_MAX, api_ra},
     {"PATCH", "/api/v1/", 1, API_RA_JSON_MAX, api_ra},
