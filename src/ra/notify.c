@@ -355,7 +355,7 @@ static int finish(store *s, const due_msg *m, int64_t now, int ok, const char *w
             rc = store_exec(st, e);
         }
         if (rc == 0 && store_changes(s) == 1) {
-            char obj[40], det[NOTIFY_MAX_ADDR + 40], masked[NOTIFY_MAX_ADDR + 8];
+            char obj[40], det[NOTIFY_MAX_ADDR + 64], masked[NOTIFY_MAX_ADDR + 8];
             snprintf(obj, sizeof(obj), "notify:%lld", (long long)m->id);
             mask_addr(m->to, masked, sizeof(masked));
             snprintf(det, sizeof(det), "to=%s attempts=%lld", masked, (long long)(m->attempts + 1));
