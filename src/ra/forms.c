@@ -209,7 +209,8 @@ static void show(fctx *f, PangoLayout *l, double x, double y)
         double rw = (double)r.width / PANGO_SCALE, rh = (double)r.height / PANGO_SCALE;
         double s = rh * 0.62;
         cairo_set_line_width(f->cr, 0.7);
-        cairo_rectangle(f->cr, rx + (rw - s) / 2, ry + (rh - s) / 2 + rh * 0.04, s, s);
+        double bx = rw > s ? rx + (rw - s) / 2 : rx; /* never left of the glyph's own cell */
+        cairo_rectangle(f->cr, bx, ry + (rh - s) / 2 + rh * 0.04, s, s);
         cairo_stroke(f->cr);
     }
 }
