@@ -65,5 +65,6 @@ int cmd_verify_ocsp(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 #endif

@@ -36,7 +36,9 @@ static const char usage[] =
     "        a separate key process\n"
     "  publish [--now]              write queued certificates and CRLs to the LDAP directory\n"
     "        (sealca serve does this by itself every few seconds; --now skips the backoff)\n"
-    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n";
+    "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
+    "  notify status | list [--limit N] | send [--now] | test --to ADDRESS\n"
+    "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n";
 
 static const struct {
     const char *name;
@@ -61,6 +63,7 @@ static const struct {
     {"ocsp", cmd_ocsp},
     {"verify-ocsp", cmd_verify_ocsp},
     {"publish", cmd_publish},
+    {"notify", cmd_notify},
 };
 
 int main(int argc, char **argv)
