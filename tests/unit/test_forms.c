@@ -141,7 +141,7 @@ static void fonts_embedded(const char *path, const char *family)
     int cjk = 0, lines = 0;
     for (char *line = strtok(out, "\n"); line; line = strtok(NULL, "\n")) {
         if (++lines <= 2) continue; /* header and ---- */
-        char *tok[32];
+        char *tok[32] = {NULL};
         int nt = 0;
         /* split by spaces by hand (strtok is in use) */
         char *q = line;
