@@ -359,10 +359,10 @@ static void authorization(fctx *f, const char *who_zh, const char *who_en, const
         snprintf(t, sizeof(t),
                  "%s hereby authorizes (name: %s, mobile: %s, ID number: %s) as lawful agent to "
                  "handle the CA certificate and electronic seal matters. All documents signed and "
-                 "submitted in the process are true, correct and lawful; %s bears all consequences "
-                 "of any falsehood. Authorization valid from %s to %s.\n%s",
+                 "submitted in the process are true, correct and lawful; the applicant bears all "
+                 "consequences of any falsehood. Authorization valid from %s to %s.\n%s",
                  who_en, *an ? an : "________", *am ? am : "____________",
-                 *ai ? ai : "__________________", who_en, from, to, stamp);
+                 *ai ? ai : "__________________", from, to, stamp);
     else
         snprintf(
             t, sizeof(t),
