@@ -59,7 +59,9 @@ static const char usage[] =
     "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL|--online] [--at T]\n"
     "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
     "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
-    "  seal show ESID | seal retire ESID REASON      the seal registry\n";
+    "  seal show ESID | seal retire ESID REASON      the seal registry\n"
+    "  notify status | list [--limit N] | send [--now] | test --to ADDRESS\n"
+    "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n";
 
 static const struct {
     const char *name;
@@ -92,6 +94,7 @@ static const struct {
     {"token", cmd_token},
     {"envelope", cmd_envelope},
     {"seal", cmd_seal},
+    {"notify", cmd_notify},
 };
 
 int main(int argc, char **argv)
