@@ -3,7 +3,7 @@
 
 CC       ?= cc
 PKGS     := libcrypto sqlite3 libpq libmicrohttpd libseccomp ldap jansson libsodium cairo pangocairo \
-            libqrencode libzip libxml-2.0 libpng libjpeg libcurl poppler-glib
+            libqrencode libzip libxml-2.0 libpng libjpeg libcurl poppler-glib fontconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \

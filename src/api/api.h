@@ -32,6 +32,7 @@ pki_ca *api_ca(api_app *app, sc_err *e);
 /* registration service (api/ra_*.c): one prefix route per method under /api/v1/ */
 void api_ra(void *app, const http_req *req, http_resp *resp);
 void api_ra_free(api_app *app);
+void api_ra_thread_free(void *r); /* the ra_key destructor */
 /* Maintenance (sealca serve): expiry reminders and mail delivery. */
 int api_ra_maint(api_app *app, int64_t now, sc_err *e);
 #define API_RA_JSON_MAX     (64 * 1024)
@@ -47,6 +48,7 @@ void api_ca_cert(void *app, const http_req *req, http_resp *resp);
 void api_crl(void *app, const http_req *req, http_resp *resp);
 void api_ocsp_post(void *app, const http_req *req, http_resp *resp);
 void api_ocsp_get(void *app, const http_req *req, http_resp *resp);
+void api_seal_status(void *app, const http_req *req, http_resp *resp); /* api/seal.c */
 
 /* Called by the maintenance thread: bring the OCSP cache up to date with status changes made
  * anywhere (this node, the CLI, other nodes) since the last call, and re-sign entries due. */

@@ -22,7 +22,7 @@ int api_app_init(api_app *app, const char *home, keyproc *kp, sc_err *e)
     if (pthread_key_create(&app->ca_key, ca_destroy) != 0)
         return sc_fail(e, SC_EINTERNAL, "api.tls", "pthread_key_create failed");
     pthread_mutex_init(&app->ra_lock, NULL);
-    if (pthread_key_create(&app->ra_key, free) != 0)
+    if (pthread_key_create(&app->ra_key, api_ra_thread_free) != 0)
         return sc_fail(e, SC_EINTERNAL, "api.tls", "pthread_key_create failed");
     return 0;
 }
@@ -36,8 +36,8 @@ void api_app_free(api_app *app)
     }
     pthread_key_delete(app->ca_key);
     api_ra_free(app);
-    void *r = pthread_getspecific(app->ra_key);
-    free(r);
+    api_ra_thread_free(pthread_getspecific(app->ra_key));
+    pthread_setspecific(app->ra_key, NULL);
     pthread_key_delete(app->ra_key);
     pthread_mutex_destroy(&app->ra_lock);
 }
@@ -63,6 +63,7 @@ static const http_route routes[] = {
     {"GET", "/crl/", 1, 0, api_crl},
     {"POST", "/ocsp", 0, OCSP_REQUEST_MAX, api_ocsp_post},
     {"GET", "/ocsp/", 1, 0, api_ocsp_get},
+    {"GET", "/api/v1/seals/", 1, 0, api_seal_status},
     {"GET", "/api/v1/", 1, 0, api_ra},
     {"POST", "/api/v1/", 1, API_RA_JSON_MAX, api_ra},
     {"PATCH", "/api/v1/", 1, API_RA_JSON_MAX, api_ra},

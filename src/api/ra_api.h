@@ -61,6 +61,7 @@ void ra_h_order_invoice(ra_call *c);
 void ra_h_order_issue(ra_call *c);
 void ra_h_order_ship(ra_call *c);
 void ra_h_order_pickup(ra_call *c);
+void ra_h_order_unlock(ra_call *c);
 
 void ra_h_cert_list(ra_call *c);
 void ra_h_cert_challenge(ra_call *c);

@@ -6,13 +6,16 @@
 #include <strings.h>
 
 #include "api/ra_api.h"
+#include "kmc/kmc.h"
 #include "ra/notify.h"
 #include "ra/vault.h"
 
 typedef struct ra_shared {
     ra_catalog *cat;
-    vault *v; /* seals and opens through the key process */
-    ra tmpl;  /* settings from ra.conf, copied into each thread's context */
+    vault *v;       /* seals and opens through the key process */
+    kmc_backend be; /* the KMC's operations in the key process */
+    int have_kmc;
+    ra tmpl; /* settings from ra.conf, copied into each thread's context */
 } ra_shared;
 
 static const ra_route routes[] = {
@@ -50,6 +53,8 @@ static const ra_route routes[] = {
     {"POST", "orders/*/issue", "id", RA_AUTH_STAFF, 1, ra_h_order_issue, "Issue the certificate"},
     {"POST", "orders/*/ship", "id", RA_AUTH_STAFF, 1, ra_h_order_ship, "Ship"},
     {"POST", "orders/*/pickup", "id", RA_AUTH_STAFF, 1, ra_h_order_pickup, "Counter pick-up"},
+    {"POST", "orders/*/unlock", "id", RA_AUTH_USER, 1, ra_h_order_unlock,
+     "PIN unlock answer from the KMC"},
     {"GET", "certificates", "", RA_AUTH_USER, 0, ra_h_cert_list, "The caller's certificates"},
     {"POST", "certificates/*/challenge", "serial", RA_AUTH_USER, 1, ra_h_cert_challenge,
      "Proof-of-possession challenge"},
@@ -203,6 +208,10 @@ static ra *thread_ra(api_app *app, ra_err *re)
             free(sh);
             sh = NULL;
         }
+        /* a home with a KMC (sealca kmc init) serves pin-unlock through it */
+        sc_err ke = {0};
+        if (sh != NULL && app->kp != NULL && keyproc_kmc_backend(app->kp, &sh->be, &ke) == 0)
+            sh->have_kmc = 1;
         app->ra_shared = sh;
     }
     pthread_mutex_unlock(&app->ra_lock);
@@ -219,8 +228,19 @@ static ra *thread_ra(api_app *app, ra_err *re)
     r->db = ca->db;
     r->cat = sh->cat;
     r->v = sh->v;
+    r->kmc = NULL;
+    sc_err ke = {0};
+    if (sh->have_kmc && kmc_open(ca, &sh->be, &r->kmc, &ke) != 0) r->kmc = NULL;
     pthread_setspecific(app->ra_key, r);
     return r;
+}
+
+void api_ra_thread_free(void *p)
+{
+    ra *r = p;
+    if (r == NULL) return;
+    kmc_close(r->kmc);
+    free(r);
 }
 
 void api_ra_free(api_app *app)

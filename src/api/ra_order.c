@@ -8,6 +8,7 @@
 #include "api/ra_api.h"
 #include "ra/material.h"
 #include "ra/multipart.h"
+#include "ra/pw.h"
 
 static void reply_order(ra_call *c, int status, int64_t id)
 {
@@ -346,6 +347,36 @@ void ra_h_order_pickup(ra_call *c)
         return;
     }
     reply_order(c, 200, id);
+}
+
+void ra_h_order_unlock(ra_call *c)
+{
+    int64_t id = order_id(c, 1);
+    static const char *const keys[] = {"request", "new_pin", NULL};
+    if (id <= 0 || ra_body(c, keys) != 0) return;
+    ra_err re = {0};
+    const char *req, *pin;
+    sc_buf der = {0}, ans = {0}, b64 = {0};
+    if (ra_json_str(c->body, "request", 8192, &req, &re) != 0 ||
+        ra_json_str(c->body, "new_pin", 32, &pin, &re) != 0) {
+        ra_reply_err(c, &re);
+        return;
+    }
+    if (req == NULL || ra_b64_decode(req, &der) != 0) {
+        ra_reply_code(c, req ? "field.type" : "field.required", "request");
+        return;
+    }
+    if (ra_order_unlock(c->r, &c->s, id, der.p, der.len, pin, &ans, &re) != 0) {
+        sc_buf_free(&der);
+        ra_reply_err(c, &re);
+        return;
+    }
+    ra_b64_encode(ans.p, ans.len, &b64);
+    sc_buf_putc(&b64, 0);
+    ra_reply(c, 200, json_pack("{s:s, s:s}", "answer", (const char *)b64.p, "state", "completed"));
+    sc_buf_free(&der);
+    sc_buf_wipe(&ans);
+    sc_buf_free(&b64);
 }
 
 void ra_h_cert_list(ra_call *c)

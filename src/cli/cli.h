@@ -72,5 +72,7 @@ int cmd_issue_dual(int argc, char **argv);
 int cmd_kmc(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_envelope(int argc, char **argv);
+int cmd_seal(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 #endif

@@ -51,7 +51,17 @@ static const char usage[] =
     "      recover-release|unlock-answer|activation-create|activation-redeem   (docs/tokens.md)\n"
     "  token init|csr|import|certs|sign|decrypt|info|change-pin|unblock|unlock-request|unlock\n"
     "        --file T.tok …   the holder's software USB key (docs/tokens.md)\n"
-    "  envelope encrypt --to CERT… --out F FILE | decrypt --file T.tok --pin PIN --out F ENV\n";
+    "  envelope encrypt --to CERT… --out F FILE | decrypt --file T.tok --pin PIN --out F ENV\n"
+    "  seal make --image F.png --name NAME --type organization|person --cert HOLDER.pem\n"
+    "        [--kind K] [--valid-from D --valid-to D] [--version 1|4] [--replace ESID\n"
+    "        --business seal-change|seal-redo] --out SEAL.esl      make a seal (电子印章)\n"
+    "  seal sign --seal SEAL.esl --key KEY.pem [--cert C.pem] FILE --out FILE.ses\n"
+    "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL|--online] [--at T]\n"
+    "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
+    "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
+    "  seal show ESID | seal retire ESID REASON      the seal registry\n"
+    "  notify status | list [--limit N] | send [--now] | test --to ADDRESS\n"
+    "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n";
 
 static const struct {
     const char *name;
@@ -83,6 +93,8 @@ static const struct {
     {"kmc", cmd_kmc},
     {"token", cmd_token},
     {"envelope", cmd_envelope},
+    {"seal", cmd_seal},
+    {"notify", cmd_notify},
 };
 
 int main(int argc, char **argv)

@@ -18,6 +18,7 @@
 #include "crypto/datakey.h"
 #include "kmc/kmc.h"
 #include "pki/der.h"
+#include "seal/seal.h"
 
 #define KP_MAGIC   "SKP1"
 #define KP_OP_SIGN 1
@@ -94,14 +95,9 @@ int keyproc_check(const char *role, sc_alg alg, sc_slice subject, const uint8_t 
             der_expect(&in, DER_GENERALIZEDTIME, &b) == 0 && der_expect(&in, DER_SEQUENCE, &c) == 0)
             return 0;
     } else if (strcmp(role, "sealmaker") == 0) {
-        /* GB/T 38540 v4 signs SES_SealInfo, whose header starts with IA5String "ES"; GM/T 0031
-         * v1 signs SEQUENCE { SES_SealInfo, cert, alg } */
-        if (der_expect(&in, DER_SEQUENCE, &a) == 0) {
-            der_r h = der_inner(&a);
-            if (der_peek(&h) == DER_SEQUENCE && der_next(&h, &b) == 0) h = der_inner(&b);
-            if (der_expect(&h, DER_IA5STRING, &c) == 0 && c.len == 2 && memcmp(c.val, "ES", 2) == 0)
-                return 0;
-        }
+        /* exactly a seal's to-be-signed data: GB/T 38540 DER(SES_SealInfo) or GM/T 0031
+         * DER(SEQUENCE { SES_SealInfo, cert, alg }), checked by the seal decoder itself */
+        if (seal_tbs_check(msg, len, NULL) == 0) return 0;
     }
     return sc_fail(e, SC_EINVAL, "keyproc.refused",
                    "the key process refuses to sign this for a %s key", role);

@@ -89,6 +89,8 @@ static const struct {
     {"person-id-front", "个人身份证复印件正面", "Person's ID card copy, front"},
     {"person-id-back", "个人身份证复印件反面", "Person's ID card copy, back"},
     {"judicial-document", "司法机关协助函", "Judicial request letter"},
+    {"seal-image", "印章图像（PNG，扫描自签章采集表）",
+     "Seal image (PNG, from the specimen sheet)"},
 };
 
 const char *ra_material_label(const char *kind, int en)
@@ -129,6 +131,7 @@ size_t ra_materials_needed(const ra_business *b, unsigned kind, const char **out
             ADD("person-id-front");
             ADD("person-id-back");
         }
+        if (b->effect == RA_FX_SEAL) ADD("seal-image");
         break;
     case RA_FX_RENEW:
         if (b->needs_review) ADD("certificate-application"); /* without rekey: the reason, signed */

@@ -13,7 +13,9 @@
 #include "common/conf.h"
 #include "pki/ident.h"
 #include "ra/ra.h"
+#include "kmc/kmc.h"
 #include "ra/notify.h"
+#include "seal/seal.h"
 #include "ra/ra_int.h"
 #include "ra/vault.h"
 #include "ra/workdays.h"
@@ -498,11 +500,70 @@ static int kmc_or_seal(const ra_order *o, ra_err *re)
 {
     if (o->b->effect == RA_FX_KMC)
         return ra_fail(re, SC_ESTATE, "order.not_implemented", NULL,
-                       "the KMC step of %s is not connected in this build", o->b->key);
-    if (o->b->effect == RA_FX_SEAL)
-        return ra_fail(re, SC_ESTATE, "order.not_implemented", NULL,
-                       "the seal service step of %s is not connected in this build", o->b->key);
+                       strcmp(o->b->key, "pin-unlock") == 0
+                           ? "pin-unlock completes through POST /orders/{id}/unlock"
+                           : "the KMC step of %s is not connected in this build",
+                       o->b->key);
     return 0;
+}
+
+/* seal-change / seal-redo: a new seal from the approved seal image for the order's certificate,
+ * the old one retired (replaced_by), through the seal service (src/seal). */
+static int seal_complete(ra *r, const ra_session *s, ra_order *o, json_t **out, ra_err *re)
+{
+    const char *esid = json_string_value(json_object_get(o->f, "seal_esid"));
+    if (esid == NULL || *esid == 0)
+        return ra_fail(re, SC_EINVAL, "field.required", "seal_esid", "the seal to replace");
+    sc_buf png = {0};
+    const char *mime = NULL;
+    int rc = ra_material_get(r, s, o->id, "seal-image", 0, &png, &mime, re);
+    if (rc != 0) return rc;
+    if (strcmp(mime, "image/png") != 0) {
+        sc_buf_free(&png);
+        return ra_fail(re, SC_EINVAL, "material.type", "seal-image", "the seal image is PNG");
+    }
+    cert_info ci = {0};
+    if ((rc = pki_cert_get(r->ca, o->certificate, &ci, &re->e)) != 0) {
+        sc_buf_free(&png);
+        return rc;
+    }
+    const char *name = json_string_value(
+        json_object_get(o->f, o->kind == RA_KIND_ORG ? "org_name" : "person_name"));
+    seal_make_req mr = {.layout = SEAL_LAYOUT_V4,
+                        .name = name ? name : "",
+                        .type = o->kind == RA_KIND_ORG ? SEAL_TYPE_ORGANIZATION : SEAL_TYPE_PERSON,
+                        .holder_cert = ci.der,
+                        .holder_len = ci.derlen,
+                        .picture = png.p,
+                        .piclen = png.len,
+                        .actor = s->actor};
+    seal_record rec;
+    memset(&rec, 0, sizeof(rec));
+    rc = seal_replace(r->ca, esid, o->b->key, &mr, &rec, &re->e);
+    cert_info_free(&ci);
+    sc_buf_free(&png);
+    if (rc != 0) {
+        snprintf(re->field, sizeof(re->field), "seal_esid");
+        return rc;
+    }
+    if ((rc = store_tx_begin(r->db, &re->e)) == 0) {
+        char reason[600];
+        snprintf(reason, sizeof(reason), "seal %.500s replaces %.60s", rec.esid, esid);
+        if ((rc = ra_order_move(r, o, RA_EV_FULFIL, s->actor, reason, NULL, re)) != 0)
+            store_tx_rollback(r->db);
+        else
+            rc = store_tx_commit(r->db, &re->e);
+    }
+    if (rc == 0 && out != NULL) {
+        sc_buf b64 = {0};
+        ra_b64_encode(rec.der, rec.derlen, &b64);
+        sc_buf_putc(&b64, 0);
+        *out = json_pack("{s:s, s:s, s:s}", "esid", rec.esid, "state", ra_state_name(o->state),
+                         "seal", (const char *)b64.p);
+        sc_buf_free(&b64);
+    }
+    seal_record_free(&rec);
+    return rc;
 }
 
 int ra_order_issue(ra *r, const ra_session *s, int64_t id, const char *csr_pem, json_t **out,
@@ -515,6 +576,10 @@ int ra_order_issue(ra *r, const ra_session *s, int64_t id, const char *csr_pem, 
     if (rc != 0) return rc;
     sc_key *pub = NULL;
     if ((rc = kmc_or_seal(&o, re)) != 0) goto out;
+    if (o.b->effect == RA_FX_SEAL && o.state == RA_PAID) {
+        rc = seal_complete(r, s, &o, out, re);
+        goto out;
+    }
     if (o.state != RA_PAID || o.b->effect == RA_FX_REVOKE || o.b->effect == RA_FX_RESUME) {
         rc = ra_fail(re, SC_ESTATE, "order.bad_state", NULL, "order is not ready for production");
         goto out;
@@ -631,6 +696,41 @@ int ra_order_effect(ra *r, ra_order *o, const char *actor, ra_err *re)
     if (rc != 0 || rc2 != 0) return rc ? rc : rc2;
     return ra_order_move(r, o, RA_EV_FULFIL, actor,
                          o->b->effect == RA_FX_REVOKE ? "revoked" : "resumed", NULL, re);
+}
+
+int ra_order_unlock(ra *r, const ra_session *s, int64_t id, const uint8_t *req, size_t reqlen,
+                    const char *new_pin, sc_buf *answer, ra_err *re)
+{
+    if (ra_is_staff(s)) return ra_fail(re, SC_EINVAL, "auth.forbidden", NULL, "applicant only");
+    if (new_pin == NULL || strlen(new_pin) < 6 || strlen(new_pin) > 32)
+        return ra_fail(re, SC_EINVAL, "field.range", "new_pin", "6-32 characters");
+    ra_order o;
+    int rc = ra_order_load(r, s, id, 1, &o, re);
+    if (rc != 0) return rc;
+    if (strcmp(o.b->key, "pin-unlock") != 0 || o.state != RA_PAID) {
+        rc = ra_fail(re, SC_ESTATE, "order.bad_state", NULL, "not an approved pin-unlock order");
+        goto out;
+    }
+    if (r->kmc == NULL) {
+        rc = ra_fail(re, SC_ESTATE, "order.not_implemented", NULL, "this home has no KMC");
+        goto out;
+    }
+    /* the KMC checks the request (device serial, generation, replay) and answers it in the key
+     * process; the order number goes on the KMC's audit record */
+    if ((rc = kmc_unlock_answer(r->kmc, o.order_no, req, reqlen, new_pin, s->actor, answer,
+                                &re->e)) != 0) {
+        snprintf(re->field, sizeof(re->field), "request");
+        goto out;
+    }
+    if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
+    if ((rc = ra_order_move(r, &o, RA_EV_FULFIL, s->actor, "PIN unlock answered", NULL, re)) != 0) {
+        store_tx_rollback(r->db);
+        goto out;
+    }
+    rc = store_tx_commit(r->db, &re->e);
+out:
+    ra_order_free(&o);
+    return rc;
 }
 
 /* ---- certificates ---- */

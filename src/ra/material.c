@@ -492,3 +492,40 @@ int material_pages(const uint8_t *d, size_t n, int *pages, sc_err *e)
     g_object_unref(doc);
     return 0;
 }
+
+static int material_label(int64_t id, char *out, size_t outsz, sc_err *e)
+{
+    if (id <= 0) return sc_fail(e, SC_EINVAL, "material.bad_id", "bad material id");
+    snprintf(out, outsz, "material:%lld", (long long)id);
+    return 0;
+}
+
+int material_seal(vault *v, int64_t id, const uint8_t *d, size_t n, sc_buf *sealed,
+                  const char **mime, char sm3_hex[65], sc_err *e)
+{
+    char label[40];
+    int rc = material_sniff(d, n, mime, e);
+    if (rc == 0) rc = material_label(id, label, sizeof(label), e);
+    if (rc != 0) return rc;
+    material_sm3_hex(d, n, sm3_hex);
+    return vault_seal(v, label, d, n, sealed, e);
+}
+
+int material_open(vault *v, int64_t id, const uint8_t *sealed, size_t n, const char *sm3_hex,
+                  sc_buf *out, sc_err *e)
+{
+    char label[40], got[65];
+    int rc = material_label(id, label, sizeof(label), e);
+    if (rc != 0) return rc;
+    sc_buf pt = {0};
+    if ((rc = vault_unseal(v, label, sealed, n, &pt, e)) != 0) return rc;
+    material_sm3_hex(pt.p, pt.len, got);
+    if (sm3_hex == NULL || strlen(sm3_hex) != 64 || sc_memeq_ct(got, sm3_hex, 64) != 0) {
+        sc_buf_free(&pt);
+        return sc_fail(e, SC_EVERIFY, "material.hash_mismatch",
+                       "the material does not match the SM3 recorded at upload");
+    }
+    rc = sc_buf_append(out, pt.p, pt.len);
+    sc_buf_free(&pt);
+    return rc;
+}

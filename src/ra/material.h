@@ -8,6 +8,7 @@
 
 #include "common/buf.h"
 #include "common/err.h"
+#include "ra/vault.h"
 
 /* Limits on one file (the per-order total is ra-core's). */
 #define MATERIAL_MAX_BYTES  (10u * 1024 * 1024) /* one uploaded file */
@@ -40,6 +41,18 @@ void material_sm3_hex(const uint8_t *d, size_t n, char out[65]);
  * but does not decode is refused here with "material.damaged". max_px in 16..4096.
  */
 int material_preview(const uint8_t *d, size_t n, int max_px, sc_buf *png, sc_err *e);
+
+/*
+ * At rest: check the bytes (material_sniff), compute their SM3, and seal them under the data key
+ * with the label "material:<id>" (id: the material row, 1..2^63-1). sealed is appended to; mime
+ * and sm3_hex (64 hex + NUL) describe the plaintext. Nothing is sealed when the check fails.
+ */
+int material_seal(vault *v, int64_t id, const uint8_t *d, size_t n, sc_buf *sealed,
+                  const char **mime, char sm3_hex[65], sc_err *e);
+/* Unseal a material and check it against the SM3 recorded at upload: SC_EVERIFY
+ * "vault.bad_tag" (wrong row or tampered) or "material.hash_mismatch". */
+int material_open(vault *v, int64_t id, const uint8_t *sealed, size_t n, const char *sm3_hex,
+                  sc_buf *out, sc_err *e);
 
 /* Pages of a PDF (1 for images), after a full parse; for the reviewer's "n pages" line. */
 int material_pages(const uint8_t *d, size_t n, int *pages, sc_err *e);

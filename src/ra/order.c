@@ -112,6 +112,7 @@ static const fdef fields[] = {
     {"declarations_accepted", T_BOOL, C_NONE, 0, 0, NULL},
     {"price_confirmed", T_BOOL, C_NONE, 0, 0, NULL},
     {"service_point", T_STR, C_SP, 0, 32, NULL},
+    {"seal_esid", T_STR, C_NONE, 0, 128, NULL}, /* seal-change / seal-redo: the seal replaced */
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -327,6 +328,7 @@ size_t ra_required_fields(const ra_business *b, unsigned kind, const char *handl
     }
     if (b->needs_reason) ADD("rekey_reason");
     if (strcmp(b->key, "key-recovery") == 0) ADD("recovery_kind");
+    if (b->effect == RA_FX_SEAL) ADD("seal_esid");
     if (b->needs_shipping && handling != NULL && strcmp(handling, "mail") == 0) {
         ADD("return_address");
         ADD("return_phone");

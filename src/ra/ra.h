@@ -52,11 +52,13 @@ int ra_json_bool(json_t *o, const char *key, int *out, int *present, ra_err *re)
 /* ---- context ---- */
 typedef struct vault vault;
 typedef struct ra_catalog ra_catalog;
+typedef struct kmc kmc;
 
 typedef struct ra {
     pki_ca *ca; /* the thread's CA handle (its store is ra->db) */
     store *db;
     vault *v;               /* personal data and materials at rest */
+    kmc *kmc;               /* the home's KMC (pin-unlock), NULL when it has none */
     const ra_catalog *cat;  /* shared, read-only */
     uint8_t lookup_key[32]; /* keyed hash of phone numbers (ra.conf lookup_key) */
     uint8_t webhook_key[64];
@@ -294,6 +296,11 @@ int ra_order_ship(ra *r, const ra_session *s, int64_t id, const char *carrier, c
 int ra_order_pickup(ra *r, const ra_session *s, int64_t id, const char *who, ra_err *re);
 /* Applicant confirms receipt, or completes an approved change order (uploaded CSR). */
 int ra_order_complete(ra *r, const ra_session *s, int64_t id, ra_err *re);
+
+/* pin-unlock: answer the holder's token unlock request (DER) for an approved order through the
+ * KMC; the order completes. answer receives the DER answer for `sealca token unlock`. */
+int ra_order_unlock(ra *r, const ra_session *s, int64_t id, const uint8_t *req, size_t reqlen,
+                    const char *new_pin, sc_buf *answer, ra_err *re);
 
 int ra_cert_list(ra *r, const ra_session *s, json_t **out, ra_err *re);
 int ra_cert_challenge(ra *r, const ra_session *s, const char *serial, char out[48],

@@ -128,7 +128,7 @@ int workdays_parse_list(const char *text, int32_t *out, size_t cap, size_t *n, s
         if (!*p) break;
         size_t l = strcspn(p, " ,\t");
         const char *dots = memchr(p, '.', l);
-        int64_t a, b;
+        int64_t a = 0, b = 0;
         int ok = dots ? dots + 1 < p + l && dots[1] == '.' &&
                             parse_date(p, (size_t)(dots - p), &a) == 0 &&
                             parse_date(dots + 2, (size_t)(p + l - dots - 2), &b) == 0 && a <= b &&

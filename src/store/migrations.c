@@ -284,6 +284,28 @@ static const char *const migrations[] = {
     "  used_at BIGINT,"
     "  created_at BIGINT NOT NULL,"
     "  actor TEXT NOT NULL);",
+    /* 7 (seal): the seal registry (src/seal/registry.c). One active seal per holder certificate
+     * and kind, enforced by a partial unique index; retired seals stay for verification and
+     * for GET /api/v1/seals/{esID}. */
+    "CREATE TABLE seals ("
+    "  esid TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"     /* official | legal-representative | cost-engineer | expert | … */
+    "  type BIGINT NOT NULL,"   /* SES_ESPropertyInfo.type: 1 organization, 2 person */
+    "  layout BIGINT NOT NULL," /* 1 GM/T 0031-2014, 4 GB/T 38540-2020 */
+    "  name TEXT NOT NULL,"
+    "  cert_serial TEXT NOT NULL," /* the holder's signing certificate */
+    "  cert_hash TEXT NOT NULL,"   /* hex SM3 of that certificate */
+    "  maker TEXT NOT NULL,"       /* seal-maker issuer id */
+    "  valid_from BIGINT NOT NULL,"
+    "  valid_to BIGINT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),"
+    "  replaced_by TEXT,"
+    "  reason TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  retired_at BIGINT,"
+    "  der BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX seals_one_active ON seals (cert_hash, kind) WHERE status = 'active';"
+    "CREATE INDEX seals_cert ON seals (cert_serial);",
 };
 
 int store_migration_count(void)

@@ -307,6 +307,19 @@ static const char *const sql_text[ST__COUNT] = {
                              "enc_serial IS NULL AND used_at < ?",
     [ST_KMC_ACT_OPEN] =
         "SELECT COUNT(*) FROM kmc_activations WHERE used_at IS NULL AND expires_at >= ?",
+    /* seals (seal/registry.c) */
+    [ST_SEAL_INSERT] =
+        "INSERT INTO seals (esid, kind, type, layout, name, cert_serial, cert_hash, maker, "
+        "valid_from, valid_to, status, created_at, der) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+    [ST_SEAL_GET] = "SELECT esid, kind, type, layout, name, cert_serial, cert_hash, maker, "
+                    "valid_from, valid_to, status, replaced_by, reason, created_at, retired_at, "
+                    "der FROM seals WHERE esid = ?",
+    /* compare-and-set: only an active seal is retired */
+    [ST_SEAL_RETIRE] = "UPDATE seals SET status = 'retired', replaced_by = ?, reason = ?, "
+                       "retired_at = ? WHERE esid = ? AND status = 'active'",
+    [ST_SEAL_ACTIVE_FOR] =
+        "SELECT esid FROM seals WHERE cert_hash = ? AND kind = ? AND status = 'active'",
 };
 
 const char *store_sql_text(store_sql_id id)

@@ -138,6 +138,10 @@ typedef enum store_sql_id {
     ST_KMC_ACT_USE,
     ST_KMC_ACT_OPEN,
     ST_KMC_KEY_ABANDONED,
+    ST_SEAL_INSERT,
+    ST_SEAL_GET,
+    ST_SEAL_RETIRE,
+    ST_SEAL_ACTIVE_FOR,
     ST__COUNT
 } store_sql_id;
 

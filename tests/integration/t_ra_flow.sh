@@ -66,6 +66,15 @@ expect 200 submit
 call PATCH "/orders/$OID" '{"project":"x"}' A
 expect_err 409 order.bad_state "" "no edits after submission"
 
+# pre-filled PDFs of both forms, both agreements and the receipt
+for f in certificate-application seal-application service-agreement ca-agreement receipt; do
+    curl -s -D h.txt -o "$f.pdf" -b A "$U/orders/$OID/forms/$f.pdf"
+    grep -qi '^content-type: application/pdf' h.txt && head -c 5 "$f.pdf" | grep -q '%PDF-' || die "form $f"
+done
+pdftotext certificate-application.pdf - | grep -q '新疆测试科技有限公司' || die "form pre-filled"
+call GET "/orders/$OID/forms/nonsense.pdf" "" A
+expect_err 404 not_found form "unknown form"
+
 # staff: certificate login; the reviewer returns one material, the applicant fixes it
 staff_login R rev1 staff-password-1 staff.pin
 call GET "/staff/orders?state=submitted" "" R

@@ -1,6 +1,7 @@
 /* test_material.c - sniffing by structure, SM3 of materials, previews of images and PDFs. */
 #include "testutil.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cairo-pdf.h>
@@ -301,12 +302,57 @@ static void test_previews(void **state)
     sc_buf_free(&pdf);
 }
 
+/* At rest: sealed under the data key, bound to its row, checked against its SM3. */
+static void test_seal_open(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char keys[4200];
+    snprintf(keys, sizeof(keys), "%s/keys", dir);
+    assert_int_equal(mkdir(keys, 0700), 0);
+    vault *v = NULL;
+    sc_err e = {0};
+    assert_int_equal(vault_open_home(dir, "material test", &v, &e), 0);
+    sc_buf png = {0}, sealed = {0}, out = {0};
+    make_png(40, 20, &png);
+    const char *mime = NULL;
+    char hex[65], want[65];
+    assert_int_equal(material_seal(v, 7, png.p, png.len, &sealed, &mime, hex, &e), 0);
+    assert_string_equal(mime, "image/png");
+    material_sm3_hex(png.p, png.len, want);
+    assert_string_equal(hex, want);
+    assert_null(memmem(sealed.p, sealed.len, "IHDR", 4)); /* not stored in clear */
+    assert_int_equal(material_open(v, 7, sealed.p, sealed.len, hex, &out, &e), 0);
+    assert_int_equal(out.len, png.len);
+    assert_memory_equal(out.p, png.p, png.len);
+    sc_buf_free(&out);
+    /* another row's label, a wrong recorded hash */
+    memset(&e, 0, sizeof(e));
+    assert_int_equal(material_open(v, 8, sealed.p, sealed.len, hex, &out, &e), SC_EVERIFY);
+    assert_string_equal(e.code, "vault.bad_tag");
+    hex[0] = hex[0] == '0' ? '1' : '0';
+    memset(&e, 0, sizeof(e));
+    assert_int_equal(material_open(v, 7, sealed.p, sealed.len, hex, &out, &e), SC_EVERIFY);
+    assert_string_equal(e.code, "material.hash_mismatch");
+    assert_int_equal(out.len, 0);
+    /* a refused file is not sealed */
+    size_t before = sealed.len;
+    memset(&e, 0, sizeof(e));
+    assert_int_equal(material_seal(v, 9, (const uint8_t *)"GIF89a..", 8, &sealed, &mime, hex, &e),
+                     SC_EINVAL);
+    assert_int_equal(sealed.len, before);
+    sc_buf_free(&sealed);
+    sc_buf_free(&png);
+    vault_free(v);
+    tu_rmrf(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sniff_good), cmocka_unit_test(test_sniff_refuses),
         cmocka_unit_test(test_limits),     cmocka_unit_test(test_sm3),
-        cmocka_unit_test(test_previews),
+        cmocka_unit_test(test_previews),   cmocka_unit_test(test_seal_open),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

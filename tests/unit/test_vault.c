@@ -34,6 +34,8 @@ static int setup(void **state)
     sc_err e = {0};
     if (ca_init(&o, &e) != 0) {
         fprintf(stderr, "ca_init: %s %s\n", e.code, e.msg);
+        tu_rmrf(f->dir);
+        free(f);
         return -1;
     }
     *state = f;
