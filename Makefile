@@ -3,7 +3,7 @@
 
 CC       ?= cc
 PKGS     := libcrypto sqlite3 libpq libmicrohttpd libseccomp ldap jansson libsodium cairo pangocairo \
-            libqrencode libzip libxml-2.0 libpng libjpeg libcurl
+            libqrencode libzip libxml-2.0 libpng libjpeg libcurl poppler-glib fontconfig
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 WARN     := -Wall -Wextra -Werror -Wshadow -Wpointer-arith -Wstrict-prototypes \
@@ -26,7 +26,7 @@ OBJ      := $(LIB_SRC:%.c=build/obj/%.o)
 SOBJ     := $(LIB_SRC:%.c=build/asan/obj/%.o)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=build/asan/tests/%)
 
-.PHONY: print-pkgs all deps run test unit integration lint fuzz bench soak clean format ctgrind
+.PHONY: print-pkgs all deps run test unit integration browser screenshots lint fuzz bench soak clean format ctgrind
 
 all: build/sealca
 
@@ -70,10 +70,11 @@ run: deps build/sealca
 # SM2 engine, the store tests on SQLite and on a throwaway PostgreSQL cluster that
 # scripts/pg-test-env.sh starts (unix socket only) and removes afterwards. PostgreSQL missing
 # fails the run; SEALCA_TEST_NO_PG=1 opts out loudly. unit / integration alone start their own
-# cluster unless SEALCA_TEST_PG_URL is already set. Then the constant-time audit of the SM2
-# engine under valgrind.
+# cluster unless SEALCA_TEST_PG_URL is already set. Then the browser tests (headless chromium
+# through the web UI) and the constant-time audit of the SM2 engine under valgrind.
 test: deps
 	@scripts/pg-test-env.sh $(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory browser
 	@$(MAKE) --no-print-directory ctgrind
 
 # The ASan CLI is built with the unit tests only once src/cli/main.c exists, so library
@@ -83,6 +84,16 @@ unit: $(UNIT_BIN) $(if $(wildcard src/cli/main.c),build/asan/sealca)
 
 integration: build/asan/sealca build/sealca
 	@scripts/pg-test-env.sh scripts/run-integration.sh build/asan/sealca
+
+# Browser tests: playwright-core (npm ci into tests/browser/node_modules) driving Debian's
+# chromium through the portal and the staff console against a fresh `sealca serve`, the ASan
+# build like the other tests (a sanitizer report from the server fails the run).
+browser: deps build/asan/sealca
+	@scripts/run-browser.sh build/asan/sealca
+
+# The same run, keeping the screenshots of the main pages in docs/screenshots.
+screenshots: deps build/sealca
+	@SEALCA_SHOTS=$(CURDIR)/docs/screenshots scripts/run-browser.sh build/sealca
 
 lint: deps
 	@scripts/lint.sh

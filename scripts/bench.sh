@@ -405,4 +405,6 @@ echo "is also given per wall-clock second because it waits for the database's fs
 # the KMC's figures (dual issuance, envelopes), appended by their own script
 "$ROOT/scripts/bench-kmc.sh" >>"$OUT"
 cat "$OUT"
+# the registration service (docs/benchmarks-ra.md)
+"$ROOT/scripts/bench-ra.sh"
 exit 0

@@ -6,7 +6,8 @@ PKGS="build-essential pkg-config libssl-dev openssl libsqlite3-dev sqlite3 libcm
 libpq-dev postgresql postgresql-client libmicrohttpd-dev libseccomp-dev slapd ldap-utils libldap-dev \
 clang libclang-rt-14-dev llvm clang-format cppcheck valgrind botan hyperfine time bc wrk curl \
 libjansson-dev libsodium-dev libcairo2-dev libpango1.0-dev fonts-noto-cjk libpng-dev libjpeg-dev \
-libqrencode-dev libzip-dev libxml2-dev libcurl4-openssl-dev chromium"
+libqrencode-dev libzip-dev libxml2-dev libcurl4-openssl-dev chromium \
+libpoppler-glib-dev poppler-utils libfontconfig-dev jq python3"
 missing=""
 for p in $PKGS; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

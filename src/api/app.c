@@ -21,6 +21,9 @@ int api_app_init(api_app *app, const char *home, keyproc *kp, sc_err *e)
     app->started = (int64_t)time(NULL);
     if (pthread_key_create(&app->ca_key, ca_destroy) != 0)
         return sc_fail(e, SC_EINTERNAL, "api.tls", "pthread_key_create failed");
+    pthread_mutex_init(&app->ra_lock, NULL);
+    if (pthread_key_create(&app->ra_key, api_ra_thread_free) != 0)
+        return sc_fail(e, SC_EINTERNAL, "api.tls", "pthread_key_create failed");
     return 0;
 }
 
@@ -32,6 +35,11 @@ void api_app_free(api_app *app)
         pthread_setspecific(app->ca_key, NULL);
     }
     pthread_key_delete(app->ca_key);
+    api_ra_free(app);
+    api_ra_thread_free(pthread_getspecific(app->ra_key));
+    pthread_setspecific(app->ra_key, NULL);
+    pthread_key_delete(app->ra_key);
+    pthread_mutex_destroy(&app->ra_lock);
 }
 
 pki_ca *api_ca(api_app *app, sc_err *e)
@@ -56,6 +64,16 @@ static const http_route routes[] = {
     {"POST", "/ocsp", 0, OCSP_REQUEST_MAX, api_ocsp_post},
     {"GET", "/ocsp/", 1, 0, api_ocsp_get},
     {"GET", "/api/v1/seals/", 1, 0, api_seal_status},
+    {"GET", "/api/v1/", 1, 0, api_ra},
+    {"POST", "/api/v1/", 1, API_RA_JSON_MAX, api_ra},
+    {"PATCH", "/api/v1/", 1, API_RA_JSON_MAX, api_ra},
+    {"DELETE", "/api/v1/", 1, API_RA_JSON_MAX, api_ra},
+    {"PUT", "/api/v1/", 1, API_RA_MATERIAL_MAX, api_ra},
+    /* the browser UI: exact "/" and "/staff" and the "/web/" prefix only, so that nothing
+     * under /api, /ocsp, /crl or /ca can ever be answered by a file */
+    {"GET", "/", 0, 0, api_web_index},
+    {"GET", "/staff", 0, 0, api_web_staff},
+    {"GET", "/web/", 1, 0, api_web_file},
 };
 
 const http_route *api_routes(size_t *n)

@@ -67,9 +67,13 @@ int cmd_serve(int argc, char **argv);
 int cmd_publish(int argc, char **argv);
 int cmd_seal_image(int argc, char **argv);
 int cmd_seal(int argc, char **argv);
+int cmd_user(int argc, char **argv);
+int cmd_ra(int argc, char **argv);
+int cmd_agent(int argc, char **argv);
 int cmd_issue_dual(int argc, char **argv);
 int cmd_kmc(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_envelope(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/conf.h"
+#include "ra/vault.h"
 
 int cmd_init(int argc, char **argv)
 {
@@ -72,7 +73,8 @@ int cmd_init(int argc, char **argv)
     o.pass = c.pass;
     o.passlen = c.passlen;
     sc_err e = {0};
-    if (ca_init(&o, &e) != 0) {
+    /* the data key (ra/vault.h) beside the CA keys, under the same passphrase */
+    if (ca_init(&o, &e) != 0 || vault_init_home(c.home, c.pass, &e) != 0) {
         cli_done(&c);
         return cli_fail(&e);
     }

@@ -24,7 +24,7 @@ static void *maint_main(void *arg)
 {
     maint *m = arg;
     api_app *app = m->app;
-    int64_t last_crl = 0, last_due = (int64_t)time(NULL);
+    int64_t last_crl = 0, last_due = (int64_t)time(NULL), last_ra = 0;
     while (!app->stopping) {
         int64_t now = (int64_t)time(NULL);
         sc_err e = {0};
@@ -38,6 +38,12 @@ static void *maint_main(void *arg)
             if (api_crl_refresh(app, now, &ce) != 0)
                 fprintf(stderr, "sealca serve: CRL publication: %s\n", ce.msg);
             last_crl = now;
+        }
+        if (now - last_ra >= 30) { /* registration service: reminders and mail */
+            sc_err re = {0};
+            if (api_ra_maint(app, now, &re) != 0)
+                fprintf(stderr, "sealca serve: reminders/mail: %s\n", re.msg);
+            last_ra = now;
         }
         for (int i = 0; i < 4 && !app->stopping; i++)
             usleep(50000);

@@ -39,6 +39,21 @@ static const char usage[] =
     "  bench issue|populate|sm2 …   benchmarks (see docs/benchmarks.md)\n"
     "  seal-image extract|render|info …   stamp / signature images from specimen scans, and\n"
     "        marked renderings from text (see docs/seals-images.md)\n"
+    "  ra init                      registration service settings and catalog in the home\n"
+    "  ra remind                    queue expiry reminders (30/7/1 days) in the mail outbox\n"
+    "  user init-admins --super L --audit L --password-file F --pin-file F [--out DIR]\n"
+    "  user add --login L --name N --role business-admin|operator|auditor [--duties a,b]\n"
+    "        [--service-point ID] --password-file F --pin-file F [--out DIR]\n"
+    "  user list | user disable --login L\n"
+    "  user sign-challenge --key F (--login L --challenge C | --in FILE) [--pin-file F]\n"
+    "  agent --key F --cert F [--listen 127.0.0.1:7443] [--origin URL]   local signing agent\n"
+    "  issue-dual --profile P --csr REQ --out RESP.der [--subject S] [--uscc C] [--id-number N]\n"
+    "        signing + KMC-escrowed encryption certificate as a GM/T 0092 CSRResponse\n"
+    "  kmc init|stats|refill|sweep|register-ca|recover-request|recover-approve|recover-reject|\n"
+    "      recover-release|unlock-answer|activation-create|activation-redeem   (docs/tokens.md)\n"
+    "  token init|csr|import|certs|sign|decrypt|info|change-pin|unblock|unlock-request|unlock\n"
+    "        --file T.tok …   the holder's software USB key (docs/tokens.md)\n"
+    "  envelope encrypt --to CERT… --out F FILE | decrypt --file T.tok --pin PIN --out F ENV\n"
     "  seal make --image F.png --name NAME --type organization|person --cert HOLDER.pem\n"
     "        [--kind K] [--valid-from D --valid-to D] [--version 1|4] [--replace ESID\n"
     "        --business seal-change|seal-redo] --out SEAL.esl      make a seal (电子印章)\n"
@@ -48,13 +63,8 @@ static const char usage[] =
     "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
     "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
     "  seal show ESID | seal retire ESID REASON      the seal registry\n"
-    "  issue-dual --profile P --csr REQ --out RESP.der [--subject S] [--uscc C] [--id-number N]\n"
-    "        signing + KMC-escrowed encryption certificate as a GM/T 0092 CSRResponse\n"
-    "  kmc init|stats|refill|sweep|register-ca|recover-request|recover-approve|recover-reject|\n"
-    "      recover-release|unlock-answer|activation-create|activation-redeem   (docs/tokens.md)\n"
-    "  token init|csr|import|certs|sign|decrypt|info|change-pin|unblock|unlock-request|unlock\n"
-    "        --file T.tok …   the holder's software USB key (docs/tokens.md)\n"
-    "  envelope encrypt --to CERT… --out F FILE | decrypt --file T.tok --pin PIN --out F ENV\n";
+    "  notify status | list [--limit N] | send [--now] | test --to ADDRESS\n"
+    "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n";
 
 static const struct {
     const char *name;
@@ -81,10 +91,14 @@ static const struct {
     {"publish", cmd_publish},
     {"seal-image", cmd_seal_image},
     {"seal", cmd_seal},
+    {"user", cmd_user},
+    {"ra", cmd_ra},
+    {"agent", cmd_agent},
     {"issue-dual", cmd_issue_dual},
     {"kmc", cmd_kmc},
     {"token", cmd_token},
     {"envelope", cmd_envelope},
+    {"notify", cmd_notify},
 };
 
 int main(int argc, char **argv)

@@ -16,6 +16,7 @@ typedef struct http_req {
     const uint8_t *body; /* request body (NULL when none) */
     size_t bodylen;
     void *conn; /* the MHD connection, for header lookups */
+    int tls;    /* the request came over HTTPS */
 } http_req;
 
 #define HTTP_MAX_HEADERS 8
@@ -25,13 +26,15 @@ typedef struct http_resp {
     const char *ctype;
     sc_buf body; /* owned: handed to the server */
     const char *hname[HTTP_MAX_HEADERS];
-    char hval[HTTP_MAX_HEADERS][128];
+    char hval[HTTP_MAX_HEADERS][512]; /* a Content-Security-Policy needs room */
     int nh;
 } http_resp;
 
 /* A request header value (case-insensitive), or NULL. */
 const char *http_header(const http_req *r, const char *name);
-/* Add a response header; the value is copied (truncated to 127 bytes). */
+/* A query-string argument (decoded), or NULL. */
+const char *http_query(const http_req *r, const char *name);
+/* Add a response header; the value is copied (truncated to 511 bytes). */
 void http_set_header(http_resp *r, const char *name, const char *value);
 /* A JSON error body {"error":{"code":…,"message":…}} with status. */
 void http_error(http_resp *r, int status, const char *code, const char *message);

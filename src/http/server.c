@@ -48,6 +48,11 @@ const char *http_header(const http_req *r, const char *name)
     return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
 }
 
+const char *http_query(const http_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
 void http_set_header(http_resp *r, const char *name, const char *value)
 {
     if (r->nh >= HTTP_MAX_HEADERS) return;
@@ -188,7 +193,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                     .remote = st->remote,
                     .body = st->body.p,
                     .bodylen = st->body.len,
-                    .conn = c};
+                    .conn = c,
+                    .tls = s->tls_cert != NULL};
     http_resp resp = {0};
     st->route->fn(s->app, &req, &resp);
     if (resp.status == 0) {

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "crypto/datakey.h"
 #include "kmc/kmc.h"
 #include "pki/der.h"
 #include "seal/seal.h"
@@ -22,12 +23,15 @@
 #define KP_MAGIC   "SKP1"
 #define KP_OP_SIGN 1
 #define KP_OP_PING 2
+/* data key (ra/vault.c): the issuer-id field carries the label */
+#define KP_OP_DATA_SEAL 3
+#define KP_OP_DATA_OPEN 4
 /* KMC operations: the master key never leaves the key process (kmc/kmc.h) */
-#define KP_OP_KMC_HAS    3
-#define KP_OP_KMC_GEN    4
-#define KP_OP_KMC_ENV    5
-#define KP_OP_KMC_EXPORT 6
-#define KP_OP_KMC_UNLOCK 7
+#define KP_OP_KMC_HAS    5
+#define KP_OP_KMC_GEN    6
+#define KP_OP_KMC_ENV    7
+#define KP_OP_KMC_EXPORT 8
+#define KP_OP_KMC_UNLOCK 9
 /* a million-entry CRL's TBSCertList is ~55 MB */
 #define KP_MSG_MAX (256u * 1024 * 1024)
 
@@ -251,6 +255,23 @@ static void child_main(pki_ca *ca, int fd)
         crypto_sign(k, m, sizeof(m), &s, NULL);
         sc_buf_free(&s);
     }
+    /* the data key (created on first use in a home made before it existed); one round trip
+     * warms OpenSSL's ciphers before the sandbox */
+    uint8_t datakey[DATAKEY_LEN];
+    {
+        char path[PATH_MAX + 32];
+        sc_err e = {0};
+        sc_buf t = {0}, u = {0};
+        snprintf(path, sizeof(path), "%s/%s", ca->home, DATAKEY_FILE);
+        if (crypto_datakey_load(path, ca->pass, ca->passlen, 1, datakey, &e) != 0 ||
+            crypto_datakey_seal(datakey, "warm-up", (const uint8_t *)"x", 1, &t, &e) != 0 ||
+            crypto_datakey_open(datakey, "warm-up", t.p, t.len, &u, &e) != 0) {
+            fprintf(stderr, "sealca keyproc: cannot load the data key: %s\n", e.msg);
+            _exit(3);
+        }
+        sc_buf_free(&t);
+        sc_buf_free(&u);
+    }
     if (ca->pass != NULL) {
         sc_wipe(ca->pass, ca->passlen);
         free(ca->pass);
@@ -300,7 +321,11 @@ static void child_main(pki_ca *ca, int fd)
         pki_issuer *is = op == KP_OP_SIGN ? ca_issuer(ca, id) : NULL;
         sc_buf sig = {0};
         int rc;
-        if (is == NULL || is->key == NULL)
+        if (op == KP_OP_DATA_SEAL)
+            rc = crypto_datakey_seal(datakey, id, buf, len, &sig, &e);
+        else if (op == KP_OP_DATA_OPEN)
+            rc = crypto_datakey_open(datakey, id, buf, len, &sig, &e);
+        else if (is == NULL || is->key == NULL)
             rc = sc_fail(&e, SC_ENOTFOUND, "keyproc.no_key", "the key process holds no key %s", id);
         else if ((rc = keyproc_check(is->role, is->alg, is->subject_der, buf, len, &e)) == 0)
             rc = crypto_sign(is->key, buf, len, &sig, &e);
@@ -310,9 +335,10 @@ static void child_main(pki_ca *ca, int fd)
         } else {
             rc = reply(fd, 0, sig.p, sig.len);
         }
-        sc_buf_free(&sig);
+        sc_buf_wipe(&sig);
         if (rc != 0) break;
     }
+    sc_wipe(datakey, sizeof(datakey));
     free(buf);
     sc_wipe(&kmaster, sizeof(kmaster));
     _exit(0); /* no atexit handlers: nothing else runs with the keys in memory */
@@ -380,7 +406,8 @@ static int request(keyproc *kp, uint8_t op, const char *id, const uint8_t *msg, 
     if (!kp->dead && write_all(kp->fd, h, 10 + idlen) == 0 && write_all(kp->fd, msg, len) == 0 &&
         read_all(kp->fd, rh, 5) == 0) {
         uint32_t n = get32(rh + 1);
-        if (n <= 65536 && sc_buf_reserve(out, n) == 0 &&
+        size_t max = op == KP_OP_DATA_SEAL || op == KP_OP_DATA_OPEN ? KP_MSG_MAX + 64 : 65536;
+        if (n <= max && sc_buf_reserve(out, n) == 0 &&
             read_all(kp->fd, out->p + out->len, n) == 0) {
             out->len += n;
             *status = rh[0];
@@ -412,6 +439,47 @@ int keyproc_sign(keyproc *kp, const char *issuer_id, const uint8_t *msg, size_t 
     }
     sc_buf_free(&r);
     return rc;
+}
+
+static int data_op(keyproc *kp, uint8_t op, const char *label, const uint8_t *in, size_t n,
+                   sc_buf *out, sc_err *e)
+{
+    if (crypto_datakey_label_ok(label) != 0)
+        return sc_fail(e, SC_EINVAL, "vault.bad_label",
+                       "a vault label is 1-63 printable ASCII characters");
+    if (n > KP_MSG_MAX)
+        return sc_fail(e, SC_ETOOBIG, "vault.too_large", "too much data to seal at once");
+    sc_buf r = {0};
+    uint8_t st = 0;
+    if (request(kp, op, label, in, n, &r, &st) != 0) {
+        sc_buf_free(&r);
+        return sc_fail(e, SC_EIO, "keyproc.unavailable", "the key process is not answering");
+    }
+    int rc;
+    if (st != 0) {
+        char code[48];
+        snprintf(code, sizeof(code), "%.*s", (int)(r.len < 47 ? r.len : 47), (char *)r.p);
+        rc = strcmp(code, "vault.bad_tag") == 0
+                 ? sc_fail(e, SC_EVERIFY, "vault.bad_tag",
+                           "the sealed data does not open: wrong key, wrong label or tampered")
+                 : sc_fail(e, SC_EINVAL, "keyproc.refused", "the key process refused: %s", code);
+    } else {
+        rc = sc_buf_append(out, r.p, r.len);
+    }
+    sc_buf_wipe(&r);
+    return rc;
+}
+
+int keyproc_data_seal(keyproc *kp, const char *label, const uint8_t *pt, size_t n, sc_buf *ct,
+                      sc_err *e)
+{
+    return data_op(kp, KP_OP_DATA_SEAL, label, pt, n, ct, e);
+}
+
+int keyproc_data_open(keyproc *kp, const char *label, const uint8_t *ct, size_t n, sc_buf *pt,
+                      sc_err *e)
+{
+    return data_op(kp, KP_OP_DATA_OPEN, label, ct, n, pt, e);
 }
 
 int keyproc_ping(keyproc *kp)

@@ -40,6 +40,13 @@ void keyproc_stop(keyproc *kp);
  * (the handle must outlive ca). */
 int keyproc_attach(keyproc *kp, pki_ca *ca, sc_err *e);
 
+/* The data key (crypto/datakey.h, used by ra/vault.c): seal / open with the label bound as
+ * associated data. The key process loads keys/data.key at start (creating it in a home made
+ * before it existed); the server never holds it. Thread-safe. */
+int keyproc_data_seal(keyproc *kp, const char *label, const uint8_t *pt, size_t n, sc_buf *ct,
+                      sc_err *e);
+int keyproc_data_open(keyproc *kp, const char *label, const uint8_t *ct, size_t n, sc_buf *pt,
+                      sc_err *e);
 /* A KMC backend whose operations run in the key process (kmc/kmc.h): the KMC master key was
  * loaded there at start (HOME/kmc/master.key) and never enters this process. SC_ESTATE
  * keyproc.no_kmc when the home has no KMC. The handle must outlive the backend. */

@@ -19,8 +19,11 @@
 #define BACKDATE 600
 
 static const char *const config_keys[] = {
-    "name", "algo",         "base_url",           "database",  "crl_hours", "ocsp_hours",
-    "ldap", "ldap_bind_dn", "ldap_password_file", "ldap_base", NULL};
+    "name", "algo", "base_url", "database", "crl_hours", "ocsp_hours", "ldap", "ldap_bind_dn",
+    "ldap_password_file", "ldap_base",
+    /* registration service (ra/notify.c, ra/workdays.c) */
+    "smtp_url", "smtp_from", "smtp_user", "smtp_password_file", "smtp_starttls", "holidays",
+    "workdays", NULL};
 
 /* Copy checked directory settings into the CA handle (all fit: ca_ldap_check bounds them). */
 static void ca_set_ldap(pki_ca *ca, const char *url, const char *bind_dn, const char *pwfile,

@@ -99,29 +99,139 @@ static const char *const migrations[] = {
     "  done_at BIGINT);" /* NULL while pending */
     "CREATE INDEX outbox_pending ON outbox (next_attempt) WHERE done_at IS NULL;"
     "CREATE INDEX outbox_dn ON outbox (kind, dn);",
-    /* 4 (seal): the seal registry (src/seal/registry.c). One active seal per holder certificate
-     * and kind, enforced by a partial unique index; retired seals stay for verification and
-     * for GET /api/v1/seals/{esID}. */
-    "CREATE TABLE seals ("
-    "  esid TEXT PRIMARY KEY,"
-    "  kind TEXT NOT NULL,"     /* official | legal-representative | cost-engineer | expert | … */
-    "  type BIGINT NOT NULL,"   /* SES_ESPropertyInfo.type: 1 organization, 2 person */
-    "  layout BIGINT NOT NULL," /* 1 GM/T 0031-2014, 4 GB/T 38540-2020 */
-    "  name TEXT NOT NULL,"
-    "  cert_serial TEXT NOT NULL," /* the holder's signing certificate */
-    "  cert_hash TEXT NOT NULL,"   /* hex SM3 of that certificate */
-    "  maker TEXT NOT NULL,"       /* seal-maker issuer id */
-    "  valid_from BIGINT NOT NULL,"
-    "  valid_to BIGINT NOT NULL,"
-    "  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),"
-    "  replaced_by TEXT,"
-    "  reason TEXT,"
+    /* 4: ra/notify (issue 4): the e-mail outbox. A message is written in the transaction of the
+     * event it reports and stays 'pending' (attempts, last_error, next_attempt visible) until the
+     * mail server accepts it: an outage delays mail, never loses it. */
+    "CREATE TABLE notify_outbox ("
+    "  id INTEGER PRIMARY KEY,"
+    "  recipient TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  body TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('pending', 'sent')),"
+    "  attempts BIGINT NOT NULL,"
+    "  next_attempt BIGINT NOT NULL,"
+    "  last_error TEXT,"
     "  created_at BIGINT NOT NULL,"
-    "  retired_at BIGINT,"
-    "  der BLOB NOT NULL);"
-    "CREATE UNIQUE INDEX seals_one_active ON seals (cert_hash, kind) WHERE status = 'active';"
-    "CREATE INDEX seals_cert ON seals (cert_serial);",
-    /* 4: the key management centre (src/kmc): pool settings, the CAs it serves, escrowed
+    "  sent_at BIGINT);"
+    "CREATE INDEX notify_outbox_due ON notify_outbox (next_attempt) WHERE state = 'pending';",
+    /* 5: registration service (src/ra, branch ra-core): accounts and staff, sessions, one-use
+     * challenges, login attempts, orders with their event history, materials, payments,
+     * agreement acceptances, certificate ownership and expiry reminders. Personal data (phones,
+     * ID numbers, bank accounts) is only ever stored sealed (BLOB) plus a keyed hash for lookup. */
+    "CREATE TABLE ra_accounts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('applicant', 'staff')),"
+    "  login TEXT UNIQUE,"     /* staff login name; NULL for applicants */
+    "  phone_idx TEXT UNIQUE," /* SM3-HMAC of the mobile number (lookup without the number) */
+    "  phone_enc BLOB,"        /* the number, sealed */
+    "  email TEXT UNIQUE,"
+    "  name TEXT NOT NULL,"
+    "  pwhash TEXT," /* argon2id (libsodium string); NULL = cannot log in yet */
+    "  role TEXT NOT NULL,"
+    "  duties TEXT NOT NULL," /* comma-separated operator duties */
+    "  service_point TEXT,"
+    "  cert_serial TEXT," /* staff certificate */
+    "  created_by TEXT NOT NULL,"
+    "  disabled BIGINT NOT NULL,"
+    "  failures BIGINT NOT NULL,"
+    "  locked_until BIGINT NOT NULL,"
+    "  created_at BIGINT NOT NULL);"
+    "CREATE TABLE ra_sessions ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  account_id BIGINT NOT NULL,"
+    "  csrf TEXT NOT NULL,"
+    "  created_at BIGINT NOT NULL,"
+    "  last_seen BIGINT NOT NULL);"
+    "CREATE INDEX ra_sessions_account ON ra_sessions (account_id);"
+    "CREATE TABLE ra_challenges ("
+    "  id TEXT PRIMARY KEY," /* SM3 of purpose|subject|challenge */
+    "  expires_at BIGINT NOT NULL);"
+    "CREATE TABLE ra_attempts ("
+    "  id INTEGER PRIMARY KEY,"
+    "  source TEXT NOT NULL,"
+    "  at BIGINT NOT NULL);"
+    "CREATE INDEX ra_attempts_source ON ra_attempts (source, at);"
+    "CREATE TABLE ra_orders ("
+    "  id INTEGER PRIMARY KEY,"
+    "  order_no TEXT NOT NULL UNIQUE,"
+    "  account_id BIGINT NOT NULL,"
+    "  business TEXT NOT NULL,"
+    "  subject_kind TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  service_point TEXT,"
+    "  entry_staff BIGINT,"   /* counter entry operator, NULL for online orders */
+    "  certificate TEXT,"     /* the existing certificate the business acts on */
+    "  fields TEXT NOT NULL," /* JSON of the non-personal form fields */
+    "  pii BLOB,"             /* sealed JSON of the personal fields */
+    "  price_fen BIGINT NOT NULL,"
+    "  review TEXT," /* JSON: last decision and per-material results */
+    "  csr BLOB,"
+    "  pay_state TEXT NOT NULL,"
+    "  pay_method TEXT,"
+    "  pay_ref TEXT,"
+    "  paid_at BIGINT,"
+    "  invoice_state TEXT NOT NULL,"
+    "  invoice_no TEXT,"
+    "  carrier TEXT,"
+    "  tracking_no TEXT,"
+    "  shipped_at BIGINT,"
+    "  promise_by BIGINT,"
+    "  submitted_at BIGINT,"
+    "  created_at BIGINT NOT NULL,"
+    "  updated_at BIGINT NOT NULL);"
+    "CREATE INDEX ra_orders_account ON ra_orders (account_id, id);"
+    "CREATE INDEX ra_orders_state ON ra_orders (state, id);"
+    "CREATE TABLE ra_order_events ("
+    "  id INTEGER PRIMARY KEY,"
+    "  order_id BIGINT NOT NULL,"
+    "  at BIGINT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  from_state TEXT NOT NULL,"
+    "  to_state TEXT NOT NULL,"
+    "  reason TEXT NOT NULL);"
+    "CREATE INDEX ra_order_events_order ON ra_order_events (order_id, id);"
+    "CREATE TABLE ra_materials ("
+    "  id INTEGER PRIMARY KEY,"
+    "  order_id BIGINT NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  version BIGINT NOT NULL,"
+    "  mime TEXT NOT NULL,"
+    "  bytes BIGINT NOT NULL,"
+    "  sm3 TEXT NOT NULL,"
+    "  data BLOB NOT NULL," /* sealed */
+    "  uploaded_by TEXT NOT NULL,"
+    "  uploaded_at BIGINT NOT NULL,"
+    "  review TEXT NOT NULL," /* pending | ok | returned */
+    "  review_reason TEXT NOT NULL,"
+    "  UNIQUE (order_id, kind, version));"
+    "CREATE TABLE ra_payments ("
+    "  tx_id TEXT PRIMARY KEY,"
+    "  order_id BIGINT NOT NULL,"
+    "  amount_fen BIGINT NOT NULL,"
+    "  method TEXT NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  at BIGINT NOT NULL);"
+    "CREATE TABLE ra_acceptances ("
+    "  id INTEGER PRIMARY KEY,"
+    "  account_id BIGINT NOT NULL,"
+    "  agreement TEXT NOT NULL,"
+    "  version TEXT NOT NULL,"
+    "  order_id BIGINT,"
+    "  at BIGINT NOT NULL);"
+    "CREATE TABLE ra_certs ("
+    "  serial TEXT PRIMARY KEY,"
+    "  account_id BIGINT NOT NULL,"
+    "  order_id BIGINT NOT NULL,"
+    "  subject TEXT NOT NULL," /* as issued, reused by renewals */
+    "  ident BLOB NOT NULL);"  /* USCC or ID number, sealed */
+    "CREATE INDEX ra_certs_account ON ra_certs (account_id);"
+    "CREATE TABLE ra_reminders ("
+    "  serial TEXT NOT NULL,"
+    "  days BIGINT NOT NULL,"
+    "  at BIGINT NOT NULL,"
+    "  PRIMARY KEY (serial, days));"
+    "INSERT INTO counters (name, value) VALUES ('ra_order_no', 0);",
+    /* 6: the key management centre (src/kmc): pool settings, the CAs it serves, escrowed
      * encryption keys in the standby / in-use / history pools (GM/T 0038 §7.6.2), key recovery
      * requests with their two approvals, devices answered by online PIN unlock, and one-time
      * activation codes for mobile certificates */
@@ -174,6 +284,28 @@ static const char *const migrations[] = {
     "  used_at BIGINT,"
     "  created_at BIGINT NOT NULL,"
     "  actor TEXT NOT NULL);",
+    /* 7 (seal): the seal registry (src/seal/registry.c). One active seal per holder certificate
+     * and kind, enforced by a partial unique index; retired seals stay for verification and
+     * for GET /api/v1/seals/{esID}. */
+    "CREATE TABLE seals ("
+    "  esid TEXT PRIMARY KEY,"
+    "  kind TEXT NOT NULL,"     /* official | legal-representative | cost-engineer | expert | … */
+    "  type BIGINT NOT NULL,"   /* SES_ESPropertyInfo.type: 1 organization, 2 person */
+    "  layout BIGINT NOT NULL," /* 1 GM/T 0031-2014, 4 GB/T 38540-2020 */
+    "  name TEXT NOT NULL,"
+    "  cert_serial TEXT NOT NULL," /* the holder's signing certificate */
+    "  cert_hash TEXT NOT NULL,"   /* hex SM3 of that certificate */
+    "  maker TEXT NOT NULL,"       /* seal-maker issuer id */
+    "  valid_from BIGINT NOT NULL,"
+    "  valid_to BIGINT NOT NULL,"
+    "  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),"
+    "  replaced_by TEXT,"
+    "  reason TEXT,"
+    "  created_at BIGINT NOT NULL,"
+    "  retired_at BIGINT,"
+    "  der BLOB NOT NULL);"
+    "CREATE UNIQUE INDEX seals_one_active ON seals (cert_hash, kind) WHERE status = 'active';"
+    "CREATE INDEX seals_cert ON seals (cert_serial);",
 };
 
 int store_migration_count(void)

@@ -7,6 +7,17 @@
     "serial, issuer, profile, profile_version, subject, not_before, not_after, status, reason, "   \
     "revoked_at, invalidity_at, created_at, der"
 
+#define RA_ACCT_COLS                                                                               \
+    "id, kind, login, phone_enc, email, name, role, duties, service_point, cert_serial, "          \
+    "disabled, "                                                                                   \
+    "created_at"
+#define RA_ORDER_COLS                                                                              \
+    "id, order_no, account_id, business, subject_kind, state, service_point, entry_staff, "        \
+    "certificate, fields, pii, price_fen, review, CASE WHEN csr IS NULL THEN 0 ELSE 1 END, "       \
+    "pay_state, pay_method, pay_ref, COALESCE(paid_at, 0), invoice_state, invoice_no, carrier, "   \
+    "tracking_no, COALESCE(shipped_at, 0), COALESCE(promise_by, 0), COALESCE(submitted_at, 0), "   \
+    "created_at, updated_at"
+
 static const char *const sql_text[ST__COUNT] = {
     [ST_SCHEMA_VERSION] = "SELECT MAX(version) FROM schema_migrations",
     [ST_SCHEMA_RECORD] = "INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)",
@@ -98,19 +109,145 @@ static const char *const sql_text[ST__COUNT] = {
     /* the operator says the directory is back: every pending row is due now */
     [ST_OUTBOX_RESET] = "UPDATE outbox SET next_attempt = ? WHERE done_at IS NULL AND "
                         "next_attempt > ?",
-    /* seals (seal/registry.c) */
-    [ST_SEAL_INSERT] =
-        "INSERT INTO seals (esid, kind, type, layout, name, cert_serial, cert_hash, maker, "
-        "valid_from, valid_to, status, created_at, der) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
-    [ST_SEAL_GET] = "SELECT esid, kind, type, layout, name, cert_serial, cert_hash, maker, "
-                    "valid_from, valid_to, status, replaced_by, reason, created_at, retired_at, "
-                    "der FROM seals WHERE esid = ?",
-    /* compare-and-set: only an active seal is retired */
-    [ST_SEAL_RETIRE] = "UPDATE seals SET status = 'retired', replaced_by = ?, reason = ?, "
-                       "retired_at = ? WHERE esid = ? AND status = 'active'",
-    [ST_SEAL_ACTIVE_FOR] =
-        "SELECT esid FROM seals WHERE cert_hash = ? AND kind = ? AND status = 'active'",
+    /* registration service (src/ra) */
+    [ST_RA_ACCT_GET] = "SELECT " RA_ACCT_COLS " FROM ra_accounts WHERE id = ?",
+    [ST_RA_ACCT_INSERT] =
+        "INSERT INTO ra_accounts (kind, login, phone_idx, phone_enc, email, name, pwhash, role, "
+        "duties, service_point, created_by, created_at, disabled, failures, locked_until) VALUES "
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, 0, 0) RETURNING id",
+    [ST_RA_ACCT_CLAIM] =
+        "UPDATE ra_accounts SET pwhash = ?, email = ?, name = ? WHERE phone_idx = ? AND kind = "
+        "'applicant' AND pwhash IS NULL AND (email IS NULL OR email = ?) RETURNING id",
+    [ST_RA_ACCT_BY_PHONE] = "SELECT id FROM ra_accounts WHERE phone_idx = ?",
+    [ST_RA_ACCT_BY_PHONE_LOGIN] =
+        "SELECT " RA_ACCT_COLS
+        ", pwhash, locked_until FROM ra_accounts WHERE phone_idx = ? AND kind = 'applicant'",
+    [ST_RA_ACCT_BY_EMAIL] =
+        "SELECT " RA_ACCT_COLS
+        ", pwhash, locked_until FROM ra_accounts WHERE email = ? AND kind = 'applicant'",
+    [ST_RA_ACCT_BY_LOGIN] =
+        "SELECT " RA_ACCT_COLS
+        ", pwhash, locked_until FROM ra_accounts WHERE login = ? AND kind = 'staff'",
+    [ST_RA_ACCT_FAIL] = "UPDATE ra_accounts SET locked_until = CASE WHEN failures + 1 >= ? THEN ? "
+                        "ELSE locked_until END, failures = CASE WHEN failures + 1 >= ? THEN 0 ELSE "
+                        "failures + 1 END WHERE id = ?",
+    [ST_RA_ACCT_OK] = "UPDATE ra_accounts SET failures = 0 WHERE id = ?",
+    [ST_RA_ACCT_SET_CERT] = "UPDATE ra_accounts SET cert_serial = ? WHERE id = ?",
+    [ST_RA_ACCT_DISABLE] = "UPDATE ra_accounts SET disabled = 1 WHERE id = ?",
+    [ST_RA_STAFF_LIST] =
+        "SELECT " RA_ACCT_COLS " FROM ra_accounts WHERE kind = 'staff' ORDER BY id",
+    [ST_RA_ATTEMPT_COUNT] = "SELECT COUNT(*) FROM ra_attempts WHERE source = ? AND at > ?",
+    [ST_RA_ATTEMPT_INSERT] = "INSERT INTO ra_attempts (source, at) VALUES (?, ?)",
+    [ST_RA_ATTEMPT_PRUNE] = "DELETE FROM ra_attempts WHERE at < ?",
+    [ST_RA_SESSION_INSERT] = "INSERT INTO ra_sessions (token_hash, account_id, csrf, created_at, "
+                             "last_seen) VALUES (?, ?, ?, ?, ?)",
+    [ST_RA_SESSION_GET] =
+        "SELECT s.csrf, s.created_at, s.last_seen, a.id, a.kind, a.login, a.phone_enc, a.email, "
+        "a.name, a.role, a.duties, a.service_point, a.cert_serial, a.disabled, a.created_at FROM "
+        "ra_sessions s JOIN ra_accounts a ON a.id = s.account_id WHERE s.token_hash = ?",
+    [ST_RA_SESSION_TOUCH] = "UPDATE ra_sessions SET last_seen = ? WHERE token_hash = ?",
+    [ST_RA_SESSION_END] = "DELETE FROM ra_sessions WHERE token_hash = ?",
+    [ST_RA_SESSION_END_ALL] = "DELETE FROM ra_sessions WHERE account_id = ?",
+    [ST_RA_CHALLENGE_PRUNE] = "DELETE FROM ra_challenges WHERE expires_at < ?",
+    [ST_RA_CHALLENGE_INSERT] = "INSERT INTO ra_challenges (id, expires_at) VALUES (?, ?)",
+    [ST_RA_CHALLENGE_TAKE] = "DELETE FROM ra_challenges WHERE id = ? AND expires_at >= ?",
+    [ST_RA_ORDER_GET] = "SELECT " RA_ORDER_COLS " FROM ra_orders WHERE id = ?",
+    [ST_RA_ORDER_INSERT] =
+        "INSERT INTO ra_orders (order_no, account_id, business, subject_kind, state, "
+        "service_point, entry_staff, certificate, fields, pii, price_fen, pay_state, "
+        "invoice_state, created_at, updated_at) VALUES (?, ?, ?, ?, 'draft', ?, ?, ?, ?, ?, ?, "
+        "'unpaid', 'none', ?, 0) RETURNING id",
+    [ST_RA_ORDER_SAVE] = "UPDATE ra_orders SET fields = ?, pii = ?, price_fen = ?, service_point = "
+                         "COALESCE(service_point, ?), updated_at = ? WHERE id = ? AND state = ?",
+    [ST_RA_ORDER_STATE] = "UPDATE ra_orders SET state = ?, updated_at = ?, submitted_at = ? WHERE "
+                          "id = ? AND state = ?",
+    [ST_RA_ORDER_REVIEW] = "UPDATE ra_orders SET review = ? WHERE id = ?",
+    [ST_RA_ORDER_PAY] = "UPDATE ra_orders SET pay_state = 'paid', pay_method = ?, pay_ref = ?, "
+                        "paid_at = ? WHERE id = ?",
+    [ST_RA_ORDER_INVOICE] = "UPDATE ra_orders SET invoice_state = ?, invoice_no = ? WHERE id = ?",
+    [ST_RA_ORDER_SET_CSR] = "UPDATE ra_orders SET csr = ? WHERE id = ?",
+    [ST_RA_ORDER_GET_CSR] = "SELECT csr FROM ra_orders WHERE id = ?",
+    [ST_RA_ORDER_SHIP] = "UPDATE ra_orders SET carrier = ?, tracking_no = ?, shipped_at = ?, "
+                         "promise_by = ? WHERE id = ?",
+    [ST_RA_ORDER_LIST_ACCT] =
+        "SELECT " RA_ORDER_COLS " FROM ra_orders WHERE account_id = ? ORDER BY id DESC LIMIT ?",
+    [ST_RA_ORDER_LIST_STAFF] =
+        "SELECT " RA_ORDER_COLS " FROM ra_orders WHERE (CAST(? AS TEXT) IS NULL OR state = ?) AND "
+        "(CAST(? AS TEXT) IS NULL OR service_point = ?) ORDER BY id LIMIT ?",
+    [ST_RA_ORDER_BY_NO] = "SELECT id FROM ra_orders WHERE order_no = ?",
+    [ST_RA_ORDER_REVOKES] =
+        "SELECT id, order_no, certificate, state, submitted_at, updated_at FROM ra_orders WHERE "
+        "business = 'revoke' AND (state IN ('submitted', 'approved', 'paid') OR (state = "
+        "'completed' AND updated_at >= ?)) ORDER BY submitted_at",
+    [ST_RA_EVENT_INSERT] = "INSERT INTO ra_order_events (order_id, at, actor, from_state, "
+                           "to_state, reason) VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_RA_EVENT_LIST] = "SELECT at, actor, from_state, to_state, reason FROM ra_order_events "
+                         "WHERE order_id = ? ORDER BY id",
+    [ST_RA_MATERIAL_LIST] =
+        "SELECT kind, version, mime, bytes, sm3, uploaded_at, review, review_reason FROM "
+        "ra_materials m WHERE order_id = ? AND version = (SELECT MAX(version) FROM ra_materials n "
+        "WHERE n.order_id = m.order_id AND n.kind = m.kind) ORDER BY kind",
+    [ST_RA_MATERIAL_LATEST] = "SELECT version FROM ra_materials WHERE order_id = ? AND kind = ? "
+                              "ORDER BY version DESC LIMIT 1",
+    [ST_RA_MATERIAL_TOTAL] =
+        "SELECT COALESCE(SUM(bytes), 0), COUNT(*) FROM ra_materials WHERE order_id = ?",
+    [ST_RA_MATERIAL_NEXTVER] =
+        "SELECT COALESCE(MAX(version), 0) FROM ra_materials WHERE order_id = ? AND kind = ?",
+    [ST_RA_MATERIAL_INSERT] =
+        "INSERT INTO ra_materials (order_id, kind, version, mime, bytes, sm3, data, uploaded_by, "
+        "uploaded_at, review, review_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', '')",
+    [ST_RA_MATERIAL_GET] = "SELECT mime, data FROM ra_materials WHERE order_id = ? AND kind = ? "
+                           "AND (? = 0 OR version = ?) ORDER BY version DESC LIMIT 1",
+    [ST_RA_MATERIAL_REVIEW] =
+        "UPDATE ra_materials SET review = ?, review_reason = ? WHERE order_id = ? AND kind = ? AND "
+        "version = (SELECT MAX(version) FROM ra_materials WHERE order_id = ? AND kind = ?)",
+    [ST_RA_MATERIAL_REQUEUE] =
+        "UPDATE ra_materials SET review = 'pending' WHERE order_id = ? AND review = 'returned'",
+    [ST_RA_PAYMENT_INSERT] = "INSERT INTO ra_payments (tx_id, order_id, amount_fen, method, actor, "
+                             "at) VALUES (?, ?, ?, ?, ?, ?)",
+    [ST_RA_PAYMENT_GET] = "SELECT order_id FROM ra_payments WHERE tx_id = ?",
+    [ST_RA_ACCEPT_INSERT] = "INSERT INTO ra_acceptances (account_id, agreement, version, order_id, "
+                            "at) VALUES (?, ?, ?, ?, ?)",
+    [ST_RA_CERT_INSERT] = "INSERT INTO ra_certs (serial, account_id, order_id, subject, ident) "
+                          "VALUES (?, ?, ?, ?, ?)",
+    [ST_RA_CERT_OWNER] = "SELECT account_id FROM ra_certs WHERE serial = ?",
+    [ST_RA_CERT_META] = "SELECT subject, ident FROM ra_certs WHERE serial = ?",
+    [ST_RA_CERT_BY_ORDER] = "SELECT serial FROM ra_certs WHERE order_id = ? ORDER BY serial",
+    [ST_RA_CERT_LIST] = "SELECT c.serial, c.subject, c.not_before, c.not_after, c.status, "
+                        "c.profile, r.order_id FROM ra_certs r JOIN certs c ON c.serial = r.serial "
+                        "WHERE r.account_id = ? ORDER BY c.not_after DESC",
+    [ST_RA_CERT_EXPIRING] =
+        "SELECT c.serial, c.not_after, a.email, c.subject FROM ra_certs r JOIN certs c ON c.serial "
+        "= r.serial JOIN ra_accounts a ON a.id = r.account_id WHERE c.status = 'good' AND "
+        "c.not_after > ? AND c.not_after <= ? ORDER BY c.not_after",
+    [ST_RA_REMINDER_INSERT] = "INSERT INTO ra_reminders (serial, days, at) VALUES (?, ?, ?) ON "
+                              "CONFLICT (serial, days) DO NOTHING",
+    [ST_RA_AUDIT_PAGE] = "SELECT id, at, actor, action, object, result, detail FROM audit WHERE id "
+                         "> ? ORDER BY id LIMIT ?",
+    /* ra/notify.c */
+    [ST_NOTIFY_INSERT] = "INSERT INTO notify_outbox (recipient, subject, body, state, attempts, "
+                         "next_attempt, created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?)",
+    [ST_NOTIFY_DUE] = "SELECT id, recipient, subject, body, attempts, next_attempt, created_at "
+                      "FROM notify_outbox WHERE state = 'pending' AND next_attempt <= ? "
+                      "ORDER BY next_attempt, id LIMIT ?",
+    /* compare-and-set on next_attempt: of two senders (two serve nodes) only one takes a row; a
+     * sender that dies leaves it due again after the lease */
+    [ST_NOTIFY_CLAIM] = "UPDATE notify_outbox SET next_attempt = ?, attempts = attempts + 1 "
+                        "WHERE id = ? AND next_attempt = ? AND state = 'pending'",
+    [ST_NOTIFY_SENT] = "UPDATE notify_outbox SET state = 'sent', sent_at = ?, last_error = NULL "
+                       "WHERE id = ? AND state = 'pending'",
+    [ST_NOTIFY_RETRY] = "UPDATE notify_outbox SET next_attempt = ?, last_error = ? WHERE id = ? "
+                        "AND state = 'pending'",
+    [ST_NOTIFY_LIST] = "SELECT id, recipient, subject, state, attempts, next_attempt, last_error, "
+                       "created_at, sent_at FROM notify_outbox ORDER BY id DESC LIMIT ?",
+    [ST_NOTIFY_COUNTS] = "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), "
+                         "COALESCE(SUM(CASE WHEN state = 'pending' AND last_error IS NOT NULL "
+                         "THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN state = 'sent' THEN 1 "
+                         "ELSE 0 END), 0), MIN(CASE WHEN state = 'pending' THEN created_at END) "
+                         "FROM notify_outbox",
+    /* the operator says the mail server is back: every pending message is due now */
+    [ST_NOTIFY_REQUEUE] = "UPDATE notify_outbox SET next_attempt = ? WHERE state = 'pending' AND "
+                          "next_attempt > ?",
     /* ---- KMC (kmc/kmc.c) ---- */
     [ST_KMC_CONFIG_PUT] = "INSERT INTO kmc_config (id, pool_min, pool_target, created_at) VALUES "
                           "(1, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET pool_min = "
@@ -170,6 +307,19 @@ static const char *const sql_text[ST__COUNT] = {
                              "enc_serial IS NULL AND used_at < ?",
     [ST_KMC_ACT_OPEN] =
         "SELECT COUNT(*) FROM kmc_activations WHERE used_at IS NULL AND expires_at >= ?",
+    /* seals (seal/registry.c) */
+    [ST_SEAL_INSERT] =
+        "INSERT INTO seals (esid, kind, type, layout, name, cert_serial, cert_hash, maker, "
+        "valid_from, valid_to, status, created_at, der) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'active', ?, ?)",
+    [ST_SEAL_GET] = "SELECT esid, kind, type, layout, name, cert_serial, cert_hash, maker, "
+                    "valid_from, valid_to, status, replaced_by, reason, created_at, retired_at, "
+                    "der FROM seals WHERE esid = ?",
+    /* compare-and-set: only an active seal is retired */
+    [ST_SEAL_RETIRE] = "UPDATE seals SET status = 'retired', replaced_by = ?, reason = ?, "
+                       "retired_at = ? WHERE esid = ? AND status = 'active'",
+    [ST_SEAL_ACTIVE_FOR] =
+        "SELECT esid FROM seals WHERE cert_hash = ? AND kind = ? AND status = 'active'",
 };
 
 const char *store_sql_text(store_sql_id id)

@@ -94,9 +94,18 @@ const char *store_driver(const store *s)
     return s->drv->name;
 }
 
+void store_release(store *s)
+{
+    if (s == NULL) return;
+    for (int i = 0; i < ST__COUNT; i++)
+        if (s->stmts[i].h != NULL) s->drv->reset(s->stmts[i].h);
+}
+
 int store_tx_begin(store *s, sc_err *e)
 {
     if (s->in_tx) return sc_fail(e, SC_EINTERNAL, "store.nested_tx", "transaction already open");
+    /* a SELECT left unfinished would pin an old snapshot and make the write fail (SQLite WAL) */
+    store_release(s);
     if (s->drv->one_writer) pthread_mutex_lock(&writer_lock);
     int rc = s->drv->exec_script(s->conn, s->drv->begin_sql, e);
     if (rc == 0)

@@ -29,6 +29,9 @@ const char *store_driver(const store *s);
 int store_migrate(store *s, sc_err *e);
 int store_schema_version(store *s, int *version, sc_err *e);
 
+/* Reset every cached statement: a SELECT stepped to its first row only keeps a read snapshot
+ * (SQLite) until reset, so a long-lived connection calls this between requests. */
+void store_release(store *s);
 /* Write transaction (SQLite: BEGIN IMMEDIATE, so writers serialise up front). */
 int store_tx_begin(store *s, sc_err *e);
 int store_tx_commit(store *s, sc_err *e);
