@@ -78,6 +78,7 @@ void ra_h_staff_audit(ra_call *c);
 void ra_h_staff_users(ra_call *c);
 void ra_h_staff_user_add(ra_call *c);
 void ra_h_staff_user_disable(ra_call *c);
+void ra_h_staff_seal_image(ra_call *c);
 
 enum { RA_AUTH_NONE = 0, RA_AUTH_USER = 1, RA_AUTH_STAFF = 2 };
 typedef struct ra_route {

@@ -77,6 +77,8 @@ static const ra_route routes[] = {
     {"GET", "staff/audit", "", RA_AUTH_STAFF, 0, ra_h_staff_audit, "Audit console (auditors)"},
     {"GET", "staff/users", "", RA_AUTH_STAFF, 0, ra_h_staff_users, "Staff you manage"},
     {"POST", "staff/users", "", RA_AUTH_STAFF, 1, ra_h_staff_user_add, "Create staff"},
+    {"PUT", "staff/seal-images/extract", "", RA_AUTH_STAFF, 1, ra_h_staff_seal_image,
+     "Seal or signature picture from a specimen scan (reviewer's manual adjustment)"},
     {"POST", "staff/users/*/disable", "login", RA_AUTH_STAFF, 1, ra_h_staff_user_disable,
      "Disable staff"},
 };
@@ -325,7 +327,8 @@ void api_ra(void *appv, const http_req *req, http_resp *resp)
         return;
     }
     /* a JSON endpoint refuses other bodies; material uploads and the webhook read their own */
-    if (rt->fn != ra_h_material_put && req->bodylen > API_RA_JSON_MAX) {
+    if (rt->fn != ra_h_material_put && rt->fn != ra_h_staff_seal_image &&
+        req->bodylen > API_RA_JSON_MAX) {
         ra_reply_code(&c, "request.too_large", NULL);
         return;
     }

@@ -211,3 +211,16 @@ void ra_h_staff_user_disable(ra_call *c)
     }
     c->resp->status = 204;
 }
+
+/* PUT staff/seal-images/extract: the reviewer's manual crop/threshold adjustment of a seal or
+ * signature picture (api/sealimage.c does the work; docs/seals-images.md). Operators who enter,
+ * review or produce, and business administrators. */
+void ra_h_staff_seal_image(ra_call *c)
+{
+    if (!ra_has_duty(&c->s, RA_DUTY_ENTRY | RA_DUTY_REVIEW | RA_DUTY_PRODUCTION) &&
+        c->s.acct.role != RA_ROLE_BUSINESS_ADMIN) {
+        ra_reply_code(c, "auth.forbidden", NULL);
+        return;
+    }
+    api_seal_image_extract(c->app, c->req, c->resp);
+}

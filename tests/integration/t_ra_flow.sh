@@ -85,6 +85,17 @@ call GET "/staff/orders/$OID" "" R
 call GET "/orders/$OID/materials/business-licence" "" R
 expect 200 "reviewer reads material"
 cmp resp.json "$PDF" || die "material round trip"
+# the reviewer's manual seal-picture adjustment (threshold, crop) answers a PNG; applicants may not
+$S seal-image render --shape round --name "新疆测试科技有限公司" --out specimen.png >/dev/null
+ST=$(curl -s -o extracted.png -w '%{http_code}' -X PUT -b R -H "X-CSRF-Token: $(cat R.csrf)" \
+    -H 'Content-Type: image/png' --data-binary @specimen.png "$U/staff/seal-images/extract?threshold=0.3&size_mm=42&crop=0,0,400,400")
+[ "$ST" = 200 ] && head -c 8 extracted.png | grep -q PNG || die "seal-image extraction for the reviewer ($ST)"
+ST=$(curl -s -o resp.json -w '%{http_code}' -X PUT -b A -H "X-CSRF-Token: $(cat A.csrf)" \
+    -H 'Content-Type: image/png' --data-binary @specimen.png "$U/staff/seal-images/extract")
+[ "$ST" = 403 ] || [ "$ST" = 401 ] || die "an applicant reached the seal-image tool ($ST)"
+ST=$(curl -s -o resp.json -w '%{http_code}' -X PUT -b R -H 'Content-Type: image/png' \
+    --data-binary @specimen.png "$U/staff/seal-images/extract")
+[ "$ST" = 403 ] || die "seal-image tool without CSRF token ($ST)"
 NOW=$(date +%s)
 P=$(jq -nc --argjson o "$OID" --argjson at "$NOW" '{action:"review",order:$o,at:$at,decision:"return",reason:"营业执照公章不清晰",materials:{"business-licence":{ok:false,reason:"公章不清晰"}}}')
 call POST "/orders/$OID/review" "$(signed rev1 staff.pin "$P" | jq -c '.signature = "MEUCIQ=="')" R

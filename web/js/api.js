@@ -70,6 +70,19 @@ export function upload(path, file, onProgress) {
   });
 }
 
+// PUT bytes and get bytes back (the seal-image extraction): resolves with a Blob.
+export async function putBinary(path, blob, ctype) {
+  const headers = { 'Accept-Language': lang() === 'en' ? 'en' : 'zh-CN', 'X-CSRF-Token': csrf, 'Content-Type': ctype };
+  let resp;
+  try {
+    resp = await fetch('/api/v1' + path, { method: 'PUT', headers, body: blob, credentials: 'same-origin' });
+  } catch (e) {
+    throw new ApiError(0, 'network', String(e && e.message || e), '');
+  }
+  if (!resp.ok) await parse(resp);
+  return resp.blob();
+}
+
 // base64 of a UTF-8 string / of bytes
 export function b64utf8(s) {
   const bytes = new TextEncoder().encode(s);

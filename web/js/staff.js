@@ -4,7 +4,7 @@
 // review decision and counter entry is signed by the staff member's certificate.
 import { h, replace, yuan, shanghai } from './dom.js';
 import { t, label, lang, setLang, applyStatic } from './i18n.js';
-import { api, setCsrf, ApiError } from './api.js';
+import { api, setCsrf, ApiError, putBinary } from './api.js';
 import { agentUrl, setAgentUrl, agentSign, setPin, hasPin, forgetPin, signedBody, AgentError } from './agent.js';
 import { renderOrder, showError, businessLabel, subjectLabel, stateBadge, FORMS } from './orderform.js';
 import { GROUPS } from './fields.js';
@@ -383,6 +383,38 @@ function staffSummary(cat, order, box) {
       e.reason ? h('div', { class: 'reason' }, e.reason) : null))) : null);
 }
 
+// The reviewer's manual adjustment of a seal / signature picture: threshold and crop, answered
+// by PUT /staff/seal-images/extract with a preview (the original never leaves the server's view
+// except to the staff member who may already read it).
+function sealAdjust(src, m) {
+  const num = (name, min, max, val) => h('input', { type: 'number', name, min: String(min), max: String(max), value: val, class: 'num' });
+  const thr = h('input', { type: 'number', name: 'threshold', min: '0.01', max: '0.99', step: '0.01', value: '', class: 'num', placeholder: t('sealimg.auto') });
+  const x = num('crop-x', 0, 8000, ''), y = num('crop-y', 0, 8000, ''), w = num('crop-w', 0, 8000, ''), hh = num('crop-h', 0, 8000, '');
+  const kind = h('select', { name: 'kind' }, h('option', { value: 'seal' }, t('sealimg.seal')), h('option', { value: 'signature' }, t('sealimg.signature')));
+  const size = num('size-mm', 10, 80, '42');
+  const out = h('div', { class: 'sealimg-out' });
+  const btn = h('button', { type: 'button', class: 'secondary' }, t('sealimg.run'));
+  btn.addEventListener('click', async () => {
+    replace(out, h('span', { class: 'muted small' }, t('sealimg.working')));
+    try {
+      const orig = await fetch(`${src}?version=${m.version}`, { credentials: 'same-origin' });
+      if (!orig.ok) throw new ApiError(orig.status, `http.${orig.status}`, orig.statusText, '');
+      const q = new URLSearchParams({ kind: kind.value, preview: '1', size_mm: size.value || '42' });
+      if (thr.value) q.set('threshold', thr.value);
+      if (w.value && hh.value) q.set('crop', `${x.value || 0},${y.value || 0},${w.value},${hh.value}`);
+      const png = await putBinary(`/staff/seal-images/extract?${q}`, await orig.blob(), m.mime);
+      replace(out, h('img', { src: URL.createObjectURL(png), alt: t('sealimg.result'), class: 'sealimg-preview' }));
+    } catch (e) {
+      replace(out, h('span', { class: 'error' }, e.message || String(e)));
+    }
+  });
+  return h('details', { class: 'sealimg' }, h('summary', {}, t('sealimg.title')),
+    h('div', { class: 'choices inline small' },
+      h('label', {}, t('sealimg.kind'), ' ', kind), h('label', {}, t('sealimg.threshold'), ' ', thr),
+      h('label', {}, t('sealimg.size'), ' ', size)),
+    h('div', { class: 'choices inline small' }, h('span', {}, t('sealimg.crop')), x, y, w, hh), btn, out);
+}
+
 function reviewPanel(cat, order, box, reload) {
   const latest = {};
   for (const m of order.materials || []) if (!latest[m.kind] || latest[m.kind].version < m.version) latest[m.kind] = m;
@@ -398,7 +430,7 @@ function reviewPanel(cat, order, box, reload) {
         h('div', { class: 'choices inline' },
           h('label', {}, h('input', { type: 'radio', name: `m-${m.kind}`, value: 'ok', checked: true }), ' ', t('review.accept')),
           h('label', {}, h('input', { type: 'radio', name: `m-${m.kind}`, value: 'return' }), ' ', t('review.return_material'))),
-        reason));
+        reason, /seal|signature/.test(m.kind) && /image/.test(m.mime || '') ? sealAdjust(src, m) : null));
   });
   const missing = (order.checklist || []).filter((c) => c.required && !latest[c.kind]);
   const reason = h('textarea', { name: 'reason', id: 'review-reason', rows: 2 });
