@@ -458,6 +458,163 @@ out:
     return rc;
 }
 
+/* ---- renewal with seals (ra-renew) ----
+ * GM/T 0031 §6.2.2: the signer's certificate must be byte-identical to the one in the seal, so
+ * renewing or rekeying a signing certificate needs a new seal for each active seal bound to it.
+ * The renew order shows those seals, the holder approves keeping the same image
+ * (seal_keep_image), and completion makes the successors for the new certificate and retires the
+ * old seals (src/seal seal_renew_for_cert: all or nothing, audited). */
+
+#define RENEW_SEALS_MAX  16
+#define RENEW_PIC_INLINE (512u * 1024) /* pictures shown inline in the order JSON */
+
+static int is_renewal(const ra_order *o)
+{
+    return o->b->effect == RA_FX_RENEW && o->certificate[0];
+}
+
+static void seals_into(ra *r, const char *serial, json_t *arr, int with_der)
+{
+    seal_record *recs = calloc(RENEW_SEALS_MAX, sizeof(*recs));
+    int n = 0;
+    sc_err e = {0};
+    if (recs == NULL || seal_active_for_cert(r->ca, serial, recs, RENEW_SEALS_MAX, &n, &e) != 0)
+        n = 0;
+    for (int i = 0; i < n; i++) {
+        seal s;
+        sc_buf b64 = {0};
+        sc_err e2 = {0};
+        int64_t w = 0, h = 0;
+        if (seal_decode(recs[i].der, recs[i].derlen, &s, &e2) == 0) {
+            w = s.pic_width;
+            h = s.pic_height;
+            if (s.picture.len <= RENEW_PIC_INLINE) ra_b64_encode(s.picture.p, s.picture.len, &b64);
+        }
+        sc_buf_putc(&b64, 0);
+        json_array_append_new(
+            arr,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "esid", recs[i].esid,
+                      "name", recs[i].name, "kind", recs[i].kind, "type",
+                      recs[i].type == SEAL_TYPE_PERSON ? "person" : "organization", "certificate",
+                      recs[i].cert_serial, "valid_from", (json_int_t)recs[i].valid_from, "valid_to",
+                      (json_int_t)recs[i].valid_to, "width_mm", (json_int_t)w, "height_mm",
+                      (json_int_t)h, "picture_png", (const char *)b64.p));
+        sc_buf_free(&b64);
+        if (with_der) { /* the holder's new seal file (.esl) to sign with */
+            ra_b64_encode(recs[i].der, recs[i].derlen, &b64);
+            sc_buf_putc(&b64, 0);
+            json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "seal",
+                                json_string((const char *)b64.p));
+            sc_buf_free(&b64);
+        }
+        seal_record_free(&recs[i]);
+    }
+    free(recs);
+}
+
+json_t *ra_renew_seals_json(ra *r, const ra_order *o, const char *which)
+{
+    if (!is_renewal(o)) return NULL;
+    json_t *arr = json_array();
+    if (strcmp(which, "old") == 0) {
+        seals_into(r, o->certificate, arr, 0);
+        return arr;
+    }
+    /* the seals of the certificate(s) this order issued */
+    char serials[4][33];
+    int n = 0, rc;
+    store_stmt *st;
+    sc_err e = {0};
+    if (store_stmt_get(r->db, ST_RA_CERT_BY_ORDER, &st, &e) == 0) {
+        store_bind_int64(st, 1, o->id);
+        while ((rc = store_step(st, &e)) == STORE_ROW)
+            if (n < 4) snprintf(serials[n++], 33, "%s", store_col_text(st, 0, NULL));
+    }
+    for (int i = 0; i < n; i++)
+        seals_into(r, serials[i], arr, 1);
+    return arr;
+}
+
+int ra_renew_seals_check(ra *r, const ra_order *o, int *count, ra_err *re)
+{
+    if (count) *count = 0;
+    if (!is_renewal(o)) return 0;
+    seal_record *recs = calloc(RENEW_SEALS_MAX, sizeof(*recs));
+    if (recs == NULL) return ra_fail(re, SC_ENOMEM, "ra.oom", NULL, "out of memory");
+    int n = 0;
+    int rc = seal_active_for_cert(r->ca, o->certificate, recs, RENEW_SEALS_MAX, &n, &re->e);
+    for (int i = 0; i < n; i++)
+        seal_record_free(&recs[i]);
+    free(recs);
+    if (rc != 0) return rc;
+    if (count) *count = n;
+    if (n > 0 && !json_is_true(json_object_get(o->f, "seal_keep_image")))
+        return ra_fail(re, SC_EINVAL, "order.seal_approval", "seal_keep_image",
+                       "certificate %s has %d active seal(s): renewing it makes a new seal for the "
+                       "new certificate; approve keeping the same seal image (seal_keep_image)",
+                       o->certificate, n);
+    return 0;
+}
+
+/* Issue the renewed certificate, make its seals, complete the order, supersede the old one. When
+ * the seals cannot be made nothing of them changed: the new certificate is withdrawn again
+ * (cessationOfOperation) and the order stays paid, so the holder can complete it again. */
+static int renew_with_seals(ra *r, ra_order *o, sc_key *pub, const char *actor, json_t **out,
+                            ra_err *re)
+{
+    cert_info ci = {0};
+    seal_record *recs = calloc(RENEW_SEALS_MAX, sizeof(*recs));
+    int n = 0, rc;
+    if (recs == NULL) return ra_fail(re, SC_ENOMEM, "ra.oom", NULL, "out of memory");
+    if ((rc = ra_issue_for(r, o, pub, actor, &ci, re)) != 0) goto out;
+    if ((rc = seal_renew_for_cert(r->ca, o->certificate, ci.der, ci.derlen, actor, recs,
+                                  RENEW_SEALS_MAX, &n, &re->e)) != 0) {
+        sc_err e2 = {0};
+        pki_revoke(r->ca, ci.serial, REASON_CESSATION, 0, actor, &e2);
+        snprintf(re->field, sizeof(re->field), "seal_keep_image");
+        goto out;
+    }
+    if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
+    char reason[400];
+    int l = snprintf(reason, sizeof(reason), "certificate %s; new seals", ci.serial);
+    for (int i = 0; i < n && l > 0 && (size_t)l < sizeof(reason) - 70; i++)
+        l += snprintf(reason + l, sizeof(reason) - (size_t)l, " %.64s", recs[i].esid);
+    if ((rc = ra_order_move(r, o, RA_EV_FULFIL, actor, reason, NULL, re)) != 0) {
+        store_tx_rollback(r->db);
+        goto out;
+    }
+    if ((rc = store_tx_commit(r->db, &re->e)) != 0) goto out;
+    rc = retire_old(r, o, actor, re);
+    if (out) {
+        sc_buf pem = {0};
+        cert_pem(ci.der, ci.derlen, &pem);
+        sc_buf_putc(&pem, 0);
+        json_t *es = json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(es, json_string(recs[i].esid));
+        *out = json_pack("{s:[s], s:s, s:s, s:o}", "certificates", ci.serial, "state",
+                         ra_state_name(o->state), "pem", (const char *)pem.p, "seals", es);
+        sc_buf_free(&pem);
+    }
+out:
+    for (int i = 0; i < RENEW_SEALS_MAX; i++)
+        seal_record_free(&recs[i]);
+    free(recs);
+    cert_info_free(&ci);
+    return rc;
+}
+
+/* The renew and rekey completion: with the seals when the certificate has any. */
+static int renew_complete(ra *r, ra_order *o, sc_key *pub, const char *actor, json_t **out,
+                          ra_err *re)
+{
+    int nseals = 0;
+    int rc = ra_renew_seals_check(r, o, &nseals, re);
+    if (rc != 0) return rc;
+    return nseals > 0 ? renew_with_seals(r, o, pub, actor, out, re)
+                      : issue_and_move(r, o, pub, actor, out, re);
+}
+
 static int order_pub(ra *r, ra_order *o, const char *csr_pem, sc_key **pub, ra_err *re)
 {
     sc_buf stored = {0};
@@ -585,7 +742,8 @@ int ra_order_issue(ra *r, const ra_session *s, int64_t id, const char *csr_pem, 
         goto out;
     }
     if ((rc = order_pub(r, &o, csr_pem, &pub, re)) != 0) goto out;
-    rc = issue_and_move(r, &o, pub, s->actor, out, re);
+    rc = is_renewal(&o) ? renew_complete(r, &o, pub, s->actor, out, re)
+                        : issue_and_move(r, &o, pub, s->actor, out, re);
 out:
     crypto_key_free(pub);
     ra_order_free(&o);
@@ -674,8 +832,10 @@ int ra_order_complete(ra *r, const ra_session *s, int64_t id, ra_err *re)
         rc = ra_fail(re, SC_ESTATE, "order.bad_state", NULL, "nothing to complete");
         goto out;
     }
+    if (is_renewal(&o) && (rc = ra_renew_seals_check(r, &o, NULL, re)) != 0) goto out;
     if ((rc = order_pub(r, &o, NULL, &pub, re)) != 0) goto out;
-    rc = issue_and_move(r, &o, pub, s->actor, NULL, re);
+    rc = is_renewal(&o) ? renew_complete(r, &o, pub, s->actor, NULL, re)
+                        : issue_and_move(r, &o, pub, s->actor, NULL, re);
 out:
     crypto_key_free(pub);
     ra_order_free(&o);

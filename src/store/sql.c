@@ -320,6 +320,9 @@ static const char *const sql_text[ST__COUNT] = {
                        "retired_at = ? WHERE esid = ? AND status = 'active'",
     [ST_SEAL_ACTIVE_FOR] =
         "SELECT esid FROM seals WHERE cert_hash = ? AND kind = ? AND status = 'active'",
+    /* ra-renew: the active seals bound to a certificate, oldest first */
+    [ST_SEAL_ACTIVE_BY_SERIAL] = "SELECT esid FROM seals WHERE cert_serial = ? AND status = "
+                                 "'active' ORDER BY created_at, esid",
 };
 
 const char *store_sql_text(store_sql_id id)
