@@ -19,6 +19,7 @@
 #include "ra/ra_int.h"
 #include "ra/vault.h"
 #include "ra/workdays.h"
+#include "crypto/datakey.h"
 
 #define POP_LIFE 300 /* proof-of-possession challenge, seconds */
 
@@ -39,10 +40,11 @@ int ra_conf_load(const char *home, ra *r, ra_err *re)
         (rc = conf_get_int(c, "session_idle", 60, 86400, 1800, &idle, &re->e)) != 0 ||
         (rc = conf_get_int(c, "session_max", 300, 30 * 86400, 43200, &max, &re->e)) != 0)
         goto out;
-    if (lk == NULL || sc_hex_decode(lk, r->lookup_key, 32) != 32 || ws == NULL || strlen(ws) < 16 ||
-        strlen(ws) > sizeof(r->webhook_key)) {
-        rc = ra_fail(re, SC_EINVAL, "conf.ra", NULL,
-                     "%s: lookup_key (64 hex) and webhook_secret (16-64 chars) required", p);
+    /* lookup_key is only read by ra_lookup_key_migrate: the key lives in keys/lookup.key */
+    (void)lk;
+    if (ws == NULL || strlen(ws) < 16 || strlen(ws) > sizeof(r->webhook_key)) {
+        rc =
+            ra_fail(re, SC_EINVAL, "conf.ra", NULL, "%s: webhook_secret (16-64 chars) required", p);
         goto out;
     }
     memcpy(r->webhook_key, ws, strlen(ws));
@@ -56,6 +58,101 @@ out:
     return rc;
 }
 
+int ra_lookup_key_migrate(pki_ca *ca, const char *actor, int *moved, ra_err *re)
+{
+    char p[4200], kp[4200];
+    struct stat sb;
+    int rc;
+    if (moved) *moved = 0;
+    snprintf(p, sizeof(p), "%s/ra.conf", ca->home);
+    snprintf(kp, sizeof(kp), "%s/%s", ca->home, LOOKUPKEY_FILE);
+    if (stat(p, &sb) != 0) return 0; /* no registration service in this home */
+    conf *c = NULL;
+    if ((rc = conf_load(p, &c, &re->e)) != 0) return rc;
+    const char *lk = conf_get(c, "lookup_key");
+    uint8_t k[32];
+    int have_conf = lk != NULL, have_file = stat(kp, &sb) == 0;
+    if (have_conf && (strlen(lk) != 64 || sc_hex_decode(lk, k, 32) != 32)) {
+        conf_free(c);
+        return ra_fail(re, SC_EINVAL, "conf.ra", "lookup_key", "%s: lookup_key is not 64 hex", p);
+    }
+    conf_free(c);
+    if (have_file && !have_conf) return 0; /* the usual case: nothing to do */
+    if (ca->pass == NULL) {
+        sc_wipe(k, sizeof(k));
+        return ra_fail(re, SC_EINVAL, "ca.no_passphrase", NULL,
+                       "the key passphrase is required to move the lookup key into the key store");
+    }
+    if (!have_conf) {
+        crypto_random(k, sizeof(k)); /* a registration service without a lookup key yet */
+    } else if (have_file) {
+        /* a move interrupted after the key file was written: it must be the same key */
+        uint8_t f[DATAKEY_LEN];
+        rc = crypto_datakey_load(kp, ca->pass, ca->passlen, 0, f, &re->e);
+        int same = rc == 0 && sc_memeq_ct(f, k, 32) == 0;
+        sc_wipe(f, sizeof(f));
+        if (rc != 0) {
+            sc_wipe(k, sizeof(k));
+            return rc;
+        }
+        if (!same) {
+            sc_wipe(k, sizeof(k));
+            return ra_fail(re, SC_ESTATE, "ra.lookup_key_conflict", "lookup_key",
+                           "%s and ra.conf hold different lookup keys: remove the wrong one", kp);
+        }
+    }
+    if (!have_file) {
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s/keys", ca->home);
+        mkdir(dir, 0700);
+        rc = crypto_datakey_write(kp, ca->pass, ca->passlen, k, &re->e);
+        if (rc != 0) {
+            sc_wipe(k, sizeof(k));
+            return rc;
+        }
+    }
+    sc_wipe(k, sizeof(k));
+    if ((rc = store_tx_begin(ca->db, &re->e)) != 0) return rc;
+    if ((rc = audit_append(ca->db, actor ? actor : "cli",
+                           have_conf ? "ra.lookup_key.move" : "ra.lookup_key.create",
+                           LOOKUPKEY_FILE, "ok",
+                           have_conf ? "the phone lookup key moved from ra.conf into the key store "
+                                       "(same value)"
+                                     : "a new phone lookup key in the key store",
+                           &re->e)) != 0) {
+        store_tx_rollback(ca->db);
+        return rc;
+    }
+    if ((rc = store_tx_commit(ca->db, &re->e)) != 0) return rc;
+    if (!have_conf) return 0;
+    /* ra.conf without its lookup_key line (comments and every other setting kept) */
+    uint8_t *text = NULL;
+    size_t n = 0;
+    if ((rc = sc_file_read(p, 1 << 20, &text, &n)) != 0)
+        return ra_fail(re, SC_EIO, "ra.init", NULL, "cannot read %s", p);
+    sc_buf out = {0};
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && text[j] != '\n')
+            j++;
+        size_t k0 = i;
+        while (k0 < j && (text[k0] == ' ' || text[k0] == '\t'))
+            k0++;
+        int drop =
+            j - k0 >= 10 && memcmp(text + k0, "lookup_key", 10) == 0 &&
+            (j - k0 == 10 || text[k0 + 10] == ' ' || text[k0 + 10] == '\t' || text[k0 + 10] == '=');
+        if (!drop) sc_buf_append(&out, text + i, j < n ? j - i + 1 : j - i);
+        i = j < n ? j + 1 : j;
+    }
+    sc_wipe(text, n);
+    free(text);
+    rc = sc_file_write_atomic(p, out.p, out.len, 0600);
+    sc_buf_wipe(&out);
+    if (rc != 0) return ra_fail(re, SC_EIO, "ra.init", NULL, "cannot write %s", p);
+    if (moved) *moved = 1;
+    return 0;
+}
+
 int ra_home_init(pki_ca *ca, ra_err *re)
 {
     char p[4200];
@@ -63,22 +160,24 @@ int ra_home_init(pki_ca *ca, ra_err *re)
     snprintf(p, sizeof(p), "%s/ra.conf", ca->home);
     struct stat sb;
     if (stat(p, &sb) != 0) {
-        uint8_t k[32], w[24];
-        char hk[65], hw[49], text[400];
-        crypto_random(k, sizeof(k));
+        uint8_t w[24];
+        char hw[49], text[400];
         crypto_random(w, sizeof(w));
-        sc_hex_encode(k, 32, hk, 0);
         sc_hex_encode(w, 24, hw, 0);
+        /* the phone lookup key is not here: keys/lookup.key (ra_lookup_key_migrate) */
         int n = snprintf(text, sizeof(text),
                          "# registration service settings (sealca ra init)\n"
-                         "lookup_key = %s\nwebhook_secret = %s\n"
+                         "webhook_secret = %s\n"
                          "session_idle = 1800\nsession_max = 43200\n",
-                         hk, hw);
+                         hw);
         rc = sc_file_write_atomic(p, text, (size_t)n, 0600);
         sc_wipe(text, sizeof(text));
-        sc_wipe(k, sizeof(k));
+        sc_wipe(w, sizeof(w));
+        sc_wipe(hw, sizeof(hw));
         if (rc != 0) return ra_fail(re, SC_EIO, "ra.init", NULL, "cannot write %s", p);
     }
+    /* the lookup key into the key store (moved out of an older ra.conf, or made) */
+    if (ca->pass != NULL && (rc = ra_lookup_key_migrate(ca, "cli", NULL, re)) != 0) return rc;
     snprintf(p, sizeof(p), "%s/ra-catalog.json", ca->home);
     if (stat(p, &sb) != 0 &&
         sc_file_write_atomic(p, ra_catalog_demo, strlen(ra_catalog_demo), 0644) != 0)
