@@ -540,25 +540,41 @@ async function gatewayPays(base, orderNo, fen, offset) {
 }
 
 test('renewal online within 30 days of expiry: proof of possession by the local agent, the same seal image approved, new certificate and new seal', async () => {
-  check(ctx.page && ctx.applicant && ctx.orderA, 'needs the certificate of the first scenario');
   const LATER = process.env.SEALCA_LATER_URL, offset = Number(process.env.SEALCA_LATER_OFFSET || 0);
   check(LATER && process.env.SEALCA_BIN && process.env.SEALCA_HOME, 'SEALCA_LATER_URL, SEALCA_BIN and SEALCA_HOME are set by scripts/run-browser.sh');
-  // the first scenario's certificate and its seal (made by the seal service from a scanned image)
-  const r = await ctx.page.request.get(`${BASE}/api/v1/orders/${ctx.orderA}/certificates`);
+  // a certificate of its own (later scenarios suspend and revoke the first one): ordered online,
+  // reviewed, paid and issued as in the first scenario
+  const holder = { name: '赵六', phone: uniquePhone(), email: `r${seq}@example.cn`, password: 'renewal long password' };
+  const first = await newPage();
+  await register(first, holder);
+  const oid = await createOrder(first, 'organization', 'new');
+  await fillOrgForm(first);
+  await uploadAll(first);
+  await confirmAndSubmit(first);
+  const staff = await newPage();
+  await staffLogin(staff, STAFF.review);
+  await review(staff, oid, 'approve');
+  const cashier = await newPage();
+  await staffLogin(cashier, STAFF.entry);
+  await pay(cashier, oid, 'bank-transfer');
+  const prod = await newPage();
+  await staffLogin(prod, STAFF.production);
+  await issue(prod, oid, makeCsr('orgR', '乌鲁木齐测试建设有限公司'));
+  const r = await first.request.get(`${BASE}/api/v1/orders/${oid}/certificates`);
   check(r.status() === 200, `certificates answered ${r.status()}`);
   const cert = (await r.json()).certificates[0];
-  const certFile = join(WORK, 'files', 'orgA.pem'), sealPng = join(WORK, 'files', 'seal-scan.png');
+  const certFile = join(WORK, 'files', 'orgR.pem'), sealPng = join(WORK, 'files', 'seal-scan.png');
   writeFileSync(certFile, cert.pem);
   writeFileSync(sealPng, makePng(200, 200, 7));
   const made = execFileSync(process.env.SEALCA_BIN, ['seal', 'make', '--home', process.env.SEALCA_HOME, '--image', sealPng,
-    '--name', '乌鲁木齐测试建设有限公司', '--type', 'organization', '--cert', certFile, '--out', join(WORK, 'files', 'old.esl')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    '--name', '乌鲁木齐测试建设有限公司', '--type', 'organization', '--cert', certFile, '--out', join(WORK, 'files', 'old.esl')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const oldSeal = (made.match(/^esID (\S+)/m) || [])[1];
   check(oldSeal, `no seal made: ${made}`);
-  const agent = await holderAgent(join(WORK, 'files', 'orgA.key'), cert.pem, '246810', LATER);
+  const agent = await holderAgent(join(WORK, 'files', 'orgR.key'), cert.pem, '246810', LATER);
   try {
     // 340 days later: the certificate list offers renewal
     const page = await newPage();
-    await loginAt(page, LATER, ctx.applicant);
+    await loginAt(page, LATER, holder);
     await page.goto(`${LATER}/#/certs`);
     await page.waitForSelector(`#certs button[data-act="renew"]`);
     await page.click(`#certs button[data-act="renew"]`);
@@ -594,7 +610,7 @@ test('renewal online within 30 days of expiry: proof of possession by the local 
     await gatewayPays(LATER, o.order_no, o.price_fen, offset);
     await go(page, `${LATER}/#/orders/${id}`);
     await page.waitForSelector('#csr textarea');
-    await page.fill('#csr textarea', makeCsr('orgA-renewed', '乌鲁木齐测试建设有限公司'));
+    await page.fill('#csr textarea', makeCsr('orgR-renewed', '乌鲁木齐测试建设有限公司'));
     await page.click('#csr button');
     await page.waitForSelector('#complete');
     await page.click('#complete');
