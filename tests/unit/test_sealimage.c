@@ -957,6 +957,9 @@ static void test_fixture_seal_pictures(void **st)
     assert_true(seals >= 3);
 }
 
+static void photograph(const seal_img *pg, double tilt, double axis, double roll, double foc,
+                       double dist, uint32_t ow, uint32_t oh, seal_img *ph, double h[9]);
+
 /* ------------------------------------------------------------------- the HTTP handler */
 
 static void test_handler_direct(void **st)
@@ -1092,6 +1095,30 @@ static void test_handler_over_http(void **st)
     assert_int_equal(post(port, "?size_mm=0.1", "image/jpeg", &jpg, &out, &hd), 400);
     assert_int_equal(post(port, "?crop=500,0,100,100", "image/jpeg", &jpg, &out, &hd), 422);
     assert_non_null(memmem(out.p, out.len, "image.no_ink", 12));
+    /* a photo taken at an angle: made round by default (deskew=auto), left as is with
+     * deskew=off, anything else refused */
+    seal_img ph;
+    double hm[9];
+    photograph(&pg, 28, 90, 0, 4400, 6000, 1000, 700, &ph, hm);
+    sc_buf phj = {0};
+    jpeg_encode(&ph, 85, 0, 0, &phj);
+    code = post(port, "?kind=seal&size_mm=42", "image/jpeg", &phj, &out, &hd);
+    assert_int_equal(code, 200);
+    assert_non_null(memmem(hd.p, hd.len, "X-Seal-Deskew: round", 20));
+    assert_non_null(memmem(hd.p, hd.len, "X-Seal-Axis-Ratio: 0.8", 22));
+    assert_int_equal(seal_img_load(out.p, out.len, NULL, &im, NULL), 0);
+    assert_true(abs((int)im.w - (int)im.h) <= 6);
+    seal_img_free(&im);
+    code = post(port, "?kind=seal&size_mm=42&deskew=off", "image/jpeg", &phj, &out, &hd);
+    assert_int_equal(code, 200);
+    assert_non_null(memmem(hd.p, hd.len, "X-Seal-Deskew: none", 19));
+    assert_int_equal(seal_img_load(out.p, out.len, NULL, &im, NULL), 0);
+    assert_true(im.w < im.h * 92 / 100); /* squeezed across the tilt axis */
+    seal_img_free(&im);
+    assert_int_equal(post(port, "?deskew=maybe", "image/jpeg", &phj, &out, &hd), 400);
+    assert_non_null(memmem(out.p, out.len, "image.bad_deskew", 16));
+    sc_buf_free(&phj);
+    seal_img_free(&ph);
     /* a bomb over HTTP */
     sc_buf bomb = {0};
     jpeg_declaring(60000, 60000, &bomb);
