@@ -698,7 +698,7 @@ static int frame_quad(const seal_img *im, double q[8], sc_err *e)
     return found;
 }
 
-#define RECT_MARGIN  0.03 /* of the frame's longer side, kept around it when rectified */
+#define RECT_MARGIN  0.08 /* of the frame's longer side, kept around it when rectified */
 #define ROUND_ENOUGH 0.99 /* an ellipse this round is left alone */
 
 static int extract_deskew(const seal_img *src, const seal_extract_opts *opts, seal_img *out,
@@ -762,6 +762,12 @@ static int extract_deskew(const seal_img *src, const seal_extract_opts *opts, se
     rc = extract_once(W, &o1, out, &i1, opts->ink == SEAL_INK_RED ? &el : NULL, &el_ok, e);
     if (rc != 0) goto out;
     seal_extract_info *fin = &i1;
+    /* a plausible outline only: inside the picture, no larger than it, not a sliver (a fit
+     * to arbitrary ink can be a huge or degenerate ellipse) */
+    if (el_ok && !(el.cx >= 0 && el.cy >= 0 && el.cx <= W->w && el.cy <= W->h &&
+                   2 * el.a <= sealg_sqrt((double)W->w * W->w + (double)W->h * W->h) &&
+                   el.b >= 0.3 * el.a && el.b >= 4))
+        el_ok = 0;
     if (el_ok) {
         info->axis_ratio = el.b / el.a;
         if (info->axis_ratio < ROUND_ENOUGH) {
@@ -769,6 +775,9 @@ static int extract_deskew(const seal_img *src, const seal_extract_opts *opts, se
              * p' -> W: c + M (p' - c') / k, M = u u' + (b / a) v v' */
             double side = 2 * el.a * 1.12 + 4, k = 1;
             if (side > OUT_MAX_PX) k = OUT_MAX_PX / side;
+            /* no more pixels than the picture worked on */
+            double cap = (double)W->w * W->h * 1.5;
+            if (side * side * k * k > cap) k = sealg_sqrt(cap) / side;
             uint32_t S = rnd(side * k);
             double ux = el.ux, uy = el.uy, vx = -uy, vy = ux, t = el.b / el.a;
             double m00 = (ux * ux + t * vx * vx) / k, m01 = (ux * uy + t * vx * vy) / k;
