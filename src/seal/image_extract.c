@@ -733,7 +733,9 @@ static int extract_deskew(const seal_img *src, const seal_extract_opts *opts, se
         double top = sealg_sqrt((q[2] - q[0]) * (q[2] - q[0]) + (q[3] - q[1]) * (q[3] - q[1]));
         double bot = sealg_sqrt((q[4] - q[6]) * (q[4] - q[6]) + (q[5] - q[7]) * (q[5] - q[7]));
         double fw = top > bot ? top : bot, fh = fw / aspect;
-        double m = RECT_MARGIN * (fw > fh ? fw : fh);
+        /* a seal may be stamped across the frame's line: keep a margin around it; a
+         * signature belongs inside the box, and the page's print around it is not ink */
+        double m = opts->ink == SEAL_INK_RED ? RECT_MARGIN * (fw > fh ? fw : fh) : 0;
         double ow = fw + 2 * m, oh = fh + 2 * m;
         /* no more pixels than the picture had (and within the limits) */
         double cap = (double)rw * rh * 1.5;
