@@ -1300,12 +1300,20 @@ static double iou_uniform(const seal_img *ref, const seal_img *ext)
     alpha_box(ext, &ex0, &ey0, &ew, &eh);
     double s = (double)(bw > bh ? bw : bh) / (ew > eh ? ew : eh);
     double ox = ex0 + ew / 2.0 - (x0 + bw / 2.0) / s, oy = ey0 + eh / 2.0 - (y0 + bh / 2.0) / s;
-    double best = -1, bx = 0, by = 0;
-    for (int dy = -6; dy <= 6; dy++)
-        for (int dx = -6; dx <= 6; dx++) {
-            uint64_t uni, in = iou_at(ref, ext, s, ox + dx, oy + dy, 2, &uni);
+    /* coarse (every 2 px of shift, every 3rd pixel), then ±1 px around the best */
+    double best = -1, bx = 0, by = 0, cx = 0, cy = 0;
+    for (int dy = -6; dy <= 6; dy += 2)
+        for (int dx = -6; dx <= 6; dx += 2) {
+            uint64_t uni, in = iou_at(ref, ext, s, ox + dx, oy + dy, 3, &uni);
             double v = uni ? (double)in / uni : 0;
-            if (v > best) best = v, bx = dx, by = dy;
+            if (v > best) best = v, cx = dx, cy = dy;
+        }
+    best = -1;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            uint64_t uni, in = iou_at(ref, ext, s, ox + cx + dx, oy + cy + dy, 2, &uni);
+            double v = uni ? (double)in / uni : 0;
+            if (v > best) best = v, bx = cx + dx, by = cy + dy;
         }
     uint64_t uni, in = iou_at(ref, ext, s, ox + bx, oy + by, 1, &uni);
     return uni ? (double)in / uni : 0;
