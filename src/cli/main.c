@@ -25,6 +25,7 @@ static const char usage[] =
     "  profiles                     list certificate profiles\n"
     "  profile show|add|set|retire NAME [--file DEFINITION]\n"
     "  ca rollover                  new issuing CA key and certificate, with link certificates\n"
+    "  ca tsa                       RFC 3161 time-stamping certificate and key (POST /tsa)\n"
     "  audit verify | audit checkpoint\n"
     "  verify-crl --crl FILE [--issuer ID]      check a CRL's signature with sealca's verifier\n"
     "  verify-cert --cert FILE --chain FILE     check a certificate path with sealca's verifier\n"

@@ -3,6 +3,11 @@
 
 #include <stddef.h>
 
+/* An entry whose SQL differs per driver: "-- sqlite\n" SQLITE "-- postgresql\n" PG, each part
+ * run only on its driver (store.c picks it); text after the PostgreSQL part runs on both.
+ * Keep such parts rare: the portable subset is the rule. */
+#define STORE_DIALECTS(sqlite, pg) STORE_DIALECT_SQLITE sqlite STORE_DIALECT_PG pg STORE_DIALECT_END
+
 /* Times are INTEGER seconds since the epoch, UTC. Serials are lowercase hex. The DDL is the
  * common subset of SQLite and PostgreSQL (BIGINT, TEXT, BYTEA spelled as BLOB is mapped by the
  * PostgreSQL driver). */
@@ -306,6 +311,65 @@ static const char *const migrations[] = {
     "  der BLOB NOT NULL);"
     "CREATE UNIQUE INDEX seals_one_active ON seals (cert_hash, kind) WHERE status = 'active';"
     "CREATE INDEX seals_cert ON seals (cert_serial);",
+    /* 8 (tsa): the RFC 3161 time-stamping authority (src/tsa). Issuers get the role 'tsa'
+     * (migration 1's CHECK did not allow it) and every token issued is logged by serial.
+     * SQLite cannot alter a CHECK: the issuers table is rebuilt. PRAGMA foreign_keys cannot
+     * change inside the migration's transaction, so the foreign keys of certs and crls are
+     * deferred: dropping issuers counts their rows as orphans and re-inserting the same ids
+     * into the new table settles the count again before COMMIT. PostgreSQL (which refuses to
+     * drop a referenced table) swaps the constraint instead. */
+    STORE_DIALECTS(
+        /* sqlite */
+        "PRAGMA defer_foreign_keys = ON;"
+        "CREATE TABLE issuers_v7 AS SELECT * FROM issuers;"
+        "DROP TABLE issuers;"
+        "CREATE TABLE issuers ("
+        "  seq INTEGER PRIMARY KEY,"
+        "  id TEXT NOT NULL UNIQUE,"
+        "  role TEXT NOT NULL CHECK (role IN ('root', 'issuing', 'ocsp', 'sealmaker', 'link', "
+        "'tsa')),"
+        "  parent TEXT,"
+        "  alg TEXT NOT NULL,"
+        "  subject TEXT NOT NULL,"
+        "  serial TEXT NOT NULL UNIQUE,"
+        "  not_before BIGINT NOT NULL,"
+        "  not_after BIGINT NOT NULL,"
+        "  cert_der BLOB NOT NULL,"
+        "  key_file TEXT,"
+        "  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),"
+        "  created_at BIGINT NOT NULL);"
+        "INSERT INTO issuers (seq, id, role, parent, alg, subject, serial, not_before, not_after, "
+        "cert_der, key_file, status, created_at) SELECT seq, id, role, parent, alg, subject, "
+        "serial, not_before, not_after, cert_der, key_file, status, created_at FROM issuers_v7;"
+        "DROP TABLE issuers_v7;",
+        /* postgresql */
+        "ALTER TABLE issuers DROP CONSTRAINT issuers_role_check;"
+        "ALTER TABLE issuers ADD CONSTRAINT issuers_role_check CHECK (role IN ('root', "
+        "'issuing', 'ocsp', 'sealmaker', 'link', 'tsa'));") "CREATE TABLE tsa_tokens ("
+                                                            "  serial TEXT PRIMARY KEY," /* TSTInfo
+                                                                                            serialNumber,
+                                                                                            lowercase
+                                                                                            hex */
+                                                            "  issuer TEXT NOT NULL,"    /* the TSA
+                                                                                            issuer id
+                                                                                            that signed
+                                                                                          */
+                                                            "  policy TEXT NOT NULL,"
+                                                            "  hash_alg TEXT NOT NULL," /* sm3 |
+                                                                                           sha256 */
+                                                            "  imprint BLOB NOT NULL," /* messageImprint.hashedMessage
+                                                                                        */
+                                                            "  gen_time_ms BIGINT NOT NULL," /* genTime,
+                                                                                                milliseconds
+                                                                                                since
+                                                                                                the
+                                                                                                epoch,
+                                                                                                UTC
+                                                                                              */
+                                                            "  nonce TEXT);" /* hex, NULL when the
+                                                                                request had none */
+                                                            "CREATE INDEX tsa_tokens_imprint ON "
+                                                            "tsa_tokens (imprint);",
 };
 
 int store_migration_count(void)

@@ -320,6 +320,11 @@ static const char *const sql_text[ST__COUNT] = {
                        "retired_at = ? WHERE esid = ? AND status = 'active'",
     [ST_SEAL_ACTIVE_FOR] =
         "SELECT esid FROM seals WHERE cert_hash = ? AND kind = ? AND status = 'active'",
+    /* time-stamping authority (tsa/tsa.c): one row per token issued */
+    [ST_TSA_TOKEN_INSERT] = "INSERT INTO tsa_tokens (serial, issuer, policy, hash_alg, imprint, "
+                            "gen_time_ms, nonce) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_TSA_TOKEN_GET] = "SELECT serial, issuer, policy, hash_alg, imprint, gen_time_ms, nonce "
+                         "FROM tsa_tokens WHERE serial = ?",
 };
 
 const char *store_sql_text(store_sql_id id)
