@@ -23,7 +23,9 @@ static const char *const config_keys[] = {
     "ldap_password_file", "ldap_base",
     /* registration service (ra/notify.c, ra/workdays.c) */
     "smtp_url", "smtp_from", "smtp_user", "smtp_password_file", "smtp_starttls", "holidays",
-    "workdays", NULL};
+    "workdays",
+    /* time-stamping authority (tsa/tsa.c): the TSTInfo policy OID */
+    "tsa_policy", NULL};
 
 /* Copy checked directory settings into the CA handle (all fit: ca_ldap_check bounds them). */
 static void ca_set_ldap(pki_ca *ca, const char *url, const char *bind_dn, const char *pwfile,
@@ -503,6 +505,22 @@ int ca_open(const char *home, const char *pass, size_t passlen, pki_ca **out, sc
         goto fail;
     ca_set_ldap(ca, conf_get(cfg, "ldap"), conf_get(cfg, "ldap_bind_dn"),
                 conf_get(cfg, "ldap_password_file"), conf_get(cfg, "ldap_base"));
+    if ((v = conf_get(cfg, "tsa_policy")) != NULL) {
+        size_t i = 0, dots = 0;
+        for (; v[i] && i < sizeof(ca->tsa_policy); i++) {
+            if (v[i] == '.' && i > 0 && v[i - 1] != '.')
+                dots++;
+            else if (v[i] < '0' || v[i] > '9')
+                break;
+        }
+        if (v[i] != 0 || dots < 1 || v[i - 1] == '.' ||
+            (v[0] != '0' && v[0] != '1' && v[0] != '2')) {
+            rc = sc_fail(e, SC_EINVAL, "conf.bad_tsa_policy",
+                         "sealca.conf: tsa_policy must be a dotted OID such as 1.2.156.xxx");
+            goto fail;
+        }
+        snprintf(ca->tsa_policy, sizeof(ca->tsa_policy), "%s", v);
+    }
     v = conf_get(cfg, "database");
     if (v == NULL) v = "sqlite:ca.db";
     char dburl[PATH_MAX];

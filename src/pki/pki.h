@@ -120,6 +120,7 @@ typedef struct pki_ca {
     char ldap_bind_dn[512];            /* "" = anonymous */
     char ldap_password_file[PATH_MAX]; /* absolute, or relative to the home */
     char ldap_base[512];               /* appended to every subject DN */
+    char tsa_policy[96]; /* sealca.conf tsa_policy: the TSTInfo policy OID, "" = the default */
 } pki_ca;
 
 typedef struct ca_init_opts {
