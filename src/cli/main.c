@@ -59,7 +59,7 @@ static const char usage[] =
     "        [--kind K] [--valid-from D --valid-to D] [--version 1|4] [--replace ESID\n"
     "        --business seal-change|seal-redo] --out SEAL.esl      make a seal (电子印章)\n"
     "  seal sign --seal SEAL.esl (--key KEY.pem [--cert C.pem] | --token T.tok --pin PIN)\n"
-    "        FILE --out FILE.ses\n"
+    "        FILE --out FILE.ses [--tsa URL/tsa]      --tsa: RFC 3161 timeStamp (v4 seals)\n"
     "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL|--online] [--at T]\n"
     "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
     "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"

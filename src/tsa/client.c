@@ -5,6 +5,7 @@
 
 #include "crypto/crypto.h"
 #include "pki/der.h"
+#include "seal/seal.h"
 #include "tsa/tsa.h"
 
 typedef struct body {
@@ -83,5 +84,32 @@ int tsa_request(const char *url, const uint8_t *data, size_t n, sc_buf *token, s
     if (rc == 0) rc = sc_buf_append(token, tk.p, tk.len);
     sc_buf_free(&req);
     sc_buf_free(&resp);
+    return rc;
+}
+
+int tsa_seal_stamp(const char *url, sc_buf *sig, sc_err *e)
+{
+    seal_sig g;
+    int rc = seal_sig_decode(sig->p, sig->len, &g, e);
+    if (rc != 0) return rc;
+    if (g.layout != SEAL_LAYOUT_V4)
+        return sc_fail(e, SC_EINVAL, "tsa.v1_no_timestamp",
+                       "GM/T 0031-2014 (v1) 的签章没有时间戳字段 / a v1 SES_Signature has no "
+                       "timeStamp field: time-stamping needs a GB/T 38540 (v4) seal");
+    if (g.timestamp.len > 0)
+        return sc_fail(e, SC_EINVAL, "tsa.has_timestamp", "the signature is time-stamped already");
+    sc_buf tok = {0}, out = {0};
+    rc = tsa_request(url, g.signature.p, g.signature.len, &tok, e);
+    if (rc == 0) rc = tsa_seal_attach(sig->p, sig->len, tok.p, tok.len, &out, e);
+    if (rc == 0 && out.len > SEAL_MAX)
+        rc = sc_fail(e, SC_ETOOBIG, "seal.too_big", "the time-stamped signature exceeds %d bytes",
+                     (int)SEAL_MAX);
+    if (rc == 0) {
+        sc_buf t = *sig;
+        *sig = out;
+        out = t;
+    }
+    sc_buf_free(&tok);
+    sc_buf_free(&out);
     return rc;
 }

@@ -131,10 +131,14 @@ int tsa_request(const char *url, const uint8_t *data, size_t n, sc_buf *token, s
 
 /* ---- seals (GB/T 38540 SES_Signature.timeStamp) ---- */
 
-/* The bytes a seal signature's timestamp covers: the signature value (BIT STRING contents of
- * SES_Signature.signature). */
-/* Add timeStamp [0] EXPLICIT BIT STRING(token) to a v4 SES_Signature that has none. */
+/* GB/T 38540-2020: SES_Signature.timeStamp is a timestamp of the signature value, i.e. over the
+ * BIT STRING contents of SES_Signature.signature; sealca writes the TimeStampToken (CMS
+ * ContentInfo DER) as the BIT STRING, [0] EXPLICIT. GM/T 0031-2014 (v1) has no such field. */
+/* Add timeStamp [0] EXPLICIT BIT STRING(token) to a DER SES_Signature (no checks). */
 int tsa_seal_attach(const uint8_t *sig_der, size_t len, const uint8_t *token, size_t tlen,
                     sc_buf *out, sc_err *e);
+/* Time-stamp a v4 SES_Signature in sig (replaced in place) with a token from url.
+ * SC_EINVAL tsa.v1_no_timestamp for a v1 signature, tsa.has_timestamp when it has one. */
+int tsa_seal_stamp(const char *url, sc_buf *sig, sc_err *e);
 
 #endif
