@@ -274,13 +274,18 @@ int store_schema_version(store *s, int *version, sc_err *e)
 
 int store_migrate(store *s, sc_err *e)
 {
+    return store_migrate_to(s, store_migration_count(), e);
+}
+
+int store_migrate_to(store *s, int latest, sc_err *e)
+{
     int have = 0, rc = store_schema_version(s, &have, e);
     if (rc != 0) return rc;
-    int latest = store_migration_count();
-    if (have > latest)
+    if (latest > store_migration_count()) latest = store_migration_count();
+    if (have > store_migration_count())
         return sc_fail(e, SC_ESTATE, "store.too_new",
                        "database schema version %d is newer than this sealca (%d): upgrade sealca",
-                       have, latest);
+                       have, store_migration_count());
     for (int v = have + 1; v <= latest; v++) {
         /* each version in one transaction: a crash leaves the previous version intact */
         if ((rc = store_tx_begin(s, e)) != 0) return rc;

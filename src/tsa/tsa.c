@@ -750,6 +750,18 @@ int tsa_token_verify(const uint8_t *der, size_t len, const uint8_t *cert, size_t
     if (der_expect(&sr, DER_INTEGER, &ver) != 0 || der_expect(&sr, DER_SET, &dalgs) != 0 ||
         der_expect(&sr, DER_SEQUENCE, &eci) != 0)
         return BAD("tsa.bad_token", "SignedData is malformed");
+    /* RFC 5652 §5.1: version 3 when eContentType is not id-data */
+    if (ver.len != 1 || ver.val[0] != 3) return BAD("tsa.bad_token", "SignedData version is not 3");
+    int sm3_listed = 0;
+    der_r dr = der_inner(&dalgs);
+    while (!der_at_end(&dr)) {
+        der_tlv da;
+        tsa_hash dh0;
+        if (der_next(&dr, &da) != 0 || digest_alg(&da, &dh0) != 0)
+            return BAD("tsa.bad_token", "digestAlgorithms is malformed");
+        sm3_listed |= dh0 == TSA_HASH_SM3;
+    }
+    if (!sm3_listed) return FAIL("tsa.bad_alg", "digestAlgorithms does not list SM3");
     der_r er = der_inner(&eci);
     if (der_expect(&er, DER_OID, &ect) != 0)
         return BAD("tsa.bad_token", "encapContentInfo is malformed");
@@ -785,12 +797,19 @@ int tsa_token_verify(const uint8_t *der, size_t len, const uint8_t *cert, size_t
     if (!der_at_end(&ir)) return BAD("tsa.bad_token", "SignerInfo is malformed");
     tsa_hash dh;
     der_r sar = der_inner(&salg);
-    der_tlv so;
+    der_tlv so, sap;
+    /* version 1: issuerAndSerialNumber; version 3: subjectKeyIdentifier (RFC 5652 §5.3) */
+    if (siv.len != 1 || !((siv.val[0] == 1 && sid.tag == DER_SEQUENCE) ||
+                          (siv.val[0] == 3 && sid.tag == DER_CTX(0))))
+        return BAD("tsa.bad_token", "SignerInfo version does not match its sid");
     if (digest_alg(&dalg, &dh) != 0 || dh != TSA_HASH_SM3)
         return FAIL("tsa.bad_alg", "the token's digestAlgorithm is not SM3");
     if (der_expect(&sar, DER_OID, &so) != 0 ||
         !(oid_is(&so, OID_SM2_SM3) || oid_is(&so, OID_SM2_SIGN)))
         return FAIL("tsa.bad_alg", "the token's signatureAlgorithm is not SM2 with SM3");
+    if (!der_at_end(&sar) &&
+        (der_expect(&sar, DER_NULL, &sap) != 0 || sap.len != 0 || !der_at_end(&sar)))
+        return BAD("tsa.bad_token", "signatureAlgorithm parameters are not NULL");
     /* the signer's certificate */
     const uint8_t *sc = NULL;
     size_t sclen = 0;

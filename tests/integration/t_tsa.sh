@@ -206,7 +206,7 @@ check_is tw.json sig.signature pass
 serve_stop
 
 # no TSA certificate at all: the endpoint rejects with systemFailure (a home without one)
-$S init --home ca2 --name "无时间戳 CA"
+$S init --home ca2 --name "无时间戳 CA" --database sqlite:ca.db
 serve_start ca2
 post q1.tsq n.tsr >/dev/null
 openssl ts -reply -in n.tsr -text 2>/dev/null | grep -q "due to system failure" || die "no TSA: not rejected with systemFailure"
