@@ -507,7 +507,7 @@ int ca_open(const char *home, const char *pass, size_t passlen, pki_ca **out, sc
                 conf_get(cfg, "ldap_password_file"), conf_get(cfg, "ldap_base"));
     if ((v = conf_get(cfg, "tsa_policy")) != NULL) {
         size_t i = 0, dots = 0;
-        for (; v[i] && i < sizeof(ca->tsa_policy); i++) {
+        for (; i < sizeof(ca->tsa_policy) && v[i]; i++) {
             if (v[i] == '.' && i > 0 && v[i - 1] != '.')
                 dots++;
             else if (v[i] < '0' || v[i] > '9')

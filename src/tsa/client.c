@@ -72,7 +72,7 @@ int tsa_request(const char *url, const uint8_t *data, size_t n, sc_buf *token, s
     int rc = tsa_req_build(TSA_HASH_SM3, imprint, nonce, sizeof(nonce), 1, &req, e);
     if (rc == 0) rc = tsa_fetch(url, req.p, req.len, &resp, e);
     sc_slice tk = {0};
-    tsa_token_info ti;
+    tsa_token_info ti = {0};
     if (rc == 0) rc = tsa_resp_token(resp.p, resp.len, &tk, e);
     if (rc == 0) rc = tsa_token_verify(tk.p, tk.len, NULL, 0, &ti, e);
     if (rc == 0 && (ti.hash != TSA_HASH_SM3 || memcmp(ti.imprint, imprint, 32) != 0))
