@@ -65,6 +65,14 @@ static int oid_is(const der_tlv *t, const char *dotted)
            strcmp(buf, dotted) == 0;
 }
 
+/* An OPTIONAL field: 1 when the next TLV has this tag and was read into t, 0 when the next
+ * TLV is something else (or none), -1 when it has the tag but is malformed. */
+static int opt(der_r *r, int tag, der_tlv *t)
+{
+    if (der_peek(r) != tag) return 0;
+    return der_next(r, t) == 0 ? 1 : -1;
+}
+
 /* AlgorithmIdentifier of a digest: SEQUENCE { OID [, NULL] } -> hash (NONE when unknown). */
 static int digest_alg(const der_tlv *t, tsa_hash *h)
 {
@@ -139,7 +147,7 @@ static int cert_issuer_serial(const uint8_t *der, size_t len, der_tlv *issuer, d
     der_r cr = der_inner(&c);
     if (der_expect(&cr, DER_SEQUENCE, &tbs) != 0) return -1;
     der_r tr = der_inner(&tbs);
-    if (der_peek(&tr) == DER_CTX_CONS(0)) der_next(&tr, &x);
+    if (opt(&tr, DER_CTX_CONS(0), &x) < 0) return -1;
     if (der_expect(&tr, DER_INTEGER, serial) != 0 || der_expect(&tr, DER_SEQUENCE, &x) != 0 ||
         der_expect(&tr, DER_SEQUENCE, issuer) != 0)
         return -1;
@@ -191,23 +199,21 @@ int tsa_req_parse(const uint8_t *der, size_t len, tsa_req *out, int *fail_bit, s
     memcpy(out->imprint, h.val, 32);
     out->imprint_tlv.p = mi.raw;
     out->imprint_tlv.len = mi.rawlen;
-    if (der_peek(&in) == DER_OID) {
-        der_next(&in, &x);
-        if (der_oid_text(x.val, x.len, out->policy, sizeof(out->policy)) != 0)
+    int o;
+    if ((o = opt(&in, DER_OID, &x)) != 0) {
+        if (o < 0 || der_oid_text(x.val, x.len, out->policy, sizeof(out->policy)) != 0)
             return REQ_FAIL(TSA_FAIL_BAD_DATA_FORMAT, "tsa.bad_policy", "reqPolicy is malformed");
     }
-    if (der_peek(&in) == DER_INTEGER) {
-        der_next(&in, &x);
-        if (x.len == 0 || x.len > TSA_NONCE_MAX || (x.val[0] & 0x80))
+    if ((o = opt(&in, DER_INTEGER, &x)) != 0) {
+        if (o < 0 || x.len == 0 || x.len > TSA_NONCE_MAX || (x.val[0] & 0x80))
             return REQ_FAIL(TSA_FAIL_BAD_REQUEST, "tsa.bad_nonce",
                             "nonce must be a positive INTEGER of at most %d bytes", TSA_NONCE_MAX);
         out->nonce.p = x.raw;
         out->nonce.len = x.rawlen;
     }
-    if (der_peek(&in) == DER_BOOLEAN) {
-        der_next(&in, &x);
+    if ((o = opt(&in, DER_BOOLEAN, &x)) != 0) {
         /* DER: DEFAULT FALSE is never written, TRUE is 0xff */
-        if (x.len != 1 || x.val[0] != 0xff)
+        if (o < 0 || x.len != 1 || x.val[0] != 0xff)
             return REQ_FAIL(TSA_FAIL_BAD_DATA_FORMAT, "tsa.bad_certreq",
                             "certReq is not a DER BOOLEAN TRUE");
         out->cert_req = 1;
@@ -665,8 +671,9 @@ static int tstinfo_parse(const uint8_t *p, size_t n, tsa_token_info *out, sc_err
     if (der_next(&in, &gt) != 0 || parse_gentime_ms(&gt, &out->gen_time_ms) != 0)
         return BAD("tsa.bad_tstinfo", "genTime is not a GeneralizedTime YYYYMMDDhhmmss[.f]Z");
     out->accuracy_ms = -1;
-    if (der_peek(&in) == DER_SEQUENCE) {
-        der_next(&in, &x);
+    int o;
+    if ((o = opt(&in, DER_SEQUENCE, &x)) != 0) {
+        if (o < 0) return BAD("tsa.bad_tstinfo", "accuracy is malformed");
         der_r ar = der_inner(&x);
         der_tlv f;
         int64_t ms = 0;
@@ -687,14 +694,14 @@ static int tstinfo_parse(const uint8_t *p, size_t n, tsa_token_info *out, sc_err
         }
         out->accuracy_ms = ms;
     }
-    if (der_peek(&in) == DER_BOOLEAN) der_next(&in, &x);
-    if (der_peek(&in) == DER_INTEGER) {
-        der_next(&in, &x);
+    if (opt(&in, DER_BOOLEAN, &x) < 0) return BAD("tsa.bad_tstinfo", "ordering is malformed");
+    if ((o = opt(&in, DER_INTEGER, &x)) < 0) return BAD("tsa.bad_tstinfo", "nonce is malformed");
+    if (o) {
         out->nonce.p = x.val;
         out->nonce.len = x.len;
     }
-    if (der_peek(&in) == DER_CTX_CONS(0)) der_next(&in, &x);
-    if (der_peek(&in) == DER_CTX_CONS(1)) der_next(&in, &x);
+    if (opt(&in, DER_CTX_CONS(0), &x) < 0 || opt(&in, DER_CTX_CONS(1), &x) < 0)
+        return BAD("tsa.bad_tstinfo", "tsa or extensions malformed");
     if (!der_at_end(&in)) return BAD("tsa.bad_tstinfo", "unexpected field in TSTInfo");
     return 0;
 }
@@ -736,7 +743,11 @@ int tsa_token_verify(const uint8_t *der, size_t len, const uint8_t *cert, size_t
         sc_slice tk;
         int rc = tsa_resp_token(der, len, &tk, e);
         if (rc != 0) return rc;
-        return tsa_token_verify(tk.p, tk.len, cert, certlen, out, e);
+        der_r tr = der_reader(tk.p, tk.len);
+        der_tlv t0;
+        if (der_next(&tr, &t0) != 0 || (tr = der_inner(&t0), der_peek(&tr)) != DER_OID)
+            return BAD("tsa.bad_token", "the response's token is not a ContentInfo");
+        return tsa_token_verify(tk.p, tk.len, cert, certlen, out, e); /* one level only */
     }
     out->token.p = ci.raw;
     out->token.len = ci.rawlen;
@@ -776,8 +787,8 @@ int tsa_token_verify(const uint8_t *der, size_t len, const uint8_t *cert, size_t
     if (rc != 0) return rc;
     certs.len = 0;
     certs.val = NULL;
-    if (der_peek(&sr) == DER_CTX_CONS(0)) der_next(&sr, &certs);
-    if (der_peek(&sr) == DER_CTX_CONS(1)) der_next(&sr, &x);
+    if (opt(&sr, DER_CTX_CONS(0), &certs) < 0 || opt(&sr, DER_CTX_CONS(1), &x) < 0)
+        return BAD("tsa.bad_token", "certificates or crls malformed");
     if (der_expect(&sr, DER_SET, &sis) != 0 || !der_at_end(&sr))
         return BAD("tsa.bad_token", "SignedData has no signerInfos");
     der_r sir = der_inner(&sis);
@@ -793,7 +804,7 @@ int tsa_token_verify(const uint8_t *der, size_t len, const uint8_t *cert, size_t
         return BAD("tsa.bad_token", "SignerInfo has no signed attributes (RFC 3161 needs them)");
     if (der_expect(&ir, DER_SEQUENCE, &salg) != 0 || der_expect(&ir, DER_OCTETSTRING, &sig) != 0)
         return BAD("tsa.bad_token", "SignerInfo is malformed");
-    if (der_peek(&ir) == DER_CTX_CONS(1)) der_next(&ir, &x);
+    if (opt(&ir, DER_CTX_CONS(1), &x) < 0) return BAD("tsa.bad_token", "SignerInfo is malformed");
     if (!der_at_end(&ir)) return BAD("tsa.bad_token", "SignerInfo is malformed");
     tsa_hash dh;
     der_r sar = der_inner(&salg);
@@ -879,9 +890,9 @@ int tsa_token_verify(const uint8_t *der, size_t len, const uint8_t *cert, size_t
                 crypto_sha1(sc, sclen, want);
                 wl = 20;
             } else {
-                if (der_peek(&s3) == DER_SEQUENCE) {
-                    der_next(&s3, &h1);
-                    if (digest_alg(&h1, &eh) != 0 || eh == TSA_HASH_NONE)
+                int ho = opt(&s3, DER_SEQUENCE, &h1);
+                if (ho != 0) {
+                    if (ho < 0 || digest_alg(&h1, &eh) != 0 || eh == TSA_HASH_NONE)
                         return FAIL("tsa.bad_alg", "ESSCertIDv2 hash is not SM3 or SHA-256");
                 }
                 tsa_hash_data(eh, sc, sclen, want);
