@@ -11,7 +11,7 @@ trap '[ -n "$SRV" ] && kill $SRV 2>/dev/null; rm -rf "$W"' EXIT
 export SEALCA_PASSPHRASE=bench-passphrase
 QUICK=${SEALCA_BENCH_QUICK:-0}
 SECS=$([ "$QUICK" = 1 ] && echo 3 || echo 10)
-N=$([ "$QUICK" = 1 ] && echo 50 || echo 300)
+N=$([ "$QUICK" = 1 ] && echo 50 || echo 150)
 PORT=${SEALCA_BENCH_TSA_PORT:-18483}
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 cd "$W"
