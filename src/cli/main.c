@@ -65,7 +65,9 @@ static const char usage[] =
     "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
     "  seal show ESID | seal retire ESID REASON      the seal registry\n"
     "  notify status | list [--limit N] | send [--now] | test --to ADDRESS\n"
-    "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n";
+    "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n"
+    "  tsa show SERIAL | tsa verify TOKEN|RESPONSE [--data FILE]\n"
+    "        a logged timestamp token; an RFC 3161 token's own checks (docs/tsa.md)\n";
 
 static const struct {
     const char *name;
@@ -100,6 +102,7 @@ static const struct {
     {"token", cmd_token},
     {"envelope", cmd_envelope},
     {"notify", cmd_notify},
+    {"tsa", cmd_tsa},
 };
 
 int main(int argc, char **argv)

@@ -63,6 +63,12 @@ s2=$(openssl ts -reply -in r2.tsr -text 2>/dev/null | sed -n 's/^Serial number: 
 [ "$(dbq "SELECT issuer || '|' || hash_alg || '|' || policy FROM tsa_tokens WHERE serial = '$s1'")" = "tsa-2|sm3|2.25.314170397574101246769260177629083177580.3161" ] || die "token $s1 not logged"
 [ "$(dbq "SELECT COUNT(*) FROM tsa_tokens")" = 2 ] || die "token count"
 [ "$(dbq "SELECT COUNT(*) FROM tsa_tokens WHERE serial = '$s2' AND hash_alg = 'sha256'")" = 1 ] || die "sha256 token not logged"
+# the CLI finds a token by serial, and checks a token against its data
+$S tsa show --home ca "$s1" >show.txt
+grep -q "^TSA *tsa-2" show.txt && grep -q "^imprint *sm3 " show.txt && grep -q "+08:00" show.txt || { cat show.txt; die "tsa show"; }
+expect_fail tsa.not_found $S tsa show --home ca 00
+$S tsa verify r1.tsr --data doc.txt | grep -q "imprint matches the data" || die "tsa verify"
+expect_fail tsa.imprint_mismatch $S tsa verify r1.tsr --data q1.tsq
 
 # ---- what OpenSSL 3.0 verifies ----
 # openssl ts -verify cannot pass: OpenSSL 3.0 verifies SM2 signatures (certificates and the CMS
