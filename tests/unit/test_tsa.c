@@ -422,10 +422,15 @@ static void test_migration_keeps_data(void **state)
     store *s = NULL;
     sc_err e = {0};
     assert_int_equal(store_open(old.url, &s, &e), 0);
-    assert_int_equal(store_migrate_to(s, 7, &e), 0);
+    /* the version before the TSA's migration (whatever number merging gives it) */
+    int mine = 0;
+    for (int i = 1; i <= store_migration_count() && mine == 0; i++)
+        if (strstr(store_migration_sql(i), "CREATE TABLE tsa_tokens") != NULL) mine = i;
+    assert_true(mine > 1);
+    assert_int_equal(store_migrate_to(s, mine - 1, &e), 0);
     int v = 0;
     assert_int_equal(store_schema_version(s, &v, &e), 0);
-    assert_int_equal(v, 7);
+    assert_int_equal(v, mine - 1);
     /* blob literals differ: x'..' (SQLite), '\x..'::bytea (PostgreSQL) */
     const char *b0 = f->pg ? "'\\x3000'::bytea" : "x'3000'";
     const char *b1 = f->pg ? "'\\x3001'::bytea" : "x'3001'";
