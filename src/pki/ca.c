@@ -774,7 +774,9 @@ int ca_make_tsa(pki_ca *ca, int days, const char *actor, pki_issuer **out, sc_er
     char id[32], cn[64];
     snprintf(id, sizeof(id), "tsa-%d", gen);
     snprintf(cn, sizeof(cn), "TSA G%d", gen);
-    pki_issuer *old = ca_issuer_for(ca, "tsa", sub->id);
+    pki_issuer *old = NULL; /* the TSA in service, whichever issuing CA signed it */
+    for (size_t i = 0; i < ca->nissuers; i++)
+        if (strcmp(ca->issuers[i].role, "tsa") == 0 && ca->issuers[i].active) old = &ca->issuers[i];
     pki_issuer n;
     memset(&n, 0, sizeof(n));
     int have = 0;
