@@ -107,7 +107,7 @@ bad_seal seal.trailing trail.esl
 expect_fail ofd.not_zip $S seal verify-ofd junk.esl --no-chain
 # larger than the 8 MiB limit: refused before parsing
 head -c 9000000 /dev/zero >big.esl
-expect_fail io.read $S seal verify big.esl --no-chain
+expect_fail io.too_big $S seal verify big.esl --no-chain
 grep -q "too large" err.txt || die "no size reason"
 # a seal whose outer SEQUENCE claims more than the file holds, and a wrong outer tag
 python3 -c "
