@@ -603,12 +603,16 @@ static int seal_bench_cmd(int argc, char **argv)
     cli_ctx c = {0};
     const char *data = NULL, *image = NULL, *certf = NULL, *esid = NULL;
     long count = 200;
+    vopts vo = {0};
     static const struct option lo[] = {CLI_COMMON_LONGOPTS,
                                        {"data", required_argument, NULL, 'd'},
                                        {"image", required_argument, NULL, 'i'},
                                        {"cert", required_argument, NULL, 'c'},
                                        {"seal-id", required_argument, NULL, 's'},
                                        {"count", required_argument, NULL, 'n'},
+                                       {"ca", required_argument, NULL, 'a'},
+                                       {"crl", required_argument, NULL, 'r'},
+                                       {"ocsp", required_argument, NULL, 'Q'},
                                        {NULL, 0, NULL, 0}};
     if (argc < 2) return cli_usage("seal bench verify|make …");
     const char *what = argv[1];
@@ -633,6 +637,17 @@ static int seal_bench_cmd(int argc, char **argv)
         case 'n':
             count = atol(optarg);
             break;
+        case 'a':
+            if (vo.nca == 8) return cli_usage("at most 8 --ca files");
+            vo.ca[vo.nca++] = optarg;
+            break;
+        case 'r':
+            if (vo.ncrl == 8) return cli_usage("at most 8 --crl files");
+            vo.crl[vo.ncrl++] = optarg;
+            break;
+        case 'Q':
+            vo.ocsp = optarg;
+            break;
         default:
             return EXIT_USAGE;
         }
@@ -640,12 +655,13 @@ static int seal_bench_cmd(int argc, char **argv)
     if (count < 1 || count > 10000000) return cli_usage("--count 1..10000000");
     int make = strcmp(what, "make") == 0;
     if (!make && (strcmp(what, "verify") != 0 || optind != argc - 1 || data == NULL))
-        return cli_usage("seal bench verify --home H --data FILE FILE.ses [--count N]");
+        return cli_usage("seal bench verify (--home H | --ca CHAIN [--crl CRL] [--ocsp URL|aia]) "
+                         "--data FILE FILE.ses [--count N]");
     if (make && (image == NULL || certf == NULL || esid == NULL))
         return cli_usage("seal bench make --home H --seal-id ESID --image F.png --cert C.pem");
     pki_ca *ca = NULL;
-    int rc = cli_open(&c, make, &ca);
-    if (rc != 0) return rc;
+    int rc = 0;
+    if ((make || c.home != NULL) && (rc = cli_open(&c, make, &ca)) != 0) return rc;
     sc_err e = {0};
     uint8_t *der = NULL, *d = NULL;
     size_t len = 0, dlen = 0;
@@ -658,9 +674,9 @@ static int seal_bench_cmd(int argc, char **argv)
     if (!make) {
         if (cli_read_file(argv[optind], SEAL_MAX, &der, &len, &e) != 0 ||
             cli_read_file(data, SIGN_DATA_MAX, &d, &dlen, &e) != 0 ||
-            seal_verifier_new(&v, &e) != 0)
+            seal_verifier_new(&v, &e) != 0 || verifier_sources(v, &vo, &e) != 0)
             goto fail;
-        seal_verifier_use_ca(v, ca);
+        if (ca) seal_verifier_use_ca(v, ca);
         uint8_t h[32];
         crypto_sm3(d, dlen, h);
         t0 = now_s();
@@ -676,6 +692,9 @@ static int seal_bench_cmd(int argc, char **argv)
                "(CPU), %.0f/s wall (engine %s)\n",
                count, t1 - t0, c1 - c0, (double)count / (c1 - c0), (double)count / (t1 - t0),
                crypto_sm2_engine_name());
+        long q = 0, hits = 0;
+        seal_verifier_ocsp_stats(v, &q, &hits);
+        if (vo.ocsp != NULL) printf("ocsp: %ld queries, %ld cache hits\n", q, hits);
     } else {
         if (cli_read_cert(certf, CERT_FILE_MAX, &cert, &e) != 0 ||
             cli_read_file(image, SEAL_MAX_IMAGE, &d, &dlen, &e) != 0)
