@@ -709,16 +709,6 @@ static int chain_check(seal_verifier *v, const uint8_t *der, size_t len, int64_t
     size_t dl = 0;
     for (int depth = 0; depth < V_MAX_DEPTH; depth++) {
         name_text(cur->subject, nm, sizeof(nm));
-        if (t < cur->nb || t > cur->na) {
-            char a[40], b[40];
-            fmt_time(cur->nb, a, sizeof(a));
-            fmt_time(cur->na, b, sizeof(b));
-            snprintf(code, codesz, "cert.expired");
-            snprintf(detail + dl, dsz - dl,
-                     "certificate \"%s\" is valid %s .. %s, not at %s (证书不在有效期内)", nm, a, b,
-                     ts);
-            goto out;
-        }
         vcert *up = NULL;
         int named = 0; /* known certificates with the issuer's name */
         for (int i = 0; i < v->ncerts && up == NULL; i++) {
@@ -730,7 +720,8 @@ static int chain_check(seal_verifier *v, const uint8_t *der, size_t len, int64_t
         }
         if (up == NULL && named > 0) {
             /* the issuer is known but its signature on this certificate does not verify: the
-             * certificate was altered (or forged), which no policy lets pass */
+             * certificate was altered (or forged), which no policy lets pass; checked before the
+             * validity period so that an altered expired certificate is reported as altered */
             char in[256];
             name_text(cur->issuer, in, sizeof(in));
             snprintf(code, codesz, "cert.bad_signature");
@@ -746,6 +737,16 @@ static int chain_check(seal_verifier *v, const uint8_t *der, size_t len, int64_t
             snprintf(code, codesz, "cert.untrusted");
             snprintf(detail + dl, dsz - dl,
                      "no trusted certificate of \"%s\" signed \"%s\" (找不到可信的签发者)", in, nm);
+            goto out;
+        }
+        if (t < cur->nb || t > cur->na) {
+            char a[40], b[40];
+            fmt_time(cur->nb, a, sizeof(a));
+            fmt_time(cur->na, b, sizeof(b));
+            snprintf(code, codesz, "cert.expired");
+            snprintf(detail + dl, dsz - dl,
+                     "certificate \"%s\" is valid %s .. %s, not at %s (证书不在有效期内)", nm, a, b,
+                     ts);
             goto out;
         }
         /* RFC 5280 §6.1.1 (d): a trust anchor is a name and a key given by the relying party;
