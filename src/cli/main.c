@@ -60,8 +60,10 @@ static const char usage[] =
     "  seal sign --seal SEAL.esl (--key KEY.pem [--cert C.pem] | --token T.tok --pin PIN)\n"
     "        FILE --out FILE.ses\n"
     "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL|--online] [--at T]\n"
-    "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
-    "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
+    "        [--ocsp URL|aia] [--policy strict|integrity] [--no-chain] [--json]\n"
+    "        GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all the policy requires pass\n"
+    "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--ocsp …] [--policy …] [--json]      every\n"
+    "        signature of an OFD\n"
     "  seal show ESID | seal retire ESID REASON      the seal registry\n"
     "  notify status | list [--limit N] | send [--now] | test --to ADDRESS\n"
     "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n";
