@@ -172,8 +172,9 @@ int seal_verifier_add_crl(seal_verifier *v, const uint8_t *data, size_t len, sc_
 /* Revocation status from a sealca home's store (certificates this CA issued), and its CA
  * certificates as trust anchors. ca is borrowed. */
 void seal_verifier_use_ca(seal_verifier *v, pki_ca *ca);
-/* Fetch a CRL from each certificate's http(s) cRLDistributionPoint when no other source covers
- * it (libcurl, 15 s, 64 MiB; sealca publishes its CRLs at /crl/ID.crl). */
+/* When no other source covers a certificate: ask the OCSP responder of its authorityInfoAccess
+ * (see seal_verifier_ocsp), and failing that fetch a CRL from its http(s) cRLDistributionPoint
+ * (libcurl, 15 s, 64 MiB; sealca publishes its CRLs at /crl/ID.crl). */
 void seal_verifier_online(seal_verifier *v, int on);
 /* Skip chain and revocation checks (reported as skipped, not as passed). */
 void seal_verifier_no_chain(seal_verifier *v, int on);
