@@ -45,6 +45,15 @@ void cli_time(int64_t t, char *out, size_t outsz);
 /* Write a file atomically, refusing to replace one that exists unless force. */
 int cli_write(const char *path, const void *p, size_t n, int mode, sc_err *e);
 void cli_done(cli_ctx *c);
+/* Read a whole file of at most max bytes (sc_file_read) into *data (free it) or appended to out.
+ * Errors: SC_ETOOBIG io.too_big "cannot read P (too large: more than N bytes)", else io.read. */
+int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len, sc_err *e);
+int cli_read_buf(const char *path, size_t max, sc_buf *out, sc_err *e);
+/* One certificate from a PEM or DER file of at most max bytes, its DER appended to der:
+ * SC_EINVAL cert.bad_pem when the file holds neither. */
+int cli_read_cert(const char *path, size_t max, sc_buf *der, sc_err *e);
+/* Write a certificate as PEM (cli_write, mode 0644, never over an existing file). */
+int cli_write_cert_pem(const char *path, const uint8_t *der, size_t len, sc_err *e);
 
 int cmd_init(int argc, char **argv);
 int cmd_issue(int argc, char **argv);

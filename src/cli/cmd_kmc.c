@@ -209,33 +209,6 @@ static int parse(int argc, char **argv, kopts *o)
     return 0;
 }
 
-static int read_file(const char *path, size_t max, sc_buf *out, sc_err *e)
-{
-    uint8_t *d = NULL;
-    size_t n = 0;
-    int rc = sc_file_read(path, max, &d, &n);
-    if (rc == SC_ETOOBIG)
-        return sc_fail(e, rc, "io.too_big", "%s is larger than %zu bytes", path, max);
-    if (rc != 0) return sc_fail(e, SC_EIO, "io.read", "cannot read %s", path);
-    sc_buf_append(out, d, n);
-    free(d);
-    return 0;
-}
-
-/* A certificate from PEM or DER. */
-static int read_cert(const char *path, sc_buf *der, sc_err *e)
-{
-    sc_buf raw = {0};
-    int rc = read_file(path, 64 * 1024, &raw, e);
-    if (rc != 0) return rc;
-    if (raw.len > 0 && raw.p[0] == 0x30)
-        rc = sc_buf_append(der, raw.p, raw.len);
-    else if (pem_decode(raw.p, raw.len, "CERTIFICATE", NULL, der) != 0)
-        rc = sc_fail(e, SC_EINVAL, "cert.bad_pem", "%s is not a certificate (PEM or DER)", path);
-    sc_buf_free(&raw);
-    return rc;
-}
-
 typedef struct kctx {
     pki_ca *ca;
     kmc_backend be;
@@ -267,15 +240,6 @@ static const char *actor_of(const kopts *o)
     return o->actor ? o->actor : "cli";
 }
 
-static int write_pem_cert(const char *path, const uint8_t *der, size_t len, sc_err *e)
-{
-    sc_buf pem = {0};
-    int rc = cert_pem(der, len, &pem);
-    if (rc == 0) rc = cli_write(path, pem.p, pem.len, 0644, e);
-    sc_buf_free(&pem);
-    return rc;
-}
-
 int cmd_issue_dual(int argc, char **argv)
 {
     kopts o = {0};
@@ -298,7 +262,7 @@ int cmd_issue_dual(int argc, char **argv)
     r.id_number = o.id_number;
     r.days = o.days;
     r.actor = actor_of(&o);
-    if (read_file(o.csr, CSR_MAX, &csrb, &e) == 0) {
+    if (cli_read_buf(o.csr, CSR_MAX, &csrb, &e) == 0) {
         r.csr = csrb.p;
         r.csrlen = csrb.len;
         rc = kmc_issue_dual(x.k, &r, &res, &e);
@@ -309,9 +273,9 @@ int cmd_issue_dual(int argc, char **argv)
     if (rc == 0 && o.sign_out != NULL) {
         csr_response cr;
         if ((rc = csrresp_parse(res.response.p, res.response.len, &cr, &e)) == 0 &&
-            (rc = write_pem_cert(o.sign_out, cr.sign_cert.p, cr.sign_cert.len, &e)) == 0 &&
+            (rc = cli_write_cert_pem(o.sign_out, cr.sign_cert.p, cr.sign_cert.len, &e)) == 0 &&
             o.enc_out != NULL)
-            rc = write_pem_cert(o.enc_out, cr.enc_cert.p, cr.enc_cert.len, &e);
+            rc = cli_write_cert_pem(o.enc_out, cr.enc_cert.p, cr.enc_cert.len, &e);
     }
     if (rc == 0)
         printf("签名证书 signing certificate %s\n加密证书 encryption certificate %s\n"
@@ -401,7 +365,7 @@ int cmd_kmc(int argc, char **argv)
             rc = cli_usage("kmc register-ca needs --cert FILE");
             goto usage;
         }
-        if ((rc = read_cert(o.cert, &b, &e)) == 0 &&
+        if ((rc = cli_read_cert(o.cert, 64 * 1024, &b, &e)) == 0 &&
             (rc = kmc_register_ca(x.k, b.p, b.len, actor_of(&o), id, &e)) == 0)
             printf("registered as %s\n", id);
     } else if (strcmp(sub, "recover-request") == 0) {
@@ -433,11 +397,11 @@ int cmd_kmc(int argc, char **argv)
             goto usage;
         }
         if (o.sign_cert != NULL) {
-            if ((rc = read_cert(o.sign_cert, &b, &e)) == 0 &&
+            if ((rc = cli_read_cert(o.sign_cert, 64 * 1024, &b, &e)) == 0 &&
                 (rc = kmc_recovery_release_damaged(x.k, o.id, o.officer, b.p, b.len, &b2, &e)) == 0)
                 rc = cli_write(o.out, b2.p, b2.len, 0600, &e);
         } else {
-            if ((rc = read_file(o.password_file, 1026, &b, &e)) == 0) {
+            if ((rc = cli_read_buf(o.password_file, 1026, &b, &e)) == 0) {
                 while (b.len > 0 && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r'))
                     b.len--;
                 if ((rc = kmc_recovery_release_judicial(x.k, o.id, o.officer, (char *)b.p, b.len,
@@ -453,7 +417,7 @@ int cmd_kmc(int argc, char **argv)
                            "--out FILE");
             goto usage;
         }
-        if ((rc = read_file(o.request, 4096, &b, &e)) == 0 &&
+        if ((rc = cli_read_buf(o.request, 4096, &b, &e)) == 0 &&
             (rc = kmc_unlock_answer(x.k, o.order, b.p, b.len, o.new_pin, actor_of(&o), &b2, &e)) ==
                 0)
             rc = cli_write(o.out, b2.p, b2.len, 0600, &e);
@@ -464,7 +428,7 @@ int cmd_kmc(int argc, char **argv)
             rc = cli_usage("kmc bench-dual needs --csr FILE and --count N");
             goto usage;
         }
-        if ((rc = read_file(o.csr, CSR_MAX, &b, &e)) == 0) {
+        if ((rc = cli_read_buf(o.csr, CSR_MAX, &b, &e)) == 0) {
             kmc_dual_req r = {0};
             r.profile = o.profile ? o.profile : "organization";
             r.uscc = o.uscc ? o.uscc : "91350100M000100Y43";
@@ -500,7 +464,7 @@ int cmd_kmc(int argc, char **argv)
             rc = cli_usage("kmc activation-create needs --file TOKEN [--ttl SECONDS] [--qr PNG]");
             goto usage;
         }
-        if ((rc = read_file(o.file, KMC_ACTIVATION_MAX, &b, &e)) == 0 &&
+        if ((rc = cli_read_buf(o.file, KMC_ACTIVATION_MAX, &b, &e)) == 0 &&
             (rc = kmc_activation_create(x.k, b.p, b.len, o.ttl, actor_of(&o), code, &e)) == 0) {
             if (o.qr != NULL) {
                 char text[64];

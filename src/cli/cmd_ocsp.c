@@ -10,15 +10,6 @@
 
 #define OCSP_FILE_MAX (1024u * 1024)
 
-static int read_file(const char *path, uint8_t **data, size_t *len, sc_err *e)
-{
-    int rc = sc_file_read(path, OCSP_FILE_MAX, data, len);
-    if (rc != 0)
-        return sc_fail(e, rc, "io.read", "cannot read %s%s", path,
-                       rc == SC_ETOOBIG ? " (too large)" : "");
-    return 0;
-}
-
 int cmd_ocsp(int argc, char **argv)
 {
     cli_ctx c = {0};
@@ -46,7 +37,7 @@ int cmd_ocsp(int argc, char **argv)
     sc_buf resp = {0};
     uint8_t *req = NULL;
     size_t len = 0;
-    if (read_file(in, &req, &len, &e) != 0 ||
+    if (cli_read_file(in, OCSP_FILE_MAX, &req, &len, &e) != 0 ||
         ocsp_respond(ca, req, len, (int64_t)time(NULL), &resp, &e) < 0 ||
         cli_write(out, resp.p, resp.len, 0644, &e) != 0) {
         rc = cli_fail(&e);
@@ -108,7 +99,8 @@ int cmd_verify_ocsp(int argc, char **argv)
     if (r == NULL) {
         sc_fail(&e, SC_ENOMEM, "oom", "out of memory");
         rc = cli_fail(&e);
-    } else if (read_file(file, &der, &len, &e) != 0 || ocsp_response_parse(der, len, r, &e) != 0) {
+    } else if (cli_read_file(file, OCSP_FILE_MAX, &der, &len, &e) != 0 ||
+               ocsp_response_parse(der, len, r, &e) != 0) {
         rc = cli_fail(&e);
     } else if (ocsp_response_verify(ca, r, &signer, &e) != 0) {
         rc = cli_fail(&e);

@@ -13,30 +13,6 @@
 #define CERT_FILE_MAX (1024 * 1024)
 #define SIGN_DATA_MAX (512u * 1024 * 1024)
 
-static int read_file(const char *path, size_t max, uint8_t **data, size_t *len, sc_err *e)
-{
-    int rc = sc_file_read(path, max, data, len);
-    if (rc != 0)
-        return sc_fail(e, rc, "io.read", "cannot read %s%s", path,
-                       rc == SC_ETOOBIG ? " (too large)" : "");
-    return 0;
-}
-
-/* One certificate, PEM or DER, into out. */
-static int read_cert(const char *path, sc_buf *out, sc_err *e)
-{
-    uint8_t *data = NULL;
-    size_t len = 0;
-    int rc = read_file(path, CERT_FILE_MAX, &data, &len, e);
-    if (rc != 0) return rc;
-    if (len > 0 && data[0] == 0x30)
-        rc = sc_buf_append(out, data, len);
-    else if (pem_decode(data, len, "CERTIFICATE", NULL, out) != 0)
-        rc = sc_fail(e, SC_EINVAL, "pem.bad", "%s is neither a DER nor a PEM certificate", path);
-    free(data);
-    return rc;
-}
-
 /* "YYYY-MM-DD" (00:00 Asia/Shanghai), "YYYY-MM-DDTHH:MM:SSZ" (UTC) or "@unix". */
 static int parse_when(const char *s, int64_t *out)
 {
@@ -163,8 +139,8 @@ static int seal_make_cmd(int argc, char **argv)
     seal_record rec = {0};
     int rc = cli_open(&c, 1, &ca);
     if (rc != 0) return rc;
-    if (read_cert(certf, &cert, &e) != 0 ||
-        read_file(image, SEAL_MAX_IMAGE, &pic, &piclen, &e) != 0) {
+    if (cli_read_cert(certf, CERT_FILE_MAX, &cert, &e) != 0 ||
+        cli_read_file(image, SEAL_MAX_IMAGE, &pic, &piclen, &e) != 0) {
         rc = cli_fail(&e);
         goto out;
     }
@@ -221,7 +197,7 @@ static int seal_sign_token(const char *sealf, const char *tokf, const char *pin,
     if (pin == NULL && pinfile != NULL) {
         uint8_t *pb = NULL;
         size_t pl = 0;
-        if (read_file(pinfile, sizeof(pinbuf) - 1, &pb, &pl, &e) != 0) return cli_fail(&e);
+        if (cli_read_file(pinfile, sizeof(pinbuf) - 1, &pb, &pl, &e) != 0) return cli_fail(&e);
         while (pl > 0 && (pb[pl - 1] == '\n' || pb[pl - 1] == '\r'))
             pl--;
         memcpy(pinbuf, pb, pl);
@@ -233,9 +209,10 @@ static int seal_sign_token(const char *sealf, const char *tokf, const char *pin,
     if (pin == NULL)
         return cli_usage("seal sign --token needs the user PIN (--pin, --pin-file or "
                          "SEALCA_TOKEN_PIN)");
-    if (read_file(sealf, SEAL_MAX, &sd, &sdlen, &e) != 0 || seal_decode(sd, sdlen, &s, &e) != 0 ||
-        read_file(file, SIGN_DATA_MAX, &data, &datalen, &e) != 0 || token_load(tokf, &t, &e) != 0 ||
-        token_login(t, pin, &e) != 0) {
+    if (cli_read_file(sealf, SEAL_MAX, &sd, &sdlen, &e) != 0 ||
+        seal_decode(sd, sdlen, &s, &e) != 0 ||
+        cli_read_file(file, SIGN_DATA_MAX, &data, &datalen, &e) != 0 ||
+        token_load(tokf, &t, &e) != 0 || token_login(t, pin, &e) != 0) {
         rc = cli_fail(&e);
         goto out;
     }
@@ -246,7 +223,7 @@ static int seal_sign_token(const char *sealf, const char *tokf, const char *pin,
         rc = cli_fail(&e);
         goto out;
     }
-    if (certf != NULL ? read_cert(certf, &cert, &e) != 0
+    if (certf != NULL ? cli_read_cert(certf, CERT_FILE_MAX, &cert, &e) != 0
                       : sc_buf_append(&cert, c->sign_cert, c->sign_cert_len) != 0) {
         rc = cli_fail(&e);
         goto out;
@@ -355,14 +332,14 @@ static int seal_sign_cmd(int argc, char **argv)
         rc = cli_fail(&e);
         goto out;
     }
-    if (read_file(sealf, SEAL_MAX, &sd, &sdlen, &e) != 0 || seal_decode(sd, sdlen, &s, &e) != 0 ||
-        crypto_key_load(keyf, kp, kplen, &key, &e) != 0 ||
-        read_file(file, SIGN_DATA_MAX, &data, &datalen, &e) != 0) {
+    if (cli_read_file(sealf, SEAL_MAX, &sd, &sdlen, &e) != 0 ||
+        seal_decode(sd, sdlen, &s, &e) != 0 || crypto_key_load(keyf, kp, kplen, &key, &e) != 0 ||
+        cli_read_file(file, SIGN_DATA_MAX, &data, &datalen, &e) != 0) {
         rc = cli_fail(&e);
         goto out;
     }
     if (certf != NULL) {
-        if (read_cert(certf, &cert, &e) != 0) {
+        if (cli_read_cert(certf, CERT_FILE_MAX, &cert, &e) != 0) {
             rc = cli_fail(&e);
             goto out;
         }
@@ -411,8 +388,33 @@ typedef struct vopts {
     const char *crl[8];
     int ncrl;
     const char *at;
-    int json, no_chain, online;
+    const char *ocsp;
+    int json, no_chain, online, policy;
 } vopts;
+
+/* Trust anchors (--ca), CRLs (--crl) and the OCSP responder (--ocsp) into v. */
+static int verifier_sources(seal_verifier *v, const vopts *o, sc_err *e)
+{
+    for (int i = 0; i < o->nca; i++) {
+        uint8_t *b = NULL;
+        size_t bl = 0;
+        if (cli_read_file(o->ca[i], CERT_FILE_MAX, &b, &bl, e) != 0) return -1;
+        int r2 = seal_verifier_add_certs(v, b, bl, e);
+        free(b);
+        if (r2 != 0) return r2;
+    }
+    for (int i = 0; i < o->ncrl; i++) {
+        uint8_t *b = NULL;
+        size_t bl = 0;
+        if (cli_read_file(o->crl[i], 64u * 1024 * 1024, &b, &bl, e) != 0) return -1;
+        int r2 = seal_verifier_add_crl(v, b, bl, e);
+        free(b);
+        if (r2 != 0) return r2;
+    }
+    if (o->ocsp != NULL && seal_verifier_ocsp(v, o->ocsp, e) != 0) return -1;
+    seal_verifier_policy(v, o->policy);
+    return 0;
+}
 
 static int verify_common(int argc, char **argv, int ofd)
 {
@@ -426,11 +428,24 @@ static int verify_common(int argc, char **argv, int ofd)
                                        {"json", no_argument, NULL, 'j'},
                                        {"no-chain", no_argument, NULL, 'n'},
                                        {"online", no_argument, NULL, 'O'},
+                                       {"ocsp", required_argument, NULL, 'Q'},
+                                       {"policy", required_argument, NULL, 'P'},
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (cli_common_opt(&c, opt, optarg)) continue;
         switch (opt) {
+        case 'Q':
+            o.ocsp = optarg;
+            break;
+        case 'P':
+            if (strcmp(optarg, "strict") == 0)
+                o.policy = SEAL_POLICY_STRICT;
+            else if (strcmp(optarg, "integrity") == 0)
+                o.policy = SEAL_POLICY_INTEGRITY;
+            else
+                return cli_usage("--policy is strict (default) or integrity");
+            break;
         case 'd':
             o.data = optarg;
             break;
@@ -460,10 +475,11 @@ static int verify_common(int argc, char **argv, int ofd)
     }
     if (optind != argc - 1)
         return cli_usage(
-            ofd ? "seal verify-ofd FILE.ofd [--ca CHAIN.pem] [--crl CRL] [--home DIR] "
-                  "[--no-chain] [--json]"
+            ofd ? "seal verify-ofd FILE.ofd [--ca CHAIN.pem] [--crl CRL] [--ocsp URL|aia] "
+                  "[--online] [--home DIR] [--policy strict|integrity] [--no-chain] [--json]"
                 : "seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] "
-                  "[--crl CRL] [--online] [--home DIR] [--at TIME] [--no-chain] [--json]");
+                  "[--crl CRL] [--ocsp URL|aia] [--online] [--home DIR] [--at TIME] "
+                  "[--policy strict|integrity] [--no-chain] [--json]");
     const char *file = argv[optind];
     sc_err e = {0};
     seal_verifier *v = NULL;
@@ -487,22 +503,7 @@ static int verify_common(int argc, char **argv, int ofd)
         }
         seal_verifier_at(v, t);
     }
-    for (int i = 0; i < o.nca; i++) {
-        uint8_t *b = NULL;
-        size_t bl = 0;
-        if (read_file(o.ca[i], CERT_FILE_MAX, &b, &bl, &e) != 0) goto fail;
-        int r2 = seal_verifier_add_certs(v, b, bl, &e);
-        free(b);
-        if (r2 != 0) goto fail;
-    }
-    for (int i = 0; i < o.ncrl; i++) {
-        uint8_t *b = NULL;
-        size_t bl = 0;
-        if (read_file(o.crl[i], 64u * 1024 * 1024, &b, &bl, &e) != 0) goto fail;
-        int r2 = seal_verifier_add_crl(v, b, bl, &e);
-        free(b);
-        if (r2 != 0) goto fail;
-    }
+    if (verifier_sources(v, &o, &e) != 0) goto fail;
     reps = calloc(OFD_MAX_SIGS, sizeof(*reps));
     if (reps == NULL) {
         sc_fail(&e, SC_ENOMEM, "oom", "out of memory");
@@ -513,8 +514,8 @@ static int verify_common(int argc, char **argv, int ofd)
         vr = seal_verify_ofd(v, file, reps, &nrep, &e);
         if (vr != 0 && vr != SC_EVERIFY) goto fail;
     } else {
-        if (read_file(file, SEAL_MAX, &der, &len, &e) != 0) goto fail;
-        if (o.data && read_file(o.data, SIGN_DATA_MAX, &data, &datalen, &e) != 0) goto fail;
+        if (cli_read_file(file, SEAL_MAX, &der, &len, &e) != 0) goto fail;
+        if (o.data && cli_read_file(o.data, SIGN_DATA_MAX, &data, &datalen, &e) != 0) goto fail;
         vr = seal_verify(v, der, len, o.data ? data : NULL, datalen, &reps[0], &e);
         if (vr != 0 && vr != SC_EVERIFY) goto fail;
         nrep = 1;
@@ -615,12 +616,16 @@ static int seal_bench_cmd(int argc, char **argv)
     cli_ctx c = {0};
     const char *data = NULL, *image = NULL, *certf = NULL, *esid = NULL;
     long count = 200;
+    vopts vo = {0};
     static const struct option lo[] = {CLI_COMMON_LONGOPTS,
                                        {"data", required_argument, NULL, 'd'},
                                        {"image", required_argument, NULL, 'i'},
                                        {"cert", required_argument, NULL, 'c'},
                                        {"seal-id", required_argument, NULL, 's'},
                                        {"count", required_argument, NULL, 'n'},
+                                       {"ca", required_argument, NULL, 'a'},
+                                       {"crl", required_argument, NULL, 'r'},
+                                       {"ocsp", required_argument, NULL, 'Q'},
                                        {NULL, 0, NULL, 0}};
     if (argc < 2) return cli_usage("seal bench verify|make …");
     const char *what = argv[1];
@@ -645,6 +650,17 @@ static int seal_bench_cmd(int argc, char **argv)
         case 'n':
             count = atol(optarg);
             break;
+        case 'a':
+            if (vo.nca == 8) return cli_usage("at most 8 --ca files");
+            vo.ca[vo.nca++] = optarg;
+            break;
+        case 'r':
+            if (vo.ncrl == 8) return cli_usage("at most 8 --crl files");
+            vo.crl[vo.ncrl++] = optarg;
+            break;
+        case 'Q':
+            vo.ocsp = optarg;
+            break;
         default:
             return EXIT_USAGE;
         }
@@ -652,12 +668,13 @@ static int seal_bench_cmd(int argc, char **argv)
     if (count < 1 || count > 10000000) return cli_usage("--count 1..10000000");
     int make = strcmp(what, "make") == 0;
     if (!make && (strcmp(what, "verify") != 0 || optind != argc - 1 || data == NULL))
-        return cli_usage("seal bench verify --home H --data FILE FILE.ses [--count N]");
+        return cli_usage("seal bench verify (--home H | --ca CHAIN [--crl CRL] [--ocsp URL|aia]) "
+                         "--data FILE FILE.ses [--count N]");
     if (make && (image == NULL || certf == NULL || esid == NULL))
         return cli_usage("seal bench make --home H --seal-id ESID --image F.png --cert C.pem");
     pki_ca *ca = NULL;
-    int rc = cli_open(&c, make, &ca);
-    if (rc != 0) return rc;
+    int rc = 0;
+    if ((make || c.home != NULL) && (rc = cli_open(&c, make, &ca)) != 0) return rc;
     sc_err e = {0};
     uint8_t *der = NULL, *d = NULL;
     size_t len = 0, dlen = 0;
@@ -668,10 +685,11 @@ static int seal_bench_cmd(int argc, char **argv)
     double t0 = 0, t1 = 0, c0 = 0, c1 = 0;
     if (rep == NULL) goto fail;
     if (!make) {
-        if (read_file(argv[optind], SEAL_MAX, &der, &len, &e) != 0 ||
-            read_file(data, SIGN_DATA_MAX, &d, &dlen, &e) != 0 || seal_verifier_new(&v, &e) != 0)
+        if (cli_read_file(argv[optind], SEAL_MAX, &der, &len, &e) != 0 ||
+            cli_read_file(data, SIGN_DATA_MAX, &d, &dlen, &e) != 0 ||
+            seal_verifier_new(&v, &e) != 0 || verifier_sources(v, &vo, &e) != 0)
             goto fail;
-        seal_verifier_use_ca(v, ca);
+        if (ca) seal_verifier_use_ca(v, ca);
         uint8_t h[32];
         crypto_sm3(d, dlen, h);
         t0 = now_s();
@@ -687,9 +705,12 @@ static int seal_bench_cmd(int argc, char **argv)
                "(CPU), %.0f/s wall (engine %s)\n",
                count, t1 - t0, c1 - c0, (double)count / (c1 - c0), (double)count / (t1 - t0),
                crypto_sm2_engine_name());
+        long q = 0, hits = 0;
+        seal_verifier_ocsp_stats(v, &q, &hits);
+        if (vo.ocsp != NULL) printf("ocsp: %ld queries, %ld cache hits\n", q, hits);
     } else {
-        if (read_cert(certf, &cert, &e) != 0 ||
-            read_file(image, SEAL_MAX_IMAGE, &d, &dlen, &e) != 0)
+        if (cli_read_cert(certf, CERT_FILE_MAX, &cert, &e) != 0 ||
+            cli_read_file(image, SEAL_MAX_IMAGE, &d, &dlen, &e) != 0)
             goto fail;
         seal_make_req r = {0};
         r.name = "bench";

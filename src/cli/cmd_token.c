@@ -138,42 +138,6 @@ static int tfail(const sc_err *e)
     return EXIT_REFUSED;
 }
 
-static int slurp(const char *path, size_t max, sc_buf *out, sc_err *e)
-{
-    uint8_t *d = NULL;
-    size_t n = 0;
-    int rc = sc_file_read(path, max, &d, &n);
-    if (rc == SC_ETOOBIG)
-        return sc_fail(e, rc, "io.too_big", "%s is larger than %zu bytes", path, max);
-    if (rc != 0) return sc_fail(e, SC_EIO, "io.read", "cannot read %s", path);
-    rc = sc_buf_append(out, d, n);
-    free(d);
-    return rc;
-}
-
-static int cert_der_of(const char *path, sc_buf *der, sc_err *e)
-{
-    sc_buf raw = {0};
-    int rc = slurp(path, 64 * 1024, &raw, e);
-    if (rc == 0) {
-        if (raw.len > 0 && raw.p[0] == 0x30)
-            rc = sc_buf_append(der, raw.p, raw.len);
-        else if (pem_decode(raw.p, raw.len, "CERTIFICATE", NULL, der) != 0)
-            rc = sc_fail(e, SC_EINVAL, "cert.bad_pem", "%s is not a certificate", path);
-    }
-    sc_buf_free(&raw);
-    return rc;
-}
-
-static int write_cert_pem(const char *path, const uint8_t *der, size_t len, sc_err *e)
-{
-    sc_buf pem = {0};
-    int rc = cert_pem(der, len, &pem);
-    if (rc == 0) rc = cli_write(path, pem.p, pem.len, 0644, e);
-    sc_buf_free(&pem);
-    return rc;
-}
-
 /* The device admin PIN of a managed token, from the KMC master key of --home. */
 static int managed_admin_pin(topts *o, const char *serial, char pin[33], sc_err *e)
 {
@@ -286,7 +250,7 @@ int cmd_token(int argc, char **argv)
             rc = cli_usage("token import needs the CSRResponse file");
             goto done;
         }
-        if ((rc = slurp(args[0], KMC_MSG_MAX, &b, &e)) == 0 &&
+        if ((rc = cli_read_buf(args[0], KMC_MSG_MAX, &b, &e)) == 0 &&
             (rc = token_import(t, o.container, b.p, b.len, &e)) == 0)
             printf("已导入签名证书%s (imported the signing certificate%s)\n",
                    c && c->enc ? "、加密证书和加密密钥" : "",
@@ -311,8 +275,8 @@ int cmd_token(int argc, char **argv)
                          "certificate");
         if (rc == 0 && o.out_enc && el == 0)
             rc = sc_fail(&e, SC_ENOTFOUND, "token.no_cert", "no encryption certificate");
-        if (rc == 0 && o.out_sign) rc = write_cert_pem(o.out_sign, sp, sl, &e);
-        if (rc == 0 && o.out_enc) rc = write_cert_pem(o.out_enc, ep, el, &e);
+        if (rc == 0 && o.out_sign) rc = cli_write_cert_pem(o.out_sign, sp, sl, &e);
+        if (rc == 0 && o.out_enc) rc = cli_write_cert_pem(o.out_enc, ep, el, &e);
     } else if (strcmp(sub, "sign") == 0) {
         if (nargs != 1 || o.out == NULL) {
             rc = cli_usage("token sign needs --out SIG and the file to sign");
@@ -320,7 +284,7 @@ int cmd_token(int argc, char **argv)
         }
         if (c == NULL || c->sign == NULL) {
             rc = sc_fail(&e, SC_ESTATE, "token.no_sign_key", "the token has no signing key");
-        } else if ((rc = slurp(args[0], ENVELOPE_MAX, &b, &e)) == 0 &&
+        } else if ((rc = cli_read_buf(args[0], ENVELOPE_MAX, &b, &e)) == 0 &&
                    (rc = crypto_sign(c->sign, b.p, b.len, &b2, &e)) == 0) {
             rc = cli_write(o.out, b2.p, b2.len, 0644, &e);
         }
@@ -331,7 +295,7 @@ int cmd_token(int argc, char **argv)
         }
         if (c == NULL || c->enc == NULL) {
             rc = sc_fail(&e, SC_ESTATE, "token.no_enc_key", "the token has no encryption key");
-        } else if ((rc = slurp(args[0], ENVELOPE_MAX + 65536, &b, &e)) == 0 &&
+        } else if ((rc = cli_read_buf(args[0], ENVELOPE_MAX + 65536, &b, &e)) == 0 &&
                    (rc = envelope_decrypt(b.p, b.len, c->enc, c->enc_cert, c->enc_cert_len, &b2,
                                           &e)) == 0) {
             rc = cli_write(o.out, b2.p, b2.len, 0600, &e);
@@ -362,7 +326,8 @@ int cmd_token(int argc, char **argv)
             rc = cli_usage("token unlock needs the service's answer file");
             goto done;
         }
-        if ((rc = slurp(args[0], 4096, &b, &e)) == 0 && (rc = token_unlock(t, b.p, b.len, &e)) == 0)
+        if ((rc = cli_read_buf(args[0], 4096, &b, &e)) == 0 &&
+            (rc = token_unlock(t, b.p, b.len, &e)) == 0)
             printf("PIN 已解锁并重置 (user PIN reset, %d tries)\n", t->user_max);
     } else {
         rc = cli_usage("unknown token command '%s'", sub);
@@ -393,7 +358,7 @@ static int envelope_bench(topts *o)
     sc_err e = {0};
     sc_buf cert = {0}, in = {0}, env = {0}, out = {0};
     token *t = NULL;
-    int rc = cert_der_of(o->to[0], &cert, &e);
+    int rc = cli_read_cert(o->to[0], 64 * 1024, &cert, &e);
     if (rc == 0 && (rc = token_load(o->file, &t, &e)) == 0) rc = token_login(t, o->pin, &e);
     token_container *c = rc == 0 ? token_container_get(t, o->container, 0) : NULL;
     if (rc == 0 && (c == NULL || c->enc == NULL))
@@ -489,11 +454,11 @@ int cmd_envelope(int argc, char **argv)
     sc_buf in = {0}, out = {0};
     rc = 0;
     for (int i = 0; i < o.nto && rc == 0; i++) {
-        rc = cert_der_of(o.to[i], &certs[i], &e);
+        rc = cli_read_cert(o.to[i], 64 * 1024, &certs[i], &e);
         sl[i].p = certs[i].p;
         sl[i].len = certs[i].len;
     }
-    if (rc == 0) rc = slurp(args[0], ENVELOPE_MAX, &in, &e);
+    if (rc == 0) rc = cli_read_buf(args[0], ENVELOPE_MAX, &in, &e);
     if (rc == 0) rc = envelope_encrypt(sl, (size_t)o.nto, in.p, in.len, &out, &e);
     if (rc == 0) rc = cli_write(o.out, out.p, out.len, 0644, &e);
     if (rc == 0) printf("数字信封 envelope for %d recipient(s) written to %s\n", o.nto, o.out);

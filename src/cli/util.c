@@ -134,3 +134,50 @@ int cli_write(const char *path, const void *p, size_t n, int mode, sc_err *e)
     if (rc != 0) return sc_fail(e, rc, "io.write", "cannot write %s: %s", path, strerror(errno));
     return 0;
 }
+
+int cli_read_file(const char *path, size_t max, uint8_t **data, size_t *len, sc_err *e)
+{
+    int rc = sc_file_read(path, max, data, len);
+    if (rc == SC_ETOOBIG)
+        return sc_fail(e, rc, "io.too_big", "cannot read %s (too large: more than %zu bytes)", path,
+                       max);
+    if (rc != 0) return sc_fail(e, rc, "io.read", "cannot read %s", path);
+    return 0;
+}
+
+int cli_read_buf(const char *path, size_t max, sc_buf *out, sc_err *e)
+{
+    uint8_t *d = NULL;
+    size_t n = 0;
+    int rc = cli_read_file(path, max, &d, &n, e);
+    if (rc == 0 && sc_buf_append(out, d, n) != 0)
+        rc = sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    free(d);
+    return rc;
+}
+
+int cli_read_cert(const char *path, size_t max, sc_buf *der, sc_err *e)
+{
+    uint8_t *d = NULL;
+    size_t n = 0;
+    int rc = cli_read_file(path, max, &d, &n, e);
+    if (rc != 0) return rc;
+    if (n > 0 && d[0] == 0x30)
+        rc = sc_buf_append(der, d, n) == 0 ? 0 : sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    else if (pem_decode(d, n, "CERTIFICATE", NULL, der) != 0)
+        rc = sc_fail(e, SC_EINVAL, "cert.bad_pem", "%s is not a certificate (PEM or DER)", path);
+    free(d);
+    return rc;
+}
+
+int cli_write_cert_pem(const char *path, const uint8_t *der, size_t len, sc_err *e)
+{
+    sc_buf pem = {0};
+    int rc = cert_pem(der, len, &pem);
+    if (rc != 0)
+        rc = sc_fail(e, rc, "cert.pem", "cannot encode the certificate as PEM");
+    else
+        rc = cli_write(path, pem.p, pem.len, 0644, e);
+    sc_buf_free(&pem);
+    return rc;
+}

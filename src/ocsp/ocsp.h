@@ -178,6 +178,36 @@ int ocsp_response_parse(const uint8_t *der, size_t len, ocsp_response *out, sc_e
  * the signer's CA. *signer (may be NULL) receives the signer. SC_EVERIFY when not. */
 int ocsp_response_verify(pki_ca *ca, const ocsp_response *r, pki_issuer **signer, sc_err *e);
 
+/* ---- the relying party's side (seal verification): ask a responder about one certificate ---- */
+
+#define OCSP_RESPONSE_MAX (64u * 1024) /* bytes accepted from a responder */
+
+/* What a client asked: the CertID (SHA-1, NULL parameters) and the nonce extension's value. */
+typedef struct ocsp_query {
+    ocsp_certid id;
+    uint8_t nonce_ext[OCSP_NONCE_MAX + 2]; /* OCTET STRING TLV (RFC 8954 form) */
+    size_t nonce_ext_len;
+} ocsp_query;
+
+/* Build an OCSPRequest (DER, appended to req) for the certificate cert issued by issuer, with a
+ * fresh 16-byte random nonce. q receives what was asked, for ocsp_client_check. 0, SC_EINVAL
+ * (a certificate unreadable) or SC_ENOMEM. */
+int ocsp_client_request(const uint8_t *cert, size_t certlen, const uint8_t *issuer,
+                        size_t issuerlen, ocsp_query *q, sc_buf *req, sc_err *e);
+
+/*
+ * Check a parsed response to q for a relying party that trusts issuer (RFC 6960 §3.2, §4.2.2.2):
+ * status successful; the signer is the issuer itself, or a delegated responder whose
+ * certificate (embedded in the response) the issuer signed, with extendedKeyUsage
+ * id-kp-OCSPSigning, valid now; the responderID names that signer; the signature verifies; the
+ * nonce is echoed; a SingleResponse names exactly q's CertID; thisUpdate is not in the future
+ * and nextUpdate (when present) not in the past (300 s skew each). *out receives that single.
+ * SC_EVERIFY with codes ocsp.error_status, ocsp.unknown_signer, ocsp.not_authorized,
+ * ocsp.responder_id, ocsp.bad_signature, ocsp.nonce, ocsp.no_answer, ocsp.stale.
+ */
+int ocsp_client_check(const ocsp_response *r, const ocsp_query *q, const uint8_t *issuer,
+                      size_t issuerlen, int64_t now, ocsp_single *out, sc_err *e);
+
 const char *ocsp_status_name(int status);      /* "successful", "malformedRequest" … */
 const char *ocsp_cert_status_name(int status); /* "good" | "revoked" | "unknown" */
 

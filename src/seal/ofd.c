@@ -297,6 +297,7 @@ int seal_verify_ofd(seal_verifier *v, const char *path, seal_report *reps, int *
         int r1 = verify_one(v, z, sp, rep, &se);
         if (r1 != 0) {
             memset(rep, 0, sizeof(*rep));
+            rep->policy = seal_verifier_get_policy(v);
             rep->is_signature = 1;
             seal_report_add(rep, "ofd.signature", "OFD 签名结构", "OFD signature entry",
                             SEAL_CHECK_FAIL, se.code, "%s", se.msg);

@@ -123,8 +123,18 @@ typedef enum {
     SEAL_CHECK_PASS = 0,
     SEAL_CHECK_FAIL = 1,
     SEAL_CHECK_SKIP = 2,
-    SEAL_CHECK_INFO = 3
+    SEAL_CHECK_INFO = 3,
+    SEAL_CHECK_WARN = 4 /* failed, but demoted by --policy integrity (chain, time, revocation) */
 } seal_check_status;
+
+/* Verification policy (docs/seals.md):
+ *  STRICT    everything GM/T 0031 §6.1.2 / §6.2.3 requires; valid only when every check passes.
+ *  INTEGRITY structure, every signature, every hash and digest and the seal binding must pass;
+ *            the certificate path, validity periods, revocation and the time rules are still
+ *            checked and reported, but their failures are warnings (SEAL_CHECK_WARN). A
+ *            certificate whose signature does not verify under an issuer the verifier knows
+ *            (cert.bad_signature) or that is malformed stays a failure. */
+typedef enum { SEAL_POLICY_STRICT = 0, SEAL_POLICY_INTEGRITY = 1 } seal_policy;
 
 #define SEAL_MAX_CHECKS 32
 typedef struct seal_check {
@@ -140,6 +150,8 @@ typedef struct seal_report {
     seal_check checks[SEAL_MAX_CHECKS];
     int n;
     int failed, skipped; /* FAIL and SKIP counts: valid only when both are 0 */
+    int warnings;        /* WARN count (policy integrity only) */
+    int policy;          /* seal_policy the report was made under */
     int is_signature;
     char esid[SEAL_MAX_STRING];
     char name[SEAL_MAX_STRING];
@@ -160,13 +172,31 @@ int seal_verifier_add_crl(seal_verifier *v, const uint8_t *data, size_t len, sc_
 /* Revocation status from a sealca home's store (certificates this CA issued), and its CA
  * certificates as trust anchors. ca is borrowed. */
 void seal_verifier_use_ca(seal_verifier *v, pki_ca *ca);
-/* Fetch a CRL from each certificate's http(s) cRLDistributionPoint when no other source covers
- * it (libcurl, 15 s, 64 MiB; sealca publishes its CRLs at /crl/ID.crl). */
+/* When no other source covers a certificate: ask the OCSP responder of its authorityInfoAccess
+ * (see seal_verifier_ocsp), and failing that fetch a CRL from its http(s) cRLDistributionPoint
+ * (libcurl, 15 s, 64 MiB; sealca publishes its CRLs at /crl/ID.crl). */
 void seal_verifier_online(seal_verifier *v, int on);
 /* Skip chain and revocation checks (reported as skipped, not as passed). */
 void seal_verifier_no_chain(seal_verifier *v, int on);
 /* Evaluate a lone seal at this time (default: now). Signatures use their signing time. */
 void seal_verifier_at(seal_verifier *v, int64_t t);
+/* The verification policy (default SEAL_POLICY_STRICT). */
+void seal_verifier_policy(seal_verifier *v, seal_policy p);
+seal_policy seal_verifier_get_policy(const seal_verifier *v);
+const char *seal_policy_name(int p); /* "strict" | "integrity" */
+/* Revocation by OCSP (RFC 6960) for certificates no other source covers: url asks that
+ * responder for every certificate; NULL or "aia" asks the responder named in each
+ * certificate's authorityInfoAccess (id-ad-ocsp, http only). Requests carry a nonce; the answer
+ * must be signed by the certificate's CA or a responder it delegated to (EKU OCSPSigning) and
+ * be current. libcurl, 10 s, OCSP_RESPONSE_MAX bytes. Good and revoked answers are cached per
+ * (issuer, serial) until min(nextUpdate, fetch + max_age) in a table of 1024 entries, so many
+ * signatures of the same signer cost one query. `seal_verifier_online` also asks the AIA
+ * responder before fetching CRLs. 0, or SC_EINVAL for a URL that is not http(s). */
+int seal_verifier_ocsp(seal_verifier *v, const char *url, sc_err *e);
+/* The longest an OCSP answer is cached (default 3600 s; 0 = never cached). */
+void seal_verifier_ocsp_max_age(seal_verifier *v, int64_t seconds);
+/* Counters for tests and benchmarks: OCSP requests sent, answers served from the cache. */
+void seal_verifier_ocsp_stats(const seal_verifier *v, long *queries, long *cache_hits);
 
 /* Verify a SESeal or an SES_Signature (detected). data (may be NULL) is the signed file: then its
  * SM3 must equal dataHash; without it the data check is skipped. Returns 0 when every check passed

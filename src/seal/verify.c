@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ocsp/ocsp.h"
 #include "pki/der.h"
 #include "tsa/tsa.h"
 
@@ -49,6 +50,16 @@ typedef struct vcache {
     int64_t at;
 } vcache;
 
+/* OCSP answers: SM3(issuer name || serial) -> status, until expires (a direct-mapped table: a
+ * collision replaces the older entry, so memory is bounded whatever the signers) */
+#define V_OCSP_CACHE 1024
+typedef struct vocsp {
+    uint8_t h[32];
+    int used;
+    int revoked;
+    int64_t at, expires;
+} vocsp;
+
 /* public keys of certificates met in seals (maker, signer): making an SM2 key object is costly
  * (Z value, engine tables), and a platform verifies many signatures of the same holders */
 #define V_KEYS 32
@@ -69,6 +80,12 @@ struct seal_verifier {
     int no_chain;
     int64_t at;
     vcache cache[V_CACHE];
+    int policy;
+    int ocsp;           /* ask OCSP responders */
+    char ocsp_url[512]; /* "" = the certificate's AIA */
+    int64_t ocsp_max_age;
+    long ocsp_queries, ocsp_hits;
+    vocsp ocache[V_OCSP_CACHE];
 };
 
 static int same(sc_slice a, sc_slice b)
@@ -96,7 +113,9 @@ static sc_key *cached_key(seal_verifier *v, const uint8_t *der, size_t len, sc_e
 int seal_verifier_new(seal_verifier **out, sc_err *e)
 {
     *out = calloc(1, sizeof(**out));
-    return *out ? 0 : sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    if (*out == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    (*out)->ocsp_max_age = 3600;
+    return 0;
 }
 
 void seal_verifier_free(seal_verifier *v)
@@ -135,6 +154,49 @@ void seal_verifier_no_chain(seal_verifier *v, int on)
 void seal_verifier_at(seal_verifier *v, int64_t t)
 {
     v->at = t;
+}
+
+void seal_verifier_policy(seal_verifier *v, seal_policy p)
+{
+    v->policy = p;
+}
+
+seal_policy seal_verifier_get_policy(const seal_verifier *v)
+{
+    return v->policy == SEAL_POLICY_INTEGRITY ? SEAL_POLICY_INTEGRITY : SEAL_POLICY_STRICT;
+}
+
+const char *seal_policy_name(int p)
+{
+    return p == SEAL_POLICY_INTEGRITY ? "integrity" : "strict";
+}
+
+int seal_verifier_ocsp(seal_verifier *v, const char *url, sc_err *e)
+{
+    if (url != NULL && strcmp(url, "aia") != 0) {
+        if ((strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0) ||
+            strlen(url) >= sizeof(v->ocsp_url))
+            return sc_fail(e, SC_EINVAL, "ocsp.bad_url",
+                           "the OCSP responder must be an http:// or https:// URL (at most %zu "
+                           "bytes) or \"aia\"",
+                           sizeof(v->ocsp_url) - 1);
+        snprintf(v->ocsp_url, sizeof(v->ocsp_url), "%s", url);
+    } else {
+        v->ocsp_url[0] = 0;
+    }
+    v->ocsp = 1;
+    return 0;
+}
+
+void seal_verifier_ocsp_max_age(seal_verifier *v, int64_t seconds)
+{
+    v->ocsp_max_age = seconds < 0 ? 0 : seconds;
+}
+
+void seal_verifier_ocsp_stats(const seal_verifier *v, long *queries, long *cache_hits)
+{
+    if (queries) *queries = v->ocsp_queries;
+    if (cache_hits) *cache_hits = v->ocsp_hits;
 }
 
 static int cert_load(const uint8_t *der, size_t len, vcert *c)
@@ -248,9 +310,25 @@ int seal_verifier_add_crl(seal_verifier *v, const uint8_t *data, size_t len, sc_
 
 /* ---- reports ---- */
 
+/* Under the integrity policy, the failures of these checks are warnings: they are about trust
+ * (certificate path, validity periods, revocation) and time, not about the integrity of the
+ * signed bytes. A certificate that is altered or malformed stays a failure. */
+static int demotable(const char *id, const char *code)
+{
+    static const char *ids[] = {"seal.maker_cert", "sig.signer_cert", "seal.validity", "sig.time"};
+    if (code != NULL &&
+        (strcmp(code, "cert.bad_signature") == 0 || strcmp(code, "cert.malformed") == 0))
+        return 0;
+    for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+        if (strcmp(id, ids[i]) == 0) return 1;
+    return 0;
+}
+
 void seal_report_add(seal_report *r, const char *id, const char *zh, const char *en, int status,
                      const char *code, const char *fmt, ...)
 {
+    if (status == SEAL_CHECK_FAIL && r->policy == SEAL_POLICY_INTEGRITY && demotable(id, code))
+        status = SEAL_CHECK_WARN;
     if (r->n >= SEAL_MAX_CHECKS) {
         r->failed++; /* never lose a failure, even when the table is full */
         return;
@@ -267,6 +345,7 @@ void seal_report_add(seal_report *r, const char *id, const char *zh, const char 
     va_end(ap);
     if (status == SEAL_CHECK_FAIL) r->failed++;
     if (status == SEAL_CHECK_SKIP) r->skipped++;
+    if (status == SEAL_CHECK_WARN) r->warnings++;
 }
 
 static void fmt_time(int64_t t, char *out, size_t n)
@@ -378,6 +457,141 @@ static int fetch_crl(seal_verifier *v, const vcert *cur, char *why, size_t whysz
     return rc;
 }
 
+/* ---- OCSP (RFC 6960) ---- */
+
+#define V_OCSP_TIMEOUT 10L
+
+static size_t ocsp_cb(char *p, size_t sz, size_t n, void *arg)
+{
+    sc_buf *b = arg;
+    if (b->len + sz * n > OCSP_RESPONSE_MAX || sc_buf_append(b, p, sz * n) != 0) return 0;
+    return sz * n;
+}
+
+/* The first http(s) OCSP URL of the certificate's authorityInfoAccess. */
+static int aia_ocsp_url(const vcert *cur, char *url, size_t n)
+{
+    const unsigned char *p = cur->der;
+    X509 *x = d2i_X509(NULL, &p, (long)cur->len);
+    STACK_OF(OPENSSL_STRING) *l = x ? X509_get1_ocsp(x) : NULL;
+    url[0] = 0;
+    for (int i = 0; l != NULL && i < sk_OPENSSL_STRING_num(l) && !url[0]; i++) {
+        const char *u = sk_OPENSSL_STRING_value(l, i);
+        if ((strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) && strlen(u) < n)
+            snprintf(url, n, "%s", u);
+    }
+    X509_email_free(l);
+    X509_free(x);
+    return url[0] ? 0 : -1;
+}
+
+/* Ask the responder (v->ocsp_url, or cur's AIA) about cur, issued by up; answers are cached by
+ * (issuer, serial). 0 with *revoked and *rat when the responder gave a checked good or revoked
+ * answer; -1 with why otherwise. *tried is set when a responder was known at all. */
+static int ocsp_status(seal_verifier *v, const vcert *cur, const vcert *up, const char *hex,
+                       int *revoked, int64_t *rat, int *tried, char *why, size_t whysz)
+{
+    int64_t now = (int64_t)time(NULL);
+    char url[512];
+    *tried = 0;
+    if (v->ocsp_url[0])
+        snprintf(url, sizeof(url), "%s", v->ocsp_url);
+    else if (aia_ocsp_url(cur, url, sizeof(url)) != 0) {
+        snprintf(why, whysz, "the certificate names no http OCSP responder (AIA)");
+        return -1;
+    }
+    *tried = 1;
+    /* the cache: one query per signer certificate, not per signature */
+    uint8_t h[32];
+    {
+        sc_buf k = {0};
+        sc_buf_append(&k, cur->issuer.p, cur->issuer.len);
+        sc_buf_append(&k, hex, strlen(hex));
+        crypto_sm3(k.p, k.len, h);
+        sc_buf_free(&k);
+    }
+    vocsp *slot = &v->ocache[(((size_t)h[0] << 8) | h[1]) % V_OCSP_CACHE];
+    if (slot->used && memcmp(slot->h, h, 32) == 0 && now < slot->expires) {
+        v->ocsp_hits++;
+        *revoked = slot->revoked;
+        *rat = slot->at;
+        return 0;
+    }
+    ocsp_query q;
+    sc_buf req = {0}, body = {0};
+    sc_err e = {0};
+    ocsp_response *r = NULL;
+    int rc = -1;
+    if (ocsp_client_request(cur->der, cur->len, up->der, up->len, &q, &req, &e) != 0) {
+        snprintf(why, whysz, "OCSP: %s", e.msg);
+        goto out;
+    }
+    CURL *c = curl_easy_init();
+    if (c == NULL) {
+        snprintf(why, whysz, "OCSP: cannot start libcurl");
+        goto out;
+    }
+    struct curl_slist *hd = curl_slist_append(NULL, "Content-Type: application/ocsp-request");
+    long code = 0;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, V_OCSP_TIMEOUT);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 5L);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hd);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)req.p);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)req.len);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, ocsp_cb);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &body);
+    v->ocsp_queries++;
+    CURLcode cr = curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    curl_easy_cleanup(c);
+    curl_slist_free_all(hd);
+    if (cr == CURLE_WRITE_ERROR) {
+        snprintf(why, whysz, "OCSP responder %s: the answer exceeds %u bytes", url,
+                 OCSP_RESPONSE_MAX);
+        goto out;
+    }
+    if (cr != CURLE_OK || code != 200) {
+        snprintf(why, whysz, "OCSP responder %s unreachable or failing (%s, HTTP %ld)", url,
+                 curl_easy_strerror(cr), code);
+        goto out;
+    }
+    r = calloc(1, sizeof(*r));
+    if (r == NULL) {
+        snprintf(why, whysz, "out of memory");
+        goto out;
+    }
+    ocsp_single one;
+    if (ocsp_response_parse(body.p, body.len, r, &e) != 0 ||
+        ocsp_client_check(r, &q, up->der, up->len, now, &one, &e) != 0) {
+        snprintf(why, whysz, "OCSP responder %s: %s (%s)", url, e.msg, e.code);
+        goto out;
+    }
+    if (one.status == OCSP_CERT_UNKNOWN) {
+        snprintf(why, whysz, "OCSP responder %s does not know the certificate (unknown)", url);
+        goto out;
+    }
+    *revoked = one.status == OCSP_CERT_REVOKED;
+    *rat = *revoked ? one.revoked_at : 0;
+    rc = 0;
+    int64_t until = now + v->ocsp_max_age;
+    if (one.next_update != 0 && one.next_update < until) until = one.next_update;
+    if (v->ocsp_max_age > 0 && until > now) {
+        memcpy(slot->h, h, 32);
+        slot->used = 1;
+        slot->revoked = *revoked;
+        slot->at = *rat;
+        slot->expires = until;
+    }
+out:
+    free(r);
+    sc_buf_free(&req);
+    sc_buf_free(&body);
+    return rc;
+}
+
 /* Revocation status of cur (issued by up) at time t. 0 when known (*revoked, *rat set), -1 when
  * no source covers it (why says so). */
 static int revocation(seal_verifier *v, const vcert *cur, vcert *up, int64_t t, int *revoked,
@@ -426,9 +640,18 @@ static int revocation(seal_verifier *v, const vcert *cur, vcert *up, int64_t t, 
             cert_info_free(&ci);
         }
     }
-    /* 2. CRLs given by the relying party (or fetched: pass 1), signed by the issuer */
-    char fwhy[300] = "";
+    /* 2. CRLs given by the relying party (pass 0), then OCSP (--ocsp, or the AIA responder
+     * with --online), then a CRL fetched from the distribution point (pass 1, --online) */
+    char fwhy[300] = "", owhy[400] = "";
     for (int pass = 0; pass < 2 && !known; pass++) {
+        if (pass == 1 && (v->ocsp || v->online)) {
+            int tried = 0;
+            if (ocsp_status(v, cur, up, hex, revoked, rat, &tried, owhy, sizeof(owhy)) == 0) {
+                known = 1;
+                break;
+            }
+            if (!tried && !v->ocsp) owhy[0] = 0; /* --online without an AIA responder: CRL only */
+        }
         if (pass == 1 && (!v->online || fetch_crl(v, cur, fwhy, sizeof(fwhy)) != 0)) break;
         for (int i = 0; i < v->ncrls && !known; i++) {
             vcrl *c = &v->crls[i];
@@ -453,11 +676,14 @@ static int revocation(seal_verifier *v, const vcert *cur, vcert *up, int64_t t, 
     if (!known) {
         char nm[256];
         name_text(cur->issuer, nm, sizeof(nm));
-        if (fwhy[0])
-            snprintf(why, whysz, "certificate %s of \"%s\": %s", hex, nm, fwhy);
+        if (owhy[0] && fwhy[0])
+            snprintf(why, whysz, "certificate %s of \"%s\": %s; %s", hex, nm, owhy, fwhy);
+        else if (owhy[0] || fwhy[0])
+            snprintf(why, whysz, "certificate %s of \"%s\": %s", hex, nm, owhy[0] ? owhy : fwhy);
         else
             snprintf(why, whysz,
-                     "no revocation source for certificate %s of \"%s\" (give --crl or --online, "
+                     "no revocation source for certificate %s of \"%s\" (give --crl, --ocsp or "
+                     "--online, "
                      "or verify against the sealca home that issued it)",
                      hex, nm);
         return -1;
@@ -484,6 +710,36 @@ static int chain_check(seal_verifier *v, const uint8_t *der, size_t len, int64_t
     size_t dl = 0;
     for (int depth = 0; depth < V_MAX_DEPTH; depth++) {
         name_text(cur->subject, nm, sizeof(nm));
+        vcert *up = NULL;
+        int named = 0; /* known certificates with the issuer's name */
+        for (int i = 0; i < v->ncerts && up == NULL; i++) {
+            vcert *c = &v->certs[i];
+            if (!same(c->subject, cur->issuer)) continue;
+            named++;
+            sc_key *k = vcert_key(c);
+            if (k != NULL && pki_verify_signed(cur->der, cur->len, k, NULL) == 0) up = c;
+        }
+        if (up == NULL && named > 0) {
+            /* the issuer is known but its signature on this certificate does not verify: the
+             * certificate was altered (or forged), which no policy lets pass; checked before the
+             * validity period so that an altered expired certificate is reported as altered */
+            char in[256];
+            name_text(cur->issuer, in, sizeof(in));
+            snprintf(code, codesz, "cert.bad_signature");
+            snprintf(detail + dl, dsz - dl,
+                     "the signature of \"%s\" on certificate \"%s\" does not verify "
+                     "(证书签名无效，证书被篡改)",
+                     in, nm);
+            goto out;
+        }
+        if (up == NULL) {
+            char in[256];
+            name_text(cur->issuer, in, sizeof(in));
+            snprintf(code, codesz, "cert.untrusted");
+            snprintf(detail + dl, dsz - dl,
+                     "no trusted certificate of \"%s\" signed \"%s\" (找不到可信的签发者)", in, nm);
+            goto out;
+        }
         if (t < cur->nb || t > cur->na) {
             char a[40], b[40];
             fmt_time(cur->nb, a, sizeof(a));
@@ -492,21 +748,6 @@ static int chain_check(seal_verifier *v, const uint8_t *der, size_t len, int64_t
             snprintf(detail + dl, dsz - dl,
                      "certificate \"%s\" is valid %s .. %s, not at %s (证书不在有效期内)", nm, a, b,
                      ts);
-            goto out;
-        }
-        vcert *up = NULL;
-        for (int i = 0; i < v->ncerts && up == NULL; i++) {
-            vcert *c = &v->certs[i];
-            if (!same(c->subject, cur->issuer)) continue;
-            sc_key *k = vcert_key(c);
-            if (k != NULL && pki_verify_signed(cur->der, cur->len, k, NULL) == 0) up = c;
-        }
-        if (up == NULL) {
-            char in[256];
-            name_text(cur->issuer, in, sizeof(in));
-            snprintf(code, codesz, "cert.untrusted");
-            snprintf(detail + dl, dsz - dl,
-                     "no trusted certificate of \"%s\" signed \"%s\" (找不到可信的签发者)", in, nm);
             goto out;
         }
         /* RFC 5280 §6.1.1 (d): a trust anchor is a name and a key given by the relying party;
@@ -695,6 +936,7 @@ static int verify_any(seal_verifier *v, const uint8_t *der, size_t len, const ui
                       seal_report *rep, sc_err *e)
 {
     memset(rep, 0, sizeof(*rep));
+    rep->policy = seal_verifier_get_policy(v);
     int64_t now = (int64_t)time(NULL);
     rep->is_signature = seal_is_signature(der, len);
     if (!rep->is_signature) {
@@ -831,6 +1073,8 @@ static const char *st_text(int s)
         return "失败 FAIL";
     case SEAL_CHECK_SKIP:
         return "未验 SKIP";
+    case SEAL_CHECK_WARN:
+        return "警告 WARN";
     default:
         return "略过 INFO";
     }
@@ -838,8 +1082,8 @@ static const char *st_text(int s)
 
 static const char *st_json(int s)
 {
-    static const char *n[] = {"pass", "fail", "skip", "info"};
-    return s >= 0 && s <= 3 ? n[s] : "?";
+    static const char *n[] = {"pass", "fail", "skip", "info", "warn"};
+    return s >= 0 && s <= 4 ? n[s] : "?";
 }
 
 void seal_report_text(const seal_report *r, sc_buf *out)
@@ -863,7 +1107,26 @@ void seal_report_text(const seal_report *r, sc_buf *out)
         if (n > 0)
             sc_buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
     }
-    if (r->failed == 0 && r->skipped == 0)
+    n = snprintf(
+        line, sizeof(line), "  验证策略 policy: %s%s\n", seal_policy_name(r->policy),
+        r->policy == SEAL_POLICY_INTEGRITY
+            ? " (完整性：证书链、有效期、吊销状态只作警告 / chain, validity and revocation "
+              "are warnings)"
+            : " (严格：GM/T 0031 全部检查 / every GM/T 0031 check)");
+    sc_buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    for (int i = 0; i < r->n; i++) {
+        const seal_check *c = &r->checks[i];
+        if (c->status != SEAL_CHECK_WARN) continue;
+        n = snprintf(line, sizeof(line), "  警告 warning: %s / %s (%s): %s\n", c->zh, c->en,
+                     c->code, c->detail);
+        if (n > 0)
+            sc_buf_append(out, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+    }
+    if (r->failed == 0 && r->skipped == 0 && r->warnings > 0)
+        n = snprintf(line, sizeof(line),
+                     "结果 result: 完整性验证通过 VALID (policy integrity, %d warning(s))\n",
+                     r->warnings);
+    else if (r->failed == 0 && r->skipped == 0)
         n = snprintf(line, sizeof(line), "结果 result: 验证通过 VALID\n");
     else if (r->failed == 0)
         n = snprintf(line, sizeof(line), "结果 result: 未能完成验证 INCOMPLETE (%d not checked)\n",
@@ -878,6 +1141,7 @@ void seal_report_json(const seal_report *r, sc_buf *out)
 {
     json_t *o = json_object(), *arr = json_array();
     json_object_set_new(o, "valid", json_boolean(r->failed == 0 && r->skipped == 0));
+    json_object_set_new(o, "policy", json_string(seal_policy_name(r->policy)));
     json_object_set_new(o, "kind", json_string(r->is_signature ? "signature" : "seal"));
     json_object_set_new(
         o, "standard",
@@ -908,6 +1172,17 @@ void seal_report_json(const seal_report *r, sc_buf *out)
     json_object_set_new(o, "checks", arr);
     json_object_set_new(o, "failed", json_integer(r->failed));
     json_object_set_new(o, "skipped", json_integer(r->skipped));
+    json_t *w = json_array();
+    for (int i = 0; i < r->n; i++) {
+        const seal_check *c = &r->checks[i];
+        if (c->status != SEAL_CHECK_WARN) continue;
+        json_t *j = json_object();
+        json_object_set_new(j, "id", json_string(c->id));
+        json_object_set_new(j, "code", json_string(c->code));
+        json_object_set_new(j, "detail", json_string(c->detail));
+        json_array_append_new(w, j);
+    }
+    json_object_set_new(o, "warnings", w);
     char *s = json_dumps(o, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (s) {
         sc_buf_append(out, s, strlen(s));

@@ -69,28 +69,92 @@ grep -q "13 file digest(s) match" inv.txt || die "e-invoice digests"
 if $S seal verify-ofd "$FX/ofdrw-v4signed-einvoice.ofd" --json >inv.json; then die "untrusted chain accepted"; fi
 check_is inv.json sig.signer_cert fail cert.untrusted
 
+# ---- the verification policy: --policy integrity (docs/seals.md) ----
+# every fixture passes structure, every signature, every hash/digest and the seal binding: valid
+# under integrity; strict (the default) fails exactly its known time/chain findings, which
+# integrity lists as warnings
+known_strict() { # FILE -> the [id, code] pairs strict must fail, no more, no less
+    case $1 in
+    ofdrw-UserV1.esl | ofdrw-UserV4.esl) echo '[["seal.maker_cert","cert.expired"],["seal.validity","seal.not_valid"]]' ;;
+    ofdrw-UserV5.esl) echo '[["seal.maker_cert","cert.expired"]]' ;;
+    ofdrw-SESV4SignDoc.ofd) echo '[["seal.maker_cert","cert.expired"],["seal.validity","seal.not_valid_at_signing"],["sig.signer_cert","cert.expired"]]' ;;
+    ofdrw-v4signed-einvoice.ofd) echo '[["seal.maker_cert","cert.untrusted"],["sig.signer_cert","cert.untrusted"]]' ;;
+    *) die "no known result for fixture $1" ;;
+    esac
+}
+nfix=0
+for path in "$FX"/*.esl "$FX"/*.ofd; do
+    f=$(basename "$path")
+    case $f in *.ofd) cmd="verify-ofd" ;; *) cmd="verify" ;; esac
+    $S seal $cmd "$path" $V --policy integrity --json >pi.json || { cat pi.json; die "$f: not valid under --policy integrity"; }
+    jq -s -e 'flatten | all(.policy == "integrity" and .valid == true and .failed == 0)' pi.json >/dev/null || die "$f: integrity report"
+    if $S seal $cmd "$path" $V --json >ps.json; then die "$f valid under strict"; fi
+    jq -s -e 'flatten | all(.policy == "strict" and .valid == false)' ps.json >/dev/null || die "$f: strict report"
+    fails=$(jq -s -c '[flatten[] | .checks[] | select(.status=="fail") | [.id, .code]]' ps.json)
+    warns=$(jq -s -c '[flatten[] | .warnings[] | [.id, .code]]' pi.json)
+    [ "$fails" = "$(known_strict "$f")" ] || die "$f: strict fails $fails"
+    [ "$warns" = "$fails" ] || die "$f: integrity warnings $warns differ from strict failures $fails"
+    $S seal $cmd "$path" $V --policy integrity >pi.txt
+    grep -q "验证策略 policy: integrity" pi.txt && grep -q "警告 warning:" pi.txt && grep -q "VALID (policy integrity" pi.txt || { cat pi.txt; die "$f: integrity text"; }
+    nfix=$((nfix + 1))
+done
+[ $nfix = 5 ] || die "expected 5 seal fixtures, verified $nfix"
+# an unknown policy is a usage error (exit 2), not a silent default
+set +e; $S seal verify "$FX/ofdrw-UserV4.esl" --policy lenient >/dev/null 2>&1; rc=$?; set -e
+[ $rc = 2 ] || die "unknown policy: exit $rc"
+
 # ---- flipping one byte anywhere fails, with a reason ----
 flip() { # FILE OFFSET OUT
     cp "$1" "$3"
     b=$(od -An -tu1 -j "$2" -N1 "$1" | tr -d ' ')
     printf "$(printf '\\%03o' $(( (b ^ 1) & 255 )))" | dd of="$3" bs=1 seek="$2" conv=notrunc 2>/dev/null
 }
+# where the v4 seal's maker certificate (SES_SignInfo.cert OCTET STRING) lies
+MC=$(openssl asn1parse -inform DER -in "$FX/ofdrw-UserV4.esl" | awk '/d=1 +hl=4 +l= *[0-9]+ prim: +OCTET STRING/ {print; exit}')
+MC_FROM=$(echo "$MC" | cut -d: -f1)
+MC_TO=$(echo "$MC" | sed 's/.*l= *\([0-9]*\).*/\1/')
+MC_TO=$((MC_FROM + 4 + MC_TO))
+nwarn=0
 for v in V1 V4; do
     n=$(wc -c <"$FX/ofdrw-User$v.esl")
-    for off in 0 3 12 40 120 700 15000 16390 16500 16945 $((n - 1)); do
+    for off in 0 3 12 40 120 700 15000 16390 16420 16500 16600 16700 16850 16900 16945 $((n - 1)); do
         flip "$FX/ofdrw-User$v.esl" $off f.esl
         if $S seal verify f.esl $V --at 2021-06-01 --json >f.json 2>f.err; then die "$v flipped at $off still valid"; fi
         # a report with a failed check and its code, or a refused input with an error code
         if [ -s f.json ]; then jq -e '.failed > 0 and ([.checks[] | select(.status=="fail") | .code] | length > 0)' f.json >/dev/null || die "$v@$off: no reason"
         else grep -q "error" f.err || die "$v@$off: no error"; fi
+        # --policy integrity: the flip fails too, except in the bytes of a v4 seal's maker
+        # certificate, which the maker's signature does not cover (GB/T 38540 signs only
+        # SES_SealInfo): there only the certificate's own issuer signature protects it, a chain
+        # finding that integrity reports as a warning, naming the altered certificate
+        if $S seal verify f.esl $V --at 2021-06-01 --policy integrity --json >fi.json 2>f.err; then
+            [ "$v" = V4 ] && [ "$off" -ge "$MC_FROM" ] && [ "$off" -lt "$MC_TO" ] || die "$v flipped at $off valid under integrity"
+            jq -e '[.warnings[] | select(.id == "seal.maker_cert" and (.code == "cert.untrusted" or .code == "cert.expired"))] | length == 1' fi.json >/dev/null || { cat fi.json; die "$v@$off: no warning on the maker certificate"; }
+            nwarn=$((nwarn + 1))
+        elif [ -s fi.json ]; then
+            jq -e '.policy == "integrity" and .failed > 0 and ([.checks[] | select(.status=="fail") | .code] | length > 0)' fi.json >/dev/null || die "$v@$off: integrity, no reason"
+        else grep -q "error" f.err || die "$v@$off: integrity, no error"; fi
     done
 done
+# the maker certificate's bytes that are in the issuer Name: untrusted; elsewhere in it (its
+# signature, its key): a failure even under integrity
+[ "$nwarn" -ge 1 ] || die "the v4 maker-certificate flip was not exercised"
 # the signed OFD: bytes inside the SignedValue, the Signature.xml, a referenced page and headers
 n=$(wc -c <"$FX/ofdrw-v4signed-einvoice.ofd")
 for off in 0 30 1000 6000 9000 13000 $((n - 30)) $((n - 1)); do
     flip "$FX/ofdrw-v4signed-einvoice.ofd" $off f.ofd
     if $S seal verify-ofd f.ofd --no-chain >f.txt 2>&1; then die "OFD flipped at $off still valid"; fi
     grep -q "FAIL\|error" f.txt || { cat f.txt; die "OFD@$off: no reason"; }
+    if $S seal verify-ofd f.ofd --policy integrity >f.txt 2>&1; then die "OFD flipped at $off valid under integrity"; fi
+    grep -q "FAIL\|error" f.txt || { cat f.txt; die "OFD@$off: integrity, no reason"; }
+done
+# the ofdrw-signed OFD under integrity (its only findings are time rules, warnings there)
+n=$(wc -c <"$FX/ofdrw-SESV4SignDoc.ofd")
+for off in 0 1499 5996 10493 14990 19487 23984 28481 32978 $((n - 30)) $((n - 1)); do
+    flip "$FX/ofdrw-SESV4SignDoc.ofd" $off f.ofd
+    if $S seal verify-ofd f.ofd $V --policy integrity --json >f.json 2>f.err; then die "ofdrw OFD flipped at $off valid under integrity"; fi
+    if [ -s f.json ]; then jq -e 'any(.[]; .failed > 0)' f.json >/dev/null || die "ofdrw OFD@$off: no failed check"
+    else grep -q "error" f.err || die "ofdrw OFD@$off: no error"; fi
 done
 
 # ---- bad input: a clear error, no crash ----
@@ -107,7 +171,7 @@ bad_seal seal.trailing trail.esl
 expect_fail ofd.not_zip $S seal verify-ofd junk.esl --no-chain
 # larger than the 8 MiB limit: refused before parsing
 head -c 9000000 /dev/zero >big.esl
-expect_fail io.read $S seal verify big.esl --no-chain
+expect_fail io.too_big $S seal verify big.esl --no-chain
 grep -q "too large" err.txt || die "no size reason"
 # a seal whose outer SEQUENCE claims more than the file holds, and a wrong outer tag
 python3 -c "

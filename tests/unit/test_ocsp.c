@@ -660,6 +660,90 @@ static void test_cache_threads(void **state)
     ocsp_cache_free(c);
 }
 
+/* ---- the relying party's client (seal verification): ocsp_client_request / _check ---- */
+
+/* Check resp (DER) against q for issuer is at now; the sc_err code, "" when accepted. */
+static const char *client_code(const sc_buf *resp, const ocsp_query *q, const pki_issuer *is,
+                               int64_t now, ocsp_single *one, sc_err *e)
+{
+    static ocsp_response r;
+    memset(e, 0, sizeof(*e));
+    if (ocsp_response_parse(resp->p, resp->len, &r, e) != 0) return e->code;
+    return ocsp_client_check(&r, q, is->der, is->derlen, now, one, e) == 0 ? "" : e->code;
+}
+
+/* a response to q signed by signer (any issuer of the home) saying good */
+static void signed_by(fx *f, pki_issuer *signer, const ocsp_query *q, sc_buf *out)
+{
+    sc_err e = {0};
+    ocsp_answer a = {OCSP_CERT_GOOD, 0, -1};
+    out->len = 0;
+    assert_int_equal(ocsp_response_sign(f->ca, signer, &q->id, &a, 1, q->nonce_ext,
+                                        q->nonce_ext_len, NOW, out, &e),
+                     0);
+}
+
+static void test_client(void **state)
+{
+    fx *f = *state;
+    sc_err e = {0};
+    sc_buf req = {0}, resp = {0};
+    ocsp_query q;
+    ocsp_single one;
+    pki_issuer *sub = ca_issuer(f->ca, "sub-1"), *root = ca_issuer(f->ca, "root-1");
+    assert_non_null(sub);
+    assert_non_null(root);
+    /* a request OpenSSL reads, with our nonce, answered good by the delegated responder */
+    assert_int_equal(
+        ocsp_client_request(f->c[0].der, f->c[0].derlen, sub->der, sub->derlen, &q, &req, &e), 0);
+    const unsigned char *p = req.p;
+    OCSP_REQUEST *orq = d2i_OCSP_REQUEST(NULL, &p, (long)req.len);
+    assert_non_null(orq);
+    assert_int_equal(OCSP_request_onereq_count(orq), 1);
+    assert_true(OCSP_REQUEST_get_ext_by_NID(orq, NID_id_pkix_OCSP_Nonce, -1) >= 0);
+    OCSP_REQUEST_free(orq);
+    assert_int_equal(ocsp_respond(f->ca, req.p, req.len, NOW, &resp, &e), 0);
+    assert_string_equal(client_code(&resp, &q, sub, NOW, &one, &e), "");
+    assert_int_equal(one.status, OCSP_CERT_GOOD);
+    /* the same answer is not fresh two days later (nextUpdate is 24 h on) */
+    assert_string_equal(client_code(&resp, &q, sub, NOW + 2 * 86400, &one, &e), "ocsp.stale");
+    /* nor from the future (beyond the 300 s skew; certificates are backdated 10 minutes) */
+    assert_string_equal(client_code(&resp, &q, sub, NOW - 400, &one, &e), "ocsp.stale");
+    /* another nonce: a replay */
+    ocsp_query q2 = q;
+    q2.nonce_ext[5] ^= 1;
+    assert_string_equal(client_code(&resp, &q2, sub, NOW, &one, &e), "ocsp.nonce");
+    /* another certificate's CertID: no answer for ours */
+    q2 = q;
+    q2.id.serial[q2.id.serial_len - 1] ^= 1;
+    assert_string_equal(client_code(&resp, &q2, sub, NOW, &one, &e), "ocsp.no_answer");
+    /* a relying party that takes the root for the issuer: the responder is not the root's */
+    assert_string_equal(client_code(&resp, &q, root, NOW, &one, &e), "ocsp.not_authorized");
+    /* one flipped bit in the signed data */
+    resp.p[resp.len / 3] ^= 0x01;
+    const char *c = client_code(&resp, &q, sub, NOW, &one, &e);
+    assert_true(strcmp(c, "") != 0);
+    /* the CA itself may sign */
+    signed_by(f, sub, &q, &resp);
+    assert_string_equal(client_code(&resp, &q, sub, NOW, &one, &e), "");
+    /* a certificate of the CA without EKU OCSPSigning (the seal maker's) may not */
+    pki_issuer *maker = ca_issuer(f->ca, "sealmaker-1");
+    assert_non_null(maker);
+    assert_string_equal(maker->parent, "sub-1");
+    signed_by(f, maker, &q, &resp);
+    assert_string_equal(client_code(&resp, &q, sub, NOW, &one, &e), "ocsp.not_authorized");
+    assert_non_null(strstr(e.msg, "OCSPSigning"));
+    /* nor another CA (the root signing about sub-1's certificate) */
+    signed_by(f, root, &q, &resp);
+    assert_string_equal(client_code(&resp, &q, sub, NOW, &one, &e), "ocsp.not_authorized");
+    /* an unsigned error answer */
+    resp.len = 0;
+    ocsp_response_error(OCSP_UNAUTHORIZED, &resp);
+    assert_string_equal(client_code(&resp, &q, sub, NOW, &one, &e), "ocsp.error_status");
+    sc_buf_free(&req);
+    sc_buf_free(&resp);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -672,6 +756,7 @@ int main(void)
         cmocka_unit_test(test_ecdsa_openssl_verify),
         cmocka_unit_test(test_cache),
         cmocka_unit_test(test_cache_threads),
+        cmocka_unit_test(test_client),
     };
     return cmocka_run_group_tests_name("ocsp", tests, group_setup, group_teardown);
 }
