@@ -315,7 +315,8 @@ int seal_verifier_add_crl(seal_verifier *v, const uint8_t *data, size_t len, sc_
  * signed bytes. A certificate that is altered or malformed stays a failure. */
 static int demotable(const char *id, const char *code)
 {
-    static const char *ids[] = {"seal.maker_cert", "sig.signer_cert", "seal.validity", "sig.time"};
+    static const char *ids[] = {"seal.maker_cert", "sig.signer_cert", "seal.validity", "sig.time",
+                                "sig.tsa_cert"};
     if (code != NULL &&
         (strcmp(code, "cert.bad_signature") == 0 || strcmp(code, "cert.malformed") == 0))
         return 0;
