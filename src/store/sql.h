@@ -142,6 +142,15 @@ typedef enum store_sql_id {
     ST_SEAL_GET,
     ST_SEAL_RETIRE,
     ST_SEAL_ACTIVE_FOR,
+    /* ra-kmc (src/ra/kmcflow.c) */
+    ST_RAK_GET,
+    ST_RAK_ATTEMPT,
+    ST_RAK_DONE,
+    ST_RAK_RECOVERY,
+    ST_RAK_SIGN,
+    ST_RAK_ORPHANS,
+    ST_RAK_ENC_FOR_SIGN,
+    ST_RAK_QUEUE,
     ST__COUNT
 } store_sql_id;
 
