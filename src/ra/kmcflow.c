@@ -111,6 +111,7 @@ static int enc_for_sign(ra *r, const char *sign, char enc[33], ra_err *re)
     int rc = store_stmt_get(r->db, ST_RAK_ENC_FOR_SIGN, &st, &re->e);
     if (rc != 0) return rc;
     store_bind_text(st, 1, sign);
+    store_bind_text(st, 2, sign);
     if ((rc = store_step(st, &re->e)) < 0) return rc;
     if (rc == STORE_ROW) cpy(enc, 33, st, 0);
     store_release(r->db);

@@ -1011,6 +1011,12 @@ static int submit_checks(ra *r, ra_order *o, ra_err *re)
         if (v == NULL || json_is_null(v) || (json_is_string(v) && *json_string_value(v) == 0))
             return ra_fail(re, SC_EINVAL, "field.required", req[i], "required");
     }
+    /* a judicial key recovery names the court case (司法取证) */
+    const char *rk = json_string_value(json_object_get(o->f, "recovery_kind"));
+    const char *cref = json_string_value(json_object_get(o->f, "case_ref"));
+    if (strcmp(o->b->key, "key-recovery") == 0 && rk != NULL && strcmp(rk, "judicial") == 0 &&
+        (cref == NULL || *cref == 0))
+        return ra_fail(re, SC_EINVAL, "field.required", "case_ref", "the court case reference");
     if (!json_is_true(json_object_get(o->f, "declarations_accepted")))
         return ra_fail(re, SC_EINVAL, "order.not_accepted", "declarations_accepted", "required");
     if (o->price_fen > 0 && !json_is_true(json_object_get(o->f, "price_confirmed")))

@@ -339,8 +339,10 @@ static const char *const sql_text[ST__COUNT] = {
     [ST_RAK_ORPHANS] = "SELECT a.object FROM audit a JOIN certs c ON c.serial = a.object "
                        "WHERE a.action = 'cert.issue' AND a.actor = ? AND c.status <> 'revoked' "
                        "AND NOT EXISTS (SELECT 1 FROM ra_certs r WHERE r.serial = a.object)",
-    [ST_RAK_ENC_FOR_SIGN] = "SELECT enc_serial FROM kmc_keys WHERE sign_serial = ? AND enc_serial "
-                            "IS NOT NULL ORDER BY id DESC",
+    [ST_RAK_ENC_FOR_SIGN] = /* delivered by the RA (dual issuance, recovery) or bound by the KMC */
+    "SELECT enc_serial FROM ra_order_kmc WHERE sign_serial = ? AND enc_serial IS NOT NULL "
+    "AND response IS NOT NULL UNION ALL SELECT enc_serial FROM kmc_keys WHERE sign_serial = ? "
+    "AND enc_serial IS NOT NULL",
     [ST_RAK_QUEUE] = "SELECT o.id, o.order_no, o.state, k.recovery_id, v.kind, v.enc_serial, "
                      "v.requester, v.case_ref, v.approver1, v.approver2, v.state, v.created_at "
                      "FROM ra_order_kmc k JOIN ra_orders o ON o.id = k.order_id "
