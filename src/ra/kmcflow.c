@@ -531,7 +531,7 @@ int ra_recovery_release_judicial(ra *r, const ra_session *s, int64_t id, const c
                                             &re->e)) != 0)
         goto out;
     if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto wipe;
-    char why[200];
+    char why[240];
     snprintf(why, sizeof(why), "judicial release to %.60s, case %.120s", s->actor,
              field(&o, "case_ref"));
     if ((rc = ra_order_move(r, &o, RA_EV_FULFIL, s->actor, why, NULL, re)) != 0) {
