@@ -119,6 +119,7 @@ static int teardown(void **state)
     return 0;
 }
 
+/* sql: one text column (PostgreSQL answers in binary, so counts are cast to text) */
 static long count(fx *f, const char *sql)
 {
     uint8_t b[32];
@@ -142,8 +143,8 @@ static void test_issue_in_tx(void **state)
     /* outside a transaction the in-transaction variant refuses and issues nothing */
     assert_int_equal(pki_issue_in_tx(f->ca, &ir, &ci, &e), SC_EINTERNAL);
     assert_string_equal(e.code, "store.no_tx");
-    long certs0 = count(f, "SELECT COUNT(*) FROM certs");
-    long audit0 = count(f, "SELECT COUNT(*) FROM audit WHERE action = 'cert.issue'");
+    long certs0 = count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM certs");
+    long audit0 = count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM audit WHERE action = 'cert.issue'");
     /* rolled back with the caller's transaction: no certificate, no audit record */
     assert_int_equal(store_tx_begin(f->ca->db, &e), 0);
     assert_int_equal(pki_issue_in_tx(f->ca, &ir, &ci, &e), 0);
@@ -152,8 +153,9 @@ static void test_issue_in_tx(void **state)
     snprintf(serial, sizeof(serial), "%s", ci.serial);
     cert_info_free(&ci);
     store_tx_rollback(f->ca->db);
-    assert_int_equal(count(f, "SELECT COUNT(*) FROM certs"), certs0);
-    assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = 'cert.issue'"), audit0);
+    assert_int_equal(count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM certs"), certs0);
+    assert_int_equal(
+        count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM audit WHERE action = 'cert.issue'"), audit0);
     sc_err_clear(&e);
     assert_int_equal(pki_cert_get(f->ca, serial, &ci, &e), SC_ENOTFOUND);
     /* committed with it: certificate and audit record together */
@@ -162,9 +164,10 @@ static void test_issue_in_tx(void **state)
     assert_int_equal(store_tx_commit(f->ca->db, &e), 0);
     snprintf(serial, sizeof(serial), "%s", ci.serial);
     cert_info_free(&ci);
-    assert_int_equal(count(f, "SELECT COUNT(*) FROM certs"), certs0 + 1);
-    assert_int_equal(count(f, "SELECT COUNT(*) FROM audit WHERE action = 'cert.issue'"),
-                     audit0 + 1);
+    assert_int_equal(count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM certs"), certs0 + 1);
+    assert_int_equal(
+        count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM audit WHERE action = 'cert.issue'"),
+        audit0 + 1);
     /* a revocation rolled back leaves the certificate good; committed, revoked */
     assert_int_equal(pki_revoke_in_tx(f->ca, serial, REASON_SUPERSEDED, 0, "unit", &e),
                      SC_EINTERNAL);
@@ -208,7 +211,7 @@ static void test_recovery_needs_kmc(void **state)
     assert_int_equal(ra_order_load(&f->r, &sa, id, 0, &o, &re), 0);
     int64_t rec = 0;
     char enc[33];
-    long before = count(f, "SELECT COUNT(*) FROM audit");
+    long before = count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM audit");
     /* a home without a KMC (f->r.kmc NULL): refused, nothing recorded */
     assert_null(f->r.kmc);
     assert_int_equal(ra_recovery_open(&f->r, &o, "staff:rev", &rec, enc, &re), SC_ESTATE);
@@ -247,7 +250,7 @@ static void test_recovery_needs_kmc(void **state)
     assert_null(ra_order_kmc_json(&f->r, &o));
     memset(&re, 0, sizeof(re));
     assert_int_equal(ra_order_kmc_response(&f->r, &sa, id, &out, &re), SC_ENOTFOUND);
-    assert_int_equal(count(f, "SELECT COUNT(*) FROM audit"), before);
+    assert_int_equal(count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM audit"), before);
     ra_order_free(&o);
 }
 
