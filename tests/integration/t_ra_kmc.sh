@@ -124,8 +124,26 @@ call GET "/orders/$NID/csr-response" "" A
 expect_err 404 not_found "" "no CSRResponse before issuance"
 call PUT "/orders/$NID/csr" "$(jq -nc --rawfile c T1.tok.csr '{csr:$c}')" A
 expect 200 "token CSR"
+# the server dies between the KMC's commit and the order's transaction: the order stays paid,
+# and issuing again withdraws what the interrupted attempt issued before a fresh pair
+serve_stop
+export SEALCA_CRASH_AT=ra.dual.after_kmc
+serve_start ca
+unset SEALCA_CRASH_AT
+U="$URL/api/v1"
+call POST "/orders/$NID/issue" '{}' P || true
+i=0; while kill -0 $SPID 2>/dev/null; do i=$((i + 1)); [ $i -lt 100 ] || die "no crash"; sleep 0.1; done
+kill -9 $KPID 2>/dev/null || true
+TAGQ="FROM certs c JOIN audit a ON a.object = c.serial AND a.action = 'cert.issue' WHERE a.actor = 'staff:prod1/order:$NID'"
+[ "$(dbq "SELECT COUNT(*) $TAGQ AND c.status = 'good'")" = 2 ] || die "the interrupted attempt issued a pair"
+[ "$(dbq "SELECT state FROM ra_orders WHERE id = $NID")" = paid ] || die "order unchanged by the crash"
+[ "$(dbq "SELECT COUNT(*) FROM ra_certs WHERE order_id = $NID")" = 0 ] || die "nothing owned after the crash"
+serve_start ca
+U="$URL/api/v1"
 call POST "/orders/$NID/issue" '{}' P
 expect 200 "dual issuance"
+[ "$(dbq "SELECT COUNT(*) $TAGQ AND c.status = 'revoked' AND c.reason = 5")" = 2 ] || die "the orphaned pair withdrawn"
+[ "$(dbq "SELECT COUNT(*) $TAGQ AND c.status = 'good'")" = 2 ] || die "the new pair good"
 [ "$(jq '.certificates | length' resp.json)" = 2 ] || die "signing and encryption certificate"
 SIGN1=$(jq -r .sign_serial resp.json); ENC1=$(jq -r .enc_serial resp.json)
 [ "$(dbq "SELECT profile FROM certs WHERE serial = '$ENC1'")" = organization-enc ] || die "encryption profile"
