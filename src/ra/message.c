@@ -134,6 +134,7 @@ static const label labels[] = {
     {"bank_name", "开户银行"},
     {"rekey_reason", "更新原因"},
     {"recovery_kind", "恢复类型"},
+    {"case_ref", "司法机关案号"},
     {"phone", "手机号码"},
     {"email", "电子邮箱"},
     {"password", "密码"},
