@@ -255,6 +255,10 @@ static int dual_issue(ra *r, const ra_session *s, ra_order *o, const sc_buf *csr
     if ((rc = store_tx_commit(r->db, &re->e)) != 0) goto withdraw;
     if (out) *out = result_json(r, o, res.sign_serial, res.enc_serial, &res.response);
     kmc_dual_result_free(&res);
+    /* the replaced (or withdrawn) encryption keys go to the history pool, from which a key
+     * recovery can still restore them; best effort: `sealca kmc sweep` does the same later */
+    int moved = 0;
+    if (old_enc[0] || k.attempt[0]) kmc_sweep(r->kmc, s->actor, &moved, NULL);
     return 0;
 fail3:
     store_tx_rollback(r->db);

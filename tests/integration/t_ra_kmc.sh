@@ -273,6 +273,7 @@ SIGN3=$(jq -r .sign_serial resp.json); ENC3=$(jq -r .enc_serial resp.json)
 [ "$SIGN3" != "$SIGN2" ] && [ "$ENC3" != "$ENC1" ] || die "new pair"
 [ "$(dbq "SELECT status || reason FROM certs WHERE serial = '$SIGN2'")" = revoked4 ] || die "old signing certificate superseded"
 [ "$(dbq "SELECT status || reason FROM certs WHERE serial = '$ENC1'")" = revoked4 ] || die "old encryption certificate superseded"
+[ "$(dbq "SELECT state FROM kmc_keys WHERE enc_serial = '$ENC1'")" = history ] || die "old encryption key in the history pool"
 call GET "/orders/$RID/csr-response" "" A
 jq -r .response resp.json | base64 -d >r3.der
 $S token import --file T3.tok --pin 333333 r3.der >/dev/null
