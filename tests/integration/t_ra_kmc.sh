@@ -151,6 +151,11 @@ SIGN1=$(jq -r .sign_serial resp.json); ENC1=$(jq -r .enc_serial resp.json)
 [ "$(dbq "SELECT COUNT(*) FROM ra_order_kmc WHERE order_id = $NID AND attempt_tag IS NULL")" = 1 ] || die "attempt closed"
 call GET "/orders/$NID/csr-response" "" B 2>/dev/null || true
 [ "$ST" = 401 ] || die "CSRResponse without a session"
+call POST /accounts '{"phone":"13800138001","email":"other@example.cn","password":"applicant-pass-2","name":"他人"}'
+expect 201 "another applicant"
+login C other@example.cn applicant-pass-2
+call GET "/orders/$NID/csr-response" "" C
+expect_err 404 not_found "" "another applicant's CSRResponse"
 call GET "/orders/$NID/csr-response" "" A
 expect 200 "CSRResponse download"
 jq -r .response resp.json | base64 -d >r1.der
@@ -169,8 +174,6 @@ rm -f T1.tok
 token_csr T2.tok 222222
 service_order key-recovery "$SIGN1" '{recovery_kind:"damaged"}'
 DID=$SID
-call POST "/orders/$DID/recovery" '{"payload":"{}","signature":"AA=="}' A
-[ "$ST" = 401 ] || [ "$ST" = 403 ] || die "applicant decides a recovery: $ST"
 review_ok R2 rev2 "$DID"
 expect 200 "approve recovery order"
 [ "$(jq -r .kmc.recovery.state resp.json)" = pending ] || { cat resp.json; die "recovery pending"; }
@@ -178,6 +181,9 @@ expect 200 "approve recovery order"
 call PUT "/orders/$DID/csr" "$(jq -nc --rawfile c T2.tok.csr '{csr:$c}')" A
 expect 200 "new token CSR"
 snap() { dbq "SELECT COALESCE(approver1,'-') || ' ' || COALESCE(approver2,'-') || ' ' || state FROM kmc_recoveries ORDER BY id DESC LIMIT 1"; }
+call POST "/orders/$DID/recovery" "$(jq -nc --argjson o "$DID" '{payload:({action:"recovery",order:$o,decision:"approve"} | tostring),signature:"AA=="}')" A
+expect_err 403 auth.forbidden "" "the applicant decides a recovery"
+[ "$(snap)" = "- - pending" ] || die "the applicant changed nothing"
 decide R2 rev2 "$DID" approve
 expect_err 409 kmc.recovery_self_approval "" "requester approves"
 [ "$(snap)" = "- - pending" ] || die "self-approval changed nothing"
@@ -241,7 +247,7 @@ call POST "/orders/$JID/recovery/release" '{"password":"judicial-pass-1"}' O1
 expect_err 409 kmc.recovery_not_approved "" "judicial before two approvals"
 decide O2 off2 "$JID" approve; expect 200 "judicial 2"
 call POST "/orders/$JID/recovery/release" '{"password":"judicial-pass-1"}' A
-[ "$ST" = 401 ] || [ "$ST" = 403 ] || die "applicant receives a judicial key: $ST"
+expect_err 403 auth.forbidden "" "the applicant asks for a judicial key"
 call POST "/orders/$JID/recovery/release" '{"password":"judicial-pass-1"}' P
 expect_err 403 auth.forbidden "" "only officers"
 call POST "/orders/$JID/recovery/release" '{"password":"short"}' O1
