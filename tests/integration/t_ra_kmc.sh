@@ -29,41 +29,6 @@ expect 201 register
 login A holder@example.cn applicant-pass-1
 staff_login R rev1 staff-password-1 staff.pin
 staff_login P prod1 staff-password-1 staff.pin
-org_cert A R P holder
-
-# the holder's managed token, locked by wrong PINs
-echo bid >bid.txt
-$S token init --file M.tok --user-pin 333333 --managed --home ca --serial DEV-RA-1 >/dev/null
-for i in 1 2 3 4 5 6; do $S token sign --file M.tok --pin 999999 --out x.sig bid.txt 2>/dev/null || true; done
-$S token info --file M.tok | grep -q locked || die "token not locked"
-
-call POST /orders "$(jq -nc --arg s "$SERIAL" '{business:"pin-unlock",subject_kind:"organization",certificate:$s}' | jq -c ". + $(org_fields)")" A
-expect 201 "pin-unlock order"
-UID_=$(jq -r .id resp.json)
-$S token unlock-request --file M.tok --out ureq.der
-REQ=$(base64 -w0 ureq.der)
-call POST "/orders/$UID_/unlock" "$(jq -nc --arg r "$REQ" '{request:$r,new_pin:"444444"}')" A
-expect_err 409 order.bad_state "" "unlock before approval"
-for k in certificate-application agent-id-front agent-id-back; do upload A "$UID_" "$k" "$PDF" application/pdf; expect 201 "upload $k"; done
-call POST "/orders/$UID_/submit" '' A
-expect 200 "submit pin-unlock"
-P=$(jq -nc --argjson o "$UID_" --argjson at "$(date +%s)" '{action:"review",order:$o,at:$at,decision:"approve"}')
-call POST "/orders/$UID_/review" "$(signed rev1 staff.pin "$P")" R
-expect 200 "approve pin-unlock"
-[ "$(jq -r .state resp.json)" = paid ] || die "approved pin-unlock waits for the holder's request"
-call POST "/orders/$UID_/unlock" "$(jq -nc --arg r "$REQ" '{request:$r,new_pin:"444444"}')" B 2>/dev/null || true
-[ "$ST" = 401 ] || die "unlock without a session"
-call POST "/orders/$UID_/unlock" "$(jq -nc --arg r "$REQ" '{request:$r,new_pin:"444444"}')" A
-expect 200 "unlock answer"
-jq -r .answer resp.json | base64 -d >uans.der
-$S token unlock --file M.tok uans.der
-$S token info --file M.tok | grep -q "user PIN tries left: 6 of 6" || die "token not unlocked"
-call GET "/orders/$UID_" "" A
-[ "$(jq -r .state resp.json)" = completed ] || die "pin-unlock completed"
-dbq "SELECT COUNT(*) FROM audit WHERE action = 'kmc.pin_unlock'" | grep -qx 1 || die "unlock audited by the KMC"
-call POST "/orders/$UID_/unlock" "$(jq -nc --arg r "$REQ" '{request:$r,new_pin:"555555"}')" A
-expect_err 409 order.bad_state "" "second answer refused"
-
 # ---- the catalog says which business types issue an encryption certificate ----
 call GET /catalog
 [ "$(jq -r '[.. | objects | select(.key? == "new" and has("issues_encryption_certificate"))][0].issues_encryption_certificate' resp.json)" = true ] ||
@@ -161,13 +126,50 @@ expect 200 "CSRResponse download"
 jq -r .response resp.json | base64 -d >r1.der
 $S token import --file T1.tok --pin 111111 r1.der >/dev/null
 $S token certs --file T1.tok --pin 111111 --out-sign s1.pem --out-enc e1.pem
-printf '投标文件：第一标段报价 1234567 元\n' >bid.txt
-$S envelope encrypt --to e1.pem --out bid.env bid.txt
-$S envelope decrypt --file T1.tok --pin 111111 --out bid.out bid.txt.missing 2>/dev/null && die "decrypted nothing"
-$S envelope decrypt --file T1.tok --pin 111111 --out bid.out bid.env
-cmp -s bid.txt bid.out || die "bid decrypts with the token"
+printf '投标文件：第一标段报价 1234567 元\n' >tender.txt
+$S envelope encrypt --to e1.pem --out tender.env tender.txt
+$S envelope decrypt --file T1.tok --pin 111111 --out tender.out tender.txt.missing 2>/dev/null && die "decrypted nothing"
+$S envelope decrypt --file T1.tok --pin 111111 --out tender.out tender.env
+cmp -s tender.txt tender.out || die "bid decrypts with the token"
 call GET /certificates "" A
 [ "$(jq -r --arg s "$ENC1" '.certificates[] | select(.serial == $s) | .usage' resp.json)" = encryption ] || die "listed as encryption"
+
+# the pin-unlock order acts on the dual order's signing certificate
+SERIAL=$SIGN1
+
+
+# the holder's managed token, locked by wrong PINs
+echo bid >bid.txt
+$S token init --file M.tok --user-pin 333333 --managed --home ca --serial DEV-RA-1 >/dev/null
+for i in 1 2 3 4 5 6; do $S token sign --file M.tok --pin 999999 --out x.sig bid.txt 2>/dev/null || true; done
+$S token info --file M.tok | grep -q locked || die "token not locked"
+
+call POST /orders "$(jq -nc --arg s "$SERIAL" '{business:"pin-unlock",subject_kind:"organization",certificate:$s}' | jq -c ". + $(org_fields)")" A
+expect 201 "pin-unlock order"
+UID_=$(jq -r .id resp.json)
+$S token unlock-request --file M.tok --out ureq.der
+REQ=$(base64 -w0 ureq.der)
+call POST "/orders/$UID_/unlock" "$(jq -nc --arg r "$REQ" '{request:$r,new_pin:"444444"}')" A
+expect_err 409 order.bad_state "" "unlock before approval"
+for k in certificate-application agent-id-front agent-id-back; do upload A "$UID_" "$k" "$PDF" application/pdf; expect 201 "upload $k"; done
+call POST "/orders/$UID_/submit" '' A
+expect 200 "submit pin-unlock"
+P=$(jq -nc --argjson o "$UID_" --argjson at "$(date +%s)" '{action:"review",order:$o,at:$at,decision:"approve"}')
+call POST "/orders/$UID_/review" "$(signed rev1 staff.pin "$P")" R
+expect 200 "approve pin-unlock"
+[ "$(jq -r .state resp.json)" = paid ] || die "approved pin-unlock waits for the holder's request"
+call POST "/orders/$UID_/unlock" "$(jq -nc --arg r "$REQ" '{request:$r,new_pin:"444444"}')" B 2>/dev/null || true
+[ "$ST" = 401 ] || die "unlock without a session"
+call POST "/orders/$UID_/unlock" "$(jq -nc --arg r "$REQ" '{request:$r,new_pin:"444444"}')" A
+expect 200 "unlock answer"
+jq -r .answer resp.json | base64 -d >uans.der
+$S token unlock --file M.tok uans.der
+$S token info --file M.tok | grep -q "user PIN tries left: 6 of 6" || die "token not unlocked"
+call GET "/orders/$UID_" "" A
+[ "$(jq -r .state resp.json)" = completed ] || die "pin-unlock completed"
+dbq "SELECT COUNT(*) FROM audit WHERE action = 'kmc.pin_unlock'" | grep -qx 1 || die "unlock audited by the KMC"
+call POST "/orders/$UID_/unlock" "$(jq -nc --arg r "$REQ" '{request:$r,new_pin:"555555"}')" A
+expect_err 409 order.bad_state "" "second answer refused"
 
 # ---- damaged key: recovery onto a new token, two officers ----
 rm -f T1.tok
@@ -217,8 +219,8 @@ call GET "/orders/$DID/csr-response" "" A
 expect 200 "recovered CSRResponse"
 jq -r .response resp.json | base64 -d >r2.der
 $S token import --file T2.tok --pin 222222 r2.der >/dev/null
-$S envelope decrypt --file T2.tok --pin 222222 --out bid.rec bid.env
-cmp -s bid.txt bid.rec || die "the old bid opens after recovery"
+$S envelope decrypt --file T2.tok --pin 222222 --out tender.rec tender.env
+cmp -s tender.txt tender.rec || die "the old bid opens after recovery"
 call POST "/orders/$DID/issue" '{}' P
 expect_err 409 order.bad_state "" "released once"
 # the auditor console verifies the officers' signed decisions
@@ -284,7 +286,7 @@ call GET "/orders/$RID/csr-response" "" A
 jq -r .response resp.json | base64 -d >r3.der
 $S token import --file T3.tok --pin 333333 r3.der >/dev/null
 $S token certs --file T3.tok --pin 333333 --out-enc e3.pem
-$S envelope encrypt --to e3.pem --out bid3.env bid.txt
-$S envelope decrypt --file T3.tok --pin 333333 --out bid3.out bid3.env
-cmp -s bid.txt bid3.out || die "reissued token decrypts"
+$S envelope encrypt --to e3.pem --out tender3.env tender.txt
+$S envelope decrypt --file T3.tok --pin 333333 --out tender3.out tender3.env
+cmp -s tender.txt tender3.out || die "reissued token decrypts"
 serve_stop
