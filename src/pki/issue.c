@@ -478,12 +478,12 @@ int pki_revoke_in_tx(pki_ca *ca, const char *serial, int reason, int64_t invalid
     return revoke_impl(ca, serial, reason, invalidity, actor, 0, e);
 }
 
-int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
+static int resume_impl(pki_ca *ca, const char *serial, const char *actor, int own_tx, sc_err *e)
 {
     char sn[33];
     int rc = serial_normalise(serial, sn, e);
     if (rc != 0) return rc;
-    if ((rc = store_tx_begin(ca->db, e)) != 0) return rc;
+    if (own_tx && (rc = store_tx_begin(ca->db, e)) != 0) return rc;
     cert_info ci;
     if ((rc = pki_cert_get(ca, sn, &ci, e)) != 0) goto fail;
     if (strcmp(ci.status, "hold") != 0) {
@@ -500,8 +500,21 @@ int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
     if ((rc = set_status(ca, sn, "hold", "good", -1, 0, 0, e)) != 0 ||
         (rc = audit_append(ca->db, actor ? actor : "cli", "cert.resume", sn, "ok", "", e)) != 0)
         goto fail;
-    return store_tx_commit(ca->db, e);
+    return own_tx ? store_tx_commit(ca->db, e) : 0;
 fail:
-    store_tx_rollback(ca->db);
+    if (own_tx) store_tx_rollback(ca->db);
     return rc;
+}
+
+int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
+{
+    return resume_impl(ca, serial, actor, 1, e);
+}
+
+int pki_resume_in_tx(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
+{
+    if (!store_in_tx(ca->db))
+        return sc_fail(e, SC_EINTERNAL, "store.no_tx",
+                       "pki_resume_in_tx needs an open transaction");
+    return resume_impl(ca, serial, actor, 0, e);
 }

@@ -290,6 +290,7 @@ int pki_revoke(pki_ca *ca, const char *serial, int reason, int64_t invalidity, c
 int pki_revoke_in_tx(pki_ca *ca, const char *serial, int reason, int64_t invalidity,
                      const char *actor, sc_err *e);
 int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e);
+int pki_resume_in_tx(pki_ca *ca, const char *serial, const char *actor, sc_err *e);
 int pki_cert_get(pki_ca *ca, const char *serial, cert_info *out, sc_err *e);
 /* Normalise a serial given by a user: hex, optional colons, case-insensitive -> 32 lowercase
  * hex chars. */

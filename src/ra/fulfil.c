@@ -729,14 +729,13 @@ out:
 int ra_order_effect(ra *r, ra_order *o, const char *actor, ra_err *re)
 {
     int rc;
-    /* pki_revoke / pki_resume run their own transaction: close ours first and reopen */
-    if ((rc = store_tx_commit(r->db, &re->e)) != 0) return rc;
+    /* in the caller's (the review's) transaction: the decision, the certificate's new status
+     * and the order's completion commit together */
     if (o->b->effect == RA_FX_REVOKE)
-        rc = pki_revoke(r->ca, o->certificate, REASON_CESSATION, 0, actor, &re->e);
+        rc = pki_revoke_in_tx(r->ca, o->certificate, REASON_CESSATION, 0, actor, &re->e);
     else
-        rc = pki_resume(r->ca, o->certificate, actor, &re->e);
-    int rc2 = store_tx_begin(r->db, &re->e);
-    if (rc != 0 || rc2 != 0) return rc ? rc : rc2;
+        rc = pki_resume_in_tx(r->ca, o->certificate, actor, &re->e);
+    if (rc != 0) return rc;
     return ra_order_move(r, o, RA_EV_FULFIL, actor,
                          o->b->effect == RA_FX_REVOKE ? "revoked" : "resumed", NULL, re);
 }

@@ -168,6 +168,21 @@ static void test_issue_in_tx(void **state)
     assert_int_equal(
         count(f, "SELECT CAST(COUNT(*) AS TEXT) FROM audit WHERE action = 'cert.issue'"),
         audit0 + 1);
+    /* a resumption in the caller's transaction: rolled back the hold stays, committed it ends */
+    assert_int_equal(pki_revoke(f->ca, serial, REASON_CERTIFICATE_HOLD, 0, "unit", &e), 0);
+    assert_int_equal(pki_resume_in_tx(f->ca, serial, "unit", &e), SC_EINTERNAL);
+    assert_int_equal(store_tx_begin(f->ca->db, &e), 0);
+    assert_int_equal(pki_resume_in_tx(f->ca, serial, "unit", &e), 0);
+    store_tx_rollback(f->ca->db);
+    assert_int_equal(pki_cert_get(f->ca, serial, &ci, &e), 0);
+    assert_string_equal(ci.status, "hold");
+    cert_info_free(&ci);
+    assert_int_equal(store_tx_begin(f->ca->db, &e), 0);
+    assert_int_equal(pki_resume_in_tx(f->ca, serial, "unit", &e), 0);
+    assert_int_equal(store_tx_commit(f->ca->db, &e), 0);
+    assert_int_equal(pki_cert_get(f->ca, serial, &ci, &e), 0);
+    assert_string_equal(ci.status, "good");
+    cert_info_free(&ci);
     /* a revocation rolled back leaves the certificate good; committed, revoked */
     assert_int_equal(pki_revoke_in_tx(f->ca, serial, REASON_SUPERSEDED, 0, "unit", &e),
                      SC_EINTERNAL);
