@@ -73,7 +73,13 @@ add_staff entry1 录入员甲 operator entry,query
 add_staff prod1 制证员甲 operator production
 add_staff audit1 审计员甲 auditor
 
+# HTTPS beside HTTP (the __Host- session cookie scenario): a self-signed certificate made here
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=127.0.0.1" \
+    -addext "subjectAltName=IP:127.0.0.1" -keyout tls.key -out tls.pem >>setup.log 2>&1 ||
+    fail_setup "self-signed TLS certificate"
+tport=$(free_port)
 "$bin" serve --home ca --listen 127.0.0.1:0 --threads "${SEALCA_BROWSER_THREADS:-4}" \
+    --tls-listen "127.0.0.1:$tport" --tls-cert tls.pem --tls-key tls.key \
     --access-log access.log >serve.out 2>&1 &
 pids="$pids $!"
 i=0
@@ -83,6 +89,21 @@ until grep -q "serving http" serve.out 2>/dev/null; do
 done
 port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' serve.out | head -1)
 url="http://127.0.0.1:$port"
+https_url="https://127.0.0.1:$tport"
+# The same home served a second time with the registration service's clock 340 days ahead
+# (SEALCA_RA_CLOCK_OFFSET, the test hook): the first scenario's certificate is then within 30
+# days of expiry, so the renewal scenario can renew it online.
+later_offset=$((340 * 86400))
+SEALCA_RA_CLOCK_OFFSET=$later_offset "$bin" serve --home ca --listen 127.0.0.1:0 --threads 2 \
+    --access-log access-later.log >serve-later.out 2>&1 &
+pids="$pids $!"
+i=0
+until grep -q "serving http" serve-later.out 2>/dev/null; do
+    i=$((i + 1)); [ $i -lt 300 ] || { cat serve-later.out; fail_setup "the second server did not start"; }
+    sleep 0.1
+done
+lport=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' serve-later.out | head -1)
+later_url="http://127.0.0.1:$lport"
 
 # one signing agent per staff member, as each would run on their own computer
 staff_json="{"
@@ -104,6 +125,8 @@ done
 staff_json="$staff_json}"
 
 SEALCA_URL="$url" SEALCA_STAFF="$staff_json" SEALCA_WORK="$work" \
+    SEALCA_HTTPS_URL="$https_url" SEALCA_LATER_URL="$later_url" SEALCA_LATER_OFFSET="$later_offset" \
+    SEALCA_BIN="$bin" SEALCA_HOME="$work/ca" \
     SEALCA_SHOTS="${SEALCA_SHOTS:-$work/shots}" CHROMIUM="$chromium" \
     node "$root/tests/browser/run.js" | tee run.out
 rc=$?
@@ -111,9 +134,9 @@ line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' run.out | tail -1)
 if [ -z "$line" ]; then line="0 passed, 1 failed"; rc=1; fi
 case "$line" in *" 0 failed") ;; *) rc=1; keep=1; tail -n 20 serve.out ;; esac
 stop_all
-if grep -l -E 'ERROR: AddressSanitizer|runtime error:' serve.out agent-*.out 2>/dev/null; then
+if grep -l -E 'ERROR: AddressSanitizer|runtime error:' serve.out serve-later.out agent-*.out 2>/dev/null; then
     echo "browser: sanitizer report from the server or an agent:"
-    grep -h -A 30 -E 'ERROR: AddressSanitizer|runtime error:' serve.out agent-*.out | head -60
+    grep -h -A 30 -E 'ERROR: AddressSanitizer|runtime error:' serve.out serve-later.out agent-*.out | head -60
     p=${line%% passed*}; f=${line#*passed, }; f=${f%% failed*}
     line="$p passed, $((f + 1)) failed"; rc=1; keep=1
 fi

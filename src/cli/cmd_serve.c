@@ -12,6 +12,7 @@
 
 #include "api/api.h"
 #include "publish/publish.h"
+#include "ra/ra.h"
 
 typedef struct maint {
     api_app *app;
@@ -171,6 +172,14 @@ int cmd_serve(int argc, char **argv)
     }
     /* the key process is forked first, before any thread or listener exists; this process then
      * forgets the passphrase and never holds a private key */
+    /* a home made when ra.conf held the phone lookup key: move it into the key store first, so
+     * that the key process loads it and this process never holds it (ra-renew) */
+    ra_err lre = {0};
+    if (ra_lookup_key_migrate(ca, "serve", NULL, &lre) != 0) {
+        ca_close(ca);
+        cli_done(&c);
+        return cli_fail(&lre.e);
+    }
     rc = keyproc_start(ca, &kp, &e);
     ca_close(ca);
     cli_done(&c);

@@ -55,10 +55,14 @@ static int dk_decode(const uint8_t *f, size_t n, const char *pass, size_t passle
     return 0;
 }
 
-static int dk_create(const char *path, const char *pass, size_t passlen, sc_err *e)
+static int dk_write(const char *path, const char *pass, size_t passlen,
+                    const uint8_t given[DATAKEY_LEN], sc_err *e)
 {
     uint8_t key[DATAKEY_LEN], salt[DK_SALT], kek[32];
-    crypto_random(key, sizeof(key));
+    if (given)
+        memcpy(key, given, DATAKEY_LEN);
+    else
+        crypto_random(key, sizeof(key));
     crypto_random(salt, sizeof(salt));
     int rc = kek_derive(pass, passlen, salt, kek, e);
     sc_buf f = {0};
@@ -93,8 +97,34 @@ static int dk_create(const char *path, const char *pass, size_t passlen, sc_err 
     }
     int lr = link(tmp, path), lerr = errno;
     unlink(tmp);
+    if (lr != 0 && lerr == EEXIST && given)
+        return sc_fail(e, SC_EEXIST, "datakey.exists", "%s exists already", path);
     if (lr != 0 && lerr != EEXIST)
         return sc_fail(e, SC_EIO, "datakey.write", "cannot create %s: %s", path, strerror(lerr));
+    return 0;
+}
+
+static int dk_create(const char *path, const char *pass, size_t passlen, sc_err *e)
+{
+    return dk_write(path, pass, passlen, NULL, e);
+}
+
+int crypto_datakey_write(const char *path, const char *pass, size_t passlen,
+                         const uint8_t key[DATAKEY_LEN], sc_err *e)
+{
+    return dk_write(path, pass, passlen, key, e);
+}
+
+int crypto_lookup_mac(const uint8_t key[DATAKEY_LEN], const char *label, const uint8_t *in,
+                      size_t n, uint8_t out[32])
+{
+    size_t ll = label ? strlen(label) : 0;
+    if (ll > DATAKEY_LABEL_MAX || n > LOOKUP_INPUT_MAX) return -1;
+    uint8_t m[DATAKEY_LABEL_MAX + LOOKUP_INPUT_MAX];
+    if (ll) memcpy(m, label, ll);
+    if (n) memcpy(m + ll, in, n);
+    crypto_hmac_sm3(key, DATAKEY_LEN, m, ll + n, out);
+    sc_wipe(m, ll + n);
     return 0;
 }
 

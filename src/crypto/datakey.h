@@ -35,6 +35,24 @@ int crypto_datakey_seal(const uint8_t key[DATAKEY_LEN], const char *label, const
                         size_t n, sc_buf *ct, sc_err *e);
 int crypto_datakey_open(const uint8_t key[DATAKEY_LEN], const char *label, const uint8_t *ct,
                         size_t n, sc_buf *pt, sc_err *e);
+/* Write a given key to path in the file format above (exclusive: SC_EEXIST datakey.exists when
+ * the file is there). Used to move the lookup key out of ra.conf with its value unchanged. */
+int crypto_datakey_write(const char *path, const char *pass, size_t passlen,
+                         const uint8_t key[DATAKEY_LEN], sc_err *e);
+
+/*
+ * The lookup key (ra-renew): HMAC-SM3 key of the registration service's lookup hashes (a phone
+ * number is found by HMAC-SM3(lookup key, label || phone) without storing the number in clear).
+ * Stored like the data key in LOOKUPKEY_FILE; while serving it lives only in the key process
+ * (keyproc_lookup_mac). Phone lookups use the empty label: the hashes homes stored before the
+ * key moved out of ra.conf were HMAC-SM3(key, phone), and they must keep matching. label:
+ * 0..DATAKEY_LABEL_MAX bytes, input up to LOOKUP_INPUT_MAX bytes (-1 otherwise).
+ */
+#define LOOKUPKEY_FILE   "keys/lookup.key"
+#define LOOKUP_INPUT_MAX 1024
+int crypto_lookup_mac(const uint8_t key[DATAKEY_LEN], const char *label, const uint8_t *in,
+                      size_t n, uint8_t out[32]);
+
 /* 0 when label is acceptable. */
 int crypto_datakey_label_ok(const char *label);
 

@@ -32,6 +32,9 @@
 #define KP_OP_KMC_ENV    7
 #define KP_OP_KMC_EXPORT 8
 #define KP_OP_KMC_UNLOCK 9
+/* lookup key (ra-renew): HMAC-SM3(lookup key, label || input); the issuer-id field carries the
+ * label. The key never leaves the key process. */
+#define KP_OP_LOOKUP_MAC 10
 /* a million-entry CRL's TBSCertList is ~55 MB */
 #define KP_MSG_MAX (256u * 1024 * 1024)
 
@@ -272,6 +275,22 @@ static void child_main(pki_ca *ca, int fd)
         sc_buf_free(&t);
         sc_buf_free(&u);
     }
+    /* the lookup key of the registration service (absent in a home without one: refused) */
+    uint8_t lookup[DATAKEY_LEN];
+    int have_lookup = 0;
+    {
+        char path[PATH_MAX + 32];
+        sc_err e = {0};
+        snprintf(path, sizeof(path), "%s/%s", ca->home, LOOKUPKEY_FILE);
+        int lrc = crypto_datakey_load(path, ca->pass, ca->passlen, 0, lookup, &e);
+        if (lrc != 0 && lrc != SC_ENOTFOUND) {
+            fprintf(stderr, "sealca keyproc: cannot load the lookup key: %s\n", e.msg);
+            _exit(3);
+        }
+        have_lookup = lrc == 0;
+        uint8_t w[32]; /* warm the MAC before the sandbox */
+        if (have_lookup) crypto_lookup_mac(lookup, "warm-up", (const uint8_t *)"x", 1, w);
+    }
     if (ca->pass != NULL) {
         sc_wipe(ca->pass, ca->passlen);
         free(ca->pass);
@@ -321,7 +340,16 @@ static void child_main(pki_ca *ca, int fd)
         pki_issuer *is = op == KP_OP_SIGN ? ca_issuer(ca, id) : NULL;
         sc_buf sig = {0};
         int rc;
-        if (op == KP_OP_DATA_SEAL)
+        if (op == KP_OP_LOOKUP_MAC) {
+            uint8_t mac[32];
+            if (!have_lookup)
+                rc = sc_fail(&e, SC_ENOTFOUND, "ra.no_lookup_key", "no lookup key");
+            else if (crypto_lookup_mac(lookup, id, buf, len, mac) != 0)
+                rc = sc_fail(&e, SC_EINVAL, "lookup.too_large", "lookup input too large");
+            else
+                rc = sc_buf_append(&sig, mac, sizeof(mac));
+            sc_wipe(mac, sizeof(mac));
+        } else if (op == KP_OP_DATA_SEAL)
             rc = crypto_datakey_seal(datakey, id, buf, len, &sig, &e);
         else if (op == KP_OP_DATA_OPEN)
             rc = crypto_datakey_open(datakey, id, buf, len, &sig, &e);
@@ -339,6 +367,7 @@ static void child_main(pki_ca *ca, int fd)
         if (rc != 0) break;
     }
     sc_wipe(datakey, sizeof(datakey));
+    sc_wipe(lookup, sizeof(lookup));
     free(buf);
     sc_wipe(&kmaster, sizeof(kmaster));
     _exit(0); /* no atexit handlers: nothing else runs with the keys in memory */
@@ -480,6 +509,32 @@ int keyproc_data_open(keyproc *kp, const char *label, const uint8_t *ct, size_t 
                       sc_err *e)
 {
     return data_op(kp, KP_OP_DATA_OPEN, label, ct, n, pt, e);
+}
+
+int keyproc_lookup_mac(keyproc *kp, const char *label, const uint8_t *in, size_t n, uint8_t out[32],
+                       sc_err *e)
+{
+    if (label == NULL || strlen(label) > DATAKEY_LABEL_MAX || n > LOOKUP_INPUT_MAX)
+        return sc_fail(e, SC_EINVAL, "lookup.too_large", "lookup label or input too large");
+    sc_buf r = {0};
+    uint8_t st = 0;
+    if (request(kp, KP_OP_LOOKUP_MAC, label, in, n, &r, &st) != 0) {
+        sc_buf_free(&r);
+        return sc_fail(e, SC_EIO, "keyproc.unavailable", "the key process is not answering");
+    }
+    int rc = 0;
+    if (st != 0 || r.len != 32) {
+        char code[48];
+        snprintf(code, sizeof(code), "%.*s", (int)(r.len < 47 ? r.len : 47), (char *)r.p);
+        rc = st != 0 && strcmp(code, "ra.no_lookup_key") == 0
+                 ? sc_fail(e, SC_ESTATE, "ra.no_lookup_key",
+                           "the home has no lookup key (%s): run sealca ra init", LOOKUPKEY_FILE)
+                 : sc_fail(e, SC_EINVAL, "keyproc.refused", "the key process refused: %s", code);
+    } else {
+        memcpy(out, r.p, 32);
+    }
+    sc_buf_wipe(&r);
+    return rc;
 }
 
 int keyproc_ping(keyproc *kp)

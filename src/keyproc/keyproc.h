@@ -47,6 +47,11 @@ int keyproc_data_seal(keyproc *kp, const char *label, const uint8_t *pt, size_t 
                       sc_err *e);
 int keyproc_data_open(keyproc *kp, const char *label, const uint8_t *ct, size_t n, sc_buf *pt,
                       sc_err *e);
+/* The registration service's lookup hash HMAC-SM3(lookup key, label || in) (crypto/datakey.h):
+ * the key process loads keys/lookup.key at start; the server never holds it. SC_ESTATE
+ * ra.no_lookup_key when the home has none. Thread-safe. */
+int keyproc_lookup_mac(keyproc *kp, const char *label, const uint8_t *in, size_t n, uint8_t out[32],
+                       sc_err *e);
 /* A KMC backend whose operations run in the key process (kmc/kmc.h): the KMC master key was
  * loaded there at start (HOME/kmc/master.key) and never enters this process. SC_ESTATE
  * keyproc.no_kmc when the home has no KMC. The handle must outlive the backend. */

@@ -11,6 +11,7 @@
 #include "pki/ident.h"
 #include "ra/ra.h"
 #include "ra/ra_int.h"
+#include "ra/vault.h"
 
 #define FAIL_LIMIT     5   /* consecutive failures before a lockout */
 #define LOCK_SECONDS   900 /* 15 minutes */
@@ -83,11 +84,17 @@ int64_t ra_now(const ra *r)
     return (int64_t)time(NULL) + r->clock_offset;
 }
 
-void ra_phone_idx(const ra *r, const char *phone, char out[65])
+int ra_phone_idx(const ra *r, const char *phone, char out[65], ra_err *re)
 {
     uint8_t h[32];
-    crypto_hmac_sm3(r->lookup_key, sizeof(r->lookup_key), phone, strlen(phone), h);
+    out[0] = 0;
+    if (r->v == NULL) return ra_fail(re, SC_EINTERNAL, "ra.no_vault", NULL, "no lookup key");
+    /* the empty label: the hashes stored before the key moved into the key store */
+    int rc = vault_lookup_mac(r->v, "", (const uint8_t *)phone, strlen(phone), h, &re->e);
+    if (rc != 0) return rc;
     sc_hex_encode(h, 32, out, 0);
+    sc_wipe(h, sizeof(h));
+    return 0;
 }
 
 static void token_hash(const char *token, char out[65])
@@ -200,7 +207,7 @@ static int acct_insert(ra *r, const char *kind, const char *login, const char *p
     char idx[65];
     int rc = 0;
     if (phone != NULL) {
-        ra_phone_idx(r, phone, idx);
+        if ((rc = ra_phone_idx(r, phone, idx, re)) != 0) return rc;
         if ((rc = ra_seal(r, "account.phone", phone, &pe, re)) != 0) return rc;
     }
     if ((rc = store_stmt_get(r->db, ST_RA_ACCT_INSERT, &st, &re->e)) != 0) goto out;
@@ -260,9 +267,9 @@ int ra_account_register(ra *r, const char *phone, const char *email, const char 
         *p = (char)tolower((unsigned char)*p);
     /* a counter entry may already have made a password-less account for this phone: the
      * registration then claims it (same phone, and the email when one was recorded) */
-    if ((rc = store_tx_begin(r->db, &re->e)) != 0) return rc;
     char idx[65];
-    ra_phone_idx(r, phone, idx);
+    if ((rc = ra_phone_idx(r, phone, idx, re)) != 0) return rc;
+    if ((rc = store_tx_begin(r->db, &re->e)) != 0) return rc;
     store_stmt *st;
     if ((rc = store_stmt_get(r->db, ST_RA_ACCT_CLAIM, &st, &re->e)) != 0) goto fail;
     store_bind_text(st, 1, h);
@@ -303,7 +310,7 @@ int ra_account_for_phone(ra *r, const char *phone, const char *email, const char
         return rc;
     if ((rc = name_check(name, "applicant.name", 120, re)) != 0) return rc;
     char idx[65];
-    ra_phone_idx(r, phone, idx);
+    if ((rc = ra_phone_idx(r, phone, idx, re)) != 0) return rc;
     store_stmt *st;
     if ((rc = store_stmt_get(r->db, ST_RA_ACCT_BY_PHONE, &st, &re->e)) != 0) return rc;
     store_bind_text(st, 1, idx);
@@ -459,7 +466,8 @@ int ra_login(ra *r, const char *login, const char *password, const char *source,
             *p = (char)tolower((unsigned char)*p);
         q = ST_RA_ACCT_BY_EMAIL;
     } else {
-        ra_phone_idx(r, login, key);
+        int prc = ra_phone_idx(r, login, key, re);
+        if (prc != 0) return prc;
         q = ST_RA_ACCT_BY_PHONE_LOGIN;
     }
     int rc = check_password(r, q, key, password, source, &out->acct, re);

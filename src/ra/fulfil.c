@@ -19,6 +19,7 @@
 #include "ra/ra_int.h"
 #include "ra/vault.h"
 #include "ra/workdays.h"
+#include "crypto/datakey.h"
 
 #define POP_LIFE 300 /* proof-of-possession challenge, seconds */
 
@@ -39,10 +40,11 @@ int ra_conf_load(const char *home, ra *r, ra_err *re)
         (rc = conf_get_int(c, "session_idle", 60, 86400, 1800, &idle, &re->e)) != 0 ||
         (rc = conf_get_int(c, "session_max", 300, 30 * 86400, 43200, &max, &re->e)) != 0)
         goto out;
-    if (lk == NULL || sc_hex_decode(lk, r->lookup_key, 32) != 32 || ws == NULL || strlen(ws) < 16 ||
-        strlen(ws) > sizeof(r->webhook_key)) {
-        rc = ra_fail(re, SC_EINVAL, "conf.ra", NULL,
-                     "%s: lookup_key (64 hex) and webhook_secret (16-64 chars) required", p);
+    /* lookup_key is only read by ra_lookup_key_migrate: the key lives in keys/lookup.key */
+    (void)lk;
+    if (ws == NULL || strlen(ws) < 16 || strlen(ws) > sizeof(r->webhook_key)) {
+        rc =
+            ra_fail(re, SC_EINVAL, "conf.ra", NULL, "%s: webhook_secret (16-64 chars) required", p);
         goto out;
     }
     memcpy(r->webhook_key, ws, strlen(ws));
@@ -56,6 +58,101 @@ out:
     return rc;
 }
 
+int ra_lookup_key_migrate(pki_ca *ca, const char *actor, int *moved, ra_err *re)
+{
+    char p[4200], kp[4200];
+    struct stat sb;
+    int rc;
+    if (moved) *moved = 0;
+    snprintf(p, sizeof(p), "%s/ra.conf", ca->home);
+    snprintf(kp, sizeof(kp), "%s/%s", ca->home, LOOKUPKEY_FILE);
+    if (stat(p, &sb) != 0) return 0; /* no registration service in this home */
+    conf *c = NULL;
+    if ((rc = conf_load(p, &c, &re->e)) != 0) return rc;
+    const char *lk = conf_get(c, "lookup_key");
+    uint8_t k[32];
+    int have_conf = lk != NULL, have_file = stat(kp, &sb) == 0;
+    if (have_conf && (strlen(lk) != 64 || sc_hex_decode(lk, k, 32) != 32)) {
+        conf_free(c);
+        return ra_fail(re, SC_EINVAL, "conf.ra", "lookup_key", "%s: lookup_key is not 64 hex", p);
+    }
+    conf_free(c);
+    if (have_file && !have_conf) return 0; /* the usual case: nothing to do */
+    if (ca->pass == NULL) {
+        sc_wipe(k, sizeof(k));
+        return ra_fail(re, SC_EINVAL, "ca.no_passphrase", NULL,
+                       "the key passphrase is required to move the lookup key into the key store");
+    }
+    if (!have_conf) {
+        crypto_random(k, sizeof(k)); /* a registration service without a lookup key yet */
+    } else if (have_file) {
+        /* a move interrupted after the key file was written: it must be the same key */
+        uint8_t f[DATAKEY_LEN];
+        rc = crypto_datakey_load(kp, ca->pass, ca->passlen, 0, f, &re->e);
+        int same = rc == 0 && sc_memeq_ct(f, k, 32) == 0;
+        sc_wipe(f, sizeof(f));
+        if (rc != 0) {
+            sc_wipe(k, sizeof(k));
+            return rc;
+        }
+        if (!same) {
+            sc_wipe(k, sizeof(k));
+            return ra_fail(re, SC_ESTATE, "ra.lookup_key_conflict", "lookup_key",
+                           "%s and ra.conf hold different lookup keys: remove the wrong one", kp);
+        }
+    }
+    if (!have_file) {
+        char dir[4200];
+        snprintf(dir, sizeof(dir), "%s/keys", ca->home);
+        mkdir(dir, 0700);
+        rc = crypto_datakey_write(kp, ca->pass, ca->passlen, k, &re->e);
+        if (rc != 0) {
+            sc_wipe(k, sizeof(k));
+            return rc;
+        }
+    }
+    sc_wipe(k, sizeof(k));
+    if ((rc = store_tx_begin(ca->db, &re->e)) != 0) return rc;
+    if ((rc = audit_append(ca->db, actor ? actor : "cli",
+                           have_conf ? "ra.lookup_key.move" : "ra.lookup_key.create",
+                           LOOKUPKEY_FILE, "ok",
+                           have_conf ? "the phone lookup key moved from ra.conf into the key store "
+                                       "(same value)"
+                                     : "a new phone lookup key in the key store",
+                           &re->e)) != 0) {
+        store_tx_rollback(ca->db);
+        return rc;
+    }
+    if ((rc = store_tx_commit(ca->db, &re->e)) != 0) return rc;
+    if (!have_conf) return 0;
+    /* ra.conf without its lookup_key line (comments and every other setting kept) */
+    uint8_t *text = NULL;
+    size_t n = 0;
+    if ((rc = sc_file_read(p, 1 << 20, &text, &n)) != 0)
+        return ra_fail(re, SC_EIO, "ra.init", NULL, "cannot read %s", p);
+    sc_buf out = {0};
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && text[j] != '\n')
+            j++;
+        size_t k0 = i;
+        while (k0 < j && (text[k0] == ' ' || text[k0] == '\t'))
+            k0++;
+        int drop =
+            j - k0 >= 10 && memcmp(text + k0, "lookup_key", 10) == 0 &&
+            (j - k0 == 10 || text[k0 + 10] == ' ' || text[k0 + 10] == '\t' || text[k0 + 10] == '=');
+        if (!drop) sc_buf_append(&out, text + i, j < n ? j - i + 1 : j - i);
+        i = j < n ? j + 1 : j;
+    }
+    sc_wipe(text, n);
+    free(text);
+    rc = sc_file_write_atomic(p, out.p, out.len, 0600);
+    sc_buf_wipe(&out);
+    if (rc != 0) return ra_fail(re, SC_EIO, "ra.init", NULL, "cannot write %s", p);
+    if (moved) *moved = 1;
+    return 0;
+}
+
 int ra_home_init(pki_ca *ca, ra_err *re)
 {
     char p[4200];
@@ -63,22 +160,24 @@ int ra_home_init(pki_ca *ca, ra_err *re)
     snprintf(p, sizeof(p), "%s/ra.conf", ca->home);
     struct stat sb;
     if (stat(p, &sb) != 0) {
-        uint8_t k[32], w[24];
-        char hk[65], hw[49], text[400];
-        crypto_random(k, sizeof(k));
+        uint8_t w[24];
+        char hw[49], text[400];
         crypto_random(w, sizeof(w));
-        sc_hex_encode(k, 32, hk, 0);
         sc_hex_encode(w, 24, hw, 0);
+        /* the phone lookup key is not here: keys/lookup.key (ra_lookup_key_migrate) */
         int n = snprintf(text, sizeof(text),
                          "# registration service settings (sealca ra init)\n"
-                         "lookup_key = %s\nwebhook_secret = %s\n"
+                         "webhook_secret = %s\n"
                          "session_idle = 1800\nsession_max = 43200\n",
-                         hk, hw);
+                         hw);
         rc = sc_file_write_atomic(p, text, (size_t)n, 0600);
         sc_wipe(text, sizeof(text));
-        sc_wipe(k, sizeof(k));
+        sc_wipe(w, sizeof(w));
+        sc_wipe(hw, sizeof(hw));
         if (rc != 0) return ra_fail(re, SC_EIO, "ra.init", NULL, "cannot write %s", p);
     }
+    /* the lookup key into the key store (moved out of an older ra.conf, or made) */
+    if (ca->pass != NULL && (rc = ra_lookup_key_migrate(ca, "cli", NULL, re)) != 0) return rc;
     snprintf(p, sizeof(p), "%s/ra-catalog.json", ca->home);
     if (stat(p, &sb) != 0 &&
         sc_file_write_atomic(p, ra_catalog_demo, strlen(ra_catalog_demo), 0644) != 0)
@@ -510,6 +609,170 @@ int ra_order_csr_text(ra *r, ra_order *o, sc_buf *out, ra_err *re)
     return 0;
 }
 
+/* ---- renewal with seals (ra-renew) ----
+ * GM/T 0031 §6.2.2: the signer's certificate must be byte-identical to the one in the seal, so
+ * renewing or rekeying a signing certificate needs a new seal for each active seal bound to it.
+ * The renew order shows those seals, the holder approves keeping the same image
+ * (seal_keep_image), and completion makes the successors for the new certificate and retires the
+ * old seals (src/seal seal_renew_for_cert: all or nothing, audited). */
+
+#define RENEW_SEALS_MAX  16
+#define RENEW_PIC_INLINE (512u * 1024) /* pictures shown inline in the order JSON */
+
+static int is_renewal(const ra_order *o)
+{
+    return o->b->effect == RA_FX_RENEW && o->certificate[0];
+}
+
+static void seals_into(ra *r, const char *serial, json_t *arr, int with_der)
+{
+    seal_record *recs = calloc(RENEW_SEALS_MAX, sizeof(*recs));
+    int n = 0;
+    sc_err e = {0};
+    if (recs == NULL || seal_active_for_cert(r->ca, serial, recs, RENEW_SEALS_MAX, &n, &e) != 0)
+        n = 0;
+    for (int i = 0; i < n; i++) {
+        seal s;
+        sc_buf b64 = {0};
+        sc_err e2 = {0};
+        int64_t w = 0, h = 0;
+        if (seal_decode(recs[i].der, recs[i].derlen, &s, &e2) == 0) {
+            w = s.pic_width;
+            h = s.pic_height;
+            if (s.picture.len <= RENEW_PIC_INLINE) ra_b64_encode(s.picture.p, s.picture.len, &b64);
+        }
+        sc_buf_putc(&b64, 0);
+        json_array_append_new(
+            arr,
+            json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:s}", "esid", recs[i].esid,
+                      "name", recs[i].name, "kind", recs[i].kind, "type",
+                      recs[i].type == SEAL_TYPE_PERSON ? "person" : "organization", "certificate",
+                      recs[i].cert_serial, "valid_from", (json_int_t)recs[i].valid_from, "valid_to",
+                      (json_int_t)recs[i].valid_to, "width_mm", (json_int_t)w, "height_mm",
+                      (json_int_t)h, "picture_png", (const char *)b64.p));
+        sc_buf_free(&b64);
+        if (with_der) { /* the holder's new seal file (.esl) to sign with */
+            ra_b64_encode(recs[i].der, recs[i].derlen, &b64);
+            sc_buf_putc(&b64, 0);
+            json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "seal",
+                                json_string((const char *)b64.p));
+            sc_buf_free(&b64);
+        }
+        seal_record_free(&recs[i]);
+    }
+    free(recs);
+}
+
+json_t *ra_renew_seals_json(ra *r, const ra_order *o, const char *which)
+{
+    if (!is_renewal(o)) return NULL;
+    json_t *arr = json_array();
+    if (strcmp(which, "old") == 0) {
+        seals_into(r, o->certificate, arr, 0);
+        return arr;
+    }
+    /* the seals of the certificate(s) this order issued */
+    char serials[4][33];
+    int n = 0, rc;
+    store_stmt *st;
+    sc_err e = {0};
+    if (store_stmt_get(r->db, ST_RA_CERT_BY_ORDER, &st, &e) == 0) {
+        store_bind_int64(st, 1, o->id);
+        while ((rc = store_step(st, &e)) == STORE_ROW)
+            if (n < 4) snprintf(serials[n++], 33, "%s", store_col_text(st, 0, NULL));
+    }
+    for (int i = 0; i < n; i++)
+        seals_into(r, serials[i], arr, 1);
+    return arr;
+}
+
+int ra_renew_seals_check(ra *r, const ra_order *o, int *count, ra_err *re)
+{
+    if (count) *count = 0;
+    if (!is_renewal(o)) return 0;
+    seal_record *recs = calloc(RENEW_SEALS_MAX, sizeof(*recs));
+    if (recs == NULL) return ra_fail(re, SC_ENOMEM, "ra.oom", NULL, "out of memory");
+    int n = 0;
+    int rc = seal_active_for_cert(r->ca, o->certificate, recs, RENEW_SEALS_MAX, &n, &re->e);
+    for (int i = 0; i < n; i++)
+        seal_record_free(&recs[i]);
+    free(recs);
+    if (rc != 0) return rc;
+    if (count) *count = n;
+    if (n > 0 && !json_is_true(json_object_get(o->f, "seal_keep_image")))
+        return ra_fail(re, SC_EINVAL, "order.seal_approval", "seal_keep_image",
+                       "certificate %s has %d active seal(s): renewing it makes a new seal for the "
+                       "new certificate; approve keeping the same seal image (seal_keep_image)",
+                       o->certificate, n);
+    return 0;
+}
+
+/* Issue the renewed certificate, make its seals, complete the order, supersede the old one. When
+ * the seals cannot be made nothing of them changed: the new certificate is withdrawn again
+ * (cessationOfOperation) and the order stays paid, so the holder can complete it again. */
+static int renew_with_seals(ra *r, ra_order *o, sc_key *pub, const char *actor, json_t **out,
+                            ra_err *re)
+{
+    cert_info ci = {0};
+    seal_record *recs = calloc(RENEW_SEALS_MAX, sizeof(*recs));
+    int n = 0, rc;
+    if (recs == NULL) return ra_fail(re, SC_ENOMEM, "ra.oom", NULL, "out of memory");
+    /* the certificate first (ra_issue_for runs in the caller's transaction: here its own), then
+     * the seals (their own transaction), then the order with the old certificate's retirement */
+    if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
+    if ((rc = ra_issue_for(r, o, pub, actor, &ci, re)) != 0) {
+        store_tx_rollback(r->db);
+        goto out;
+    }
+    if ((rc = store_tx_commit(r->db, &re->e)) != 0) goto out;
+    if ((rc = seal_renew_for_cert(r->ca, o->certificate, ci.der, ci.derlen, actor, recs,
+                                  RENEW_SEALS_MAX, &n, &re->e)) != 0) {
+        sc_err e2 = {0};
+        pki_revoke(r->ca, ci.serial, REASON_CESSATION, 0, actor, &e2);
+        snprintf(re->field, sizeof(re->field), "seal_keep_image");
+        goto out;
+    }
+    if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
+    char reason[400];
+    int l = snprintf(reason, sizeof(reason), "certificate %s; new seals", ci.serial);
+    for (int i = 0; i < n && l > 0 && (size_t)l < sizeof(reason) - 70; i++)
+        l += snprintf(reason + l, sizeof(reason) - (size_t)l, " %.64s", recs[i].esid);
+    if ((rc = ra_order_move(r, o, RA_EV_FULFIL, actor, reason, NULL, re)) != 0 ||
+        (rc = retire_old(r, o, actor, re)) != 0) {
+        store_tx_rollback(r->db);
+        goto out;
+    }
+    if ((rc = store_tx_commit(r->db, &re->e)) != 0) goto out;
+    if (out) {
+        sc_buf pem = {0};
+        cert_pem(ci.der, ci.derlen, &pem);
+        sc_buf_putc(&pem, 0);
+        json_t *es = json_array();
+        for (int i = 0; i < n; i++)
+            json_array_append_new(es, json_string(recs[i].esid));
+        *out = json_pack("{s:[s], s:s, s:s, s:o}", "certificates", ci.serial, "state",
+                         ra_state_name(o->state), "pem", (const char *)pem.p, "seals", es);
+        sc_buf_free(&pem);
+    }
+out:
+    for (int i = 0; i < RENEW_SEALS_MAX; i++)
+        seal_record_free(&recs[i]);
+    free(recs);
+    cert_info_free(&ci);
+    return rc;
+}
+
+/* The renew and rekey completion: with the seals when the certificate has any. */
+static int renew_complete(ra *r, ra_order *o, sc_key *pub, const char *actor, json_t **out,
+                          ra_err *re)
+{
+    int nseals = 0;
+    int rc = ra_renew_seals_check(r, o, &nseals, re);
+    if (rc != 0) return rc;
+    return nseals > 0 ? renew_with_seals(r, o, pub, actor, out, re)
+                      : issue_and_move(r, o, pub, actor, out, re);
+}
+
 static int order_pub(ra *r, ra_order *o, const char *csr_pem, sc_key **pub, ra_err *re)
 {
     sc_buf stored = {0};
@@ -628,7 +891,8 @@ int ra_order_issue(ra *r, const ra_session *s, int64_t id, const char *csr_pem, 
     int handled = 0;
     if ((rc = ra_kmc_issue(r, s, &o, csr_pem, out, &handled, re)) != 0 || handled) goto out;
     if ((rc = order_pub(r, &o, csr_pem, &pub, re)) != 0) goto out;
-    rc = issue_and_move(r, &o, pub, s->actor, out, re);
+    rc = is_renewal(&o) ? renew_complete(r, &o, pub, s->actor, out, re)
+                        : issue_and_move(r, &o, pub, s->actor, out, re);
 out:
     crypto_key_free(pub);
     ra_order_free(&o);
@@ -717,8 +981,10 @@ int ra_order_complete(ra *r, const ra_session *s, int64_t id, ra_err *re)
         rc = ra_fail(re, SC_ESTATE, "order.bad_state", NULL, "nothing to complete");
         goto out;
     }
+    if (is_renewal(&o) && (rc = ra_renew_seals_check(r, &o, NULL, re)) != 0) goto out;
     if ((rc = order_pub(r, &o, NULL, &pub, re)) != 0) goto out;
-    rc = issue_and_move(r, &o, pub, s->actor, NULL, re);
+    rc = is_renewal(&o) ? renew_complete(r, &o, pub, s->actor, NULL, re)
+                        : issue_and_move(r, &o, pub, s->actor, NULL, re);
 out:
     crypto_key_free(pub);
     ra_order_free(&o);

@@ -114,6 +114,7 @@ static const fdef fields[] = {
     {"price_confirmed", T_BOOL, C_NONE, 0, 0, NULL},
     {"service_point", T_STR, C_SP, 0, 32, NULL},
     {"seal_esid", T_STR, C_NONE, 0, 128, NULL}, /* seal-change / seal-redo: the seal replaced */
+    {"seal_keep_image", T_BOOL, C_NONE, 0, 0, NULL}, /* ra-renew: new seals, the same image */
 };
 #define NFIELDS (sizeof(fields) / sizeof(fields[0]))
 
@@ -863,6 +864,9 @@ json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
     if (kj != NULL) json_object_set_new(j, "kmc", kj);
     json_object_set_new(j, "certificates", certs_json(r, o->id, re));
     json_object_set_new(j, "history", history_json(r, o->id, re));
+    json_t *sj = ra_renew_seals_json(r, o, "old");
+    if (sj != NULL) json_object_set_new(j, "seals", sj);
+    if ((sj = ra_renew_seals_json(r, o, "new")) != NULL) json_object_set_new(j, "new_seals", sj);
     if (o->b->effect == RA_FX_REVOKE)
         json_object_set_new(
             j, "warning_zh",
@@ -1032,6 +1036,8 @@ static int submit_checks(ra *r, ra_order *o, ra_err *re)
             return ra_fail(re, SC_EINVAL, "order.auth_not_yet_valid", "auth_from", "not yet valid");
         if (today > to) return ra_fail(re, SC_EINVAL, "order.auth_expired", "auth_to", "expired");
     }
+    int rc0 = ra_renew_seals_check(r, o, NULL, re);
+    if (rc0 != 0) return rc0;
     const char *need[16];
     size_t nn = ra_materials_needed(o->b, o->kind, need, 16);
     for (size_t i = 0; i < nn; i++) {

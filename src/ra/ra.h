@@ -57,10 +57,9 @@ typedef struct kmc kmc;
 typedef struct ra {
     pki_ca *ca; /* the thread's CA handle (its store is ra->db) */
     store *db;
-    vault *v;               /* personal data and materials at rest */
-    kmc *kmc;               /* the home's KMC (pin-unlock), NULL when it has none */
-    const ra_catalog *cat;  /* shared, read-only */
-    uint8_t lookup_key[32]; /* keyed hash of phone numbers (ra.conf lookup_key) */
+    vault *v;              /* personal data and materials at rest */
+    kmc *kmc;              /* the home's KMC (pin-unlock), NULL when it has none */
+    const ra_catalog *cat; /* shared, read-only */
     uint8_t webhook_key[64];
     size_t webhook_keylen;
     int64_t session_idle, session_max; /* seconds */
@@ -348,6 +347,13 @@ int ra_remind_expiring(ra *r, int64_t now, int *queued, ra_err *re);
 /* Personal data at rest (vault), and the lookup hash of a phone number. */
 int ra_seal(ra *r, const char *label, const char *text, sc_buf *out, ra_err *re);
 int ra_unseal(ra *r, const char *label, const uint8_t *ct, size_t n, sc_buf *out, ra_err *re);
-void ra_phone_idx(const ra *r, const char *phone, char out[65]);
+/* HMAC-SM3(lookup key, phone) in hex, the key in the key process while serving (vault). */
+int ra_phone_idx(const ra *r, const char *phone, char out[65], ra_err *re);
+/* Move the lookup key out of ra.conf (homes made before it lived in the key store): written to
+ * keys/lookup.key encrypted under the passphrase with the same value (stored phone hashes keep
+ * matching), then removed from ra.conf, audited; a home with ra.conf and no lookup key anywhere
+ * gets a fresh one. Needs ca->pass when there is work; *moved (may be NULL) is 1 when a key was
+ * moved. sealca ra init / user … and sealca serve (before the key process starts) call it. */
+int ra_lookup_key_migrate(pki_ca *ca, const char *actor, int *moved, ra_err *re);
 
 #endif

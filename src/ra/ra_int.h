@@ -82,5 +82,12 @@ int ra_fields_merge(ra *r, json_t *all, json_t *patch, ra_err *re);
 int ra_seal_bytes(ra *r, const char *label, const uint8_t *p, size_t n, sc_buf *out, ra_err *re);
 json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re);
 int ra_pop_check(ra *r, const char *serial, json_t *pop, ra_err *re);
+/* ra-renew: a renewal of a certificate with active seals (fulfil.c). The seals to renew (those of
+ * the order's certificate, with their pictures) and, once issued, the seals of the new
+ * certificate, for the order JSON; NULL when the order is not a renewal. */
+json_t *ra_renew_seals_json(ra *r, const ra_order *o, const char *which);
+/* The holder must approve keeping the same seal image (seal_keep_image) when the certificate has
+ * active seals; *count (may be NULL) receives how many. */
+int ra_renew_seals_check(ra *r, const ra_order *o, int *count, ra_err *re);
 
 #endif

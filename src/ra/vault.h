@@ -34,6 +34,11 @@ int vault_init_home(const char *home, const char *passphrase, sc_err *e);
  */
 int vault_seal(vault *v, const char *label, const uint8_t *pt, size_t n, sc_buf *ct, sc_err *e);
 int vault_unseal(vault *v, const char *label, const uint8_t *ct, size_t n, sc_buf *pt, sc_err *e);
+/* The lookup hash HMAC-SM3(lookup key, label || in) (crypto/datakey.h crypto_lookup_mac): in the
+ * key process while serving, with home/keys/lookup.key offline. SC_ESTATE ra.no_lookup_key when
+ * the home has none yet (sealca ra init makes it). */
+int vault_lookup_mac(vault *v, const char *label, const uint8_t *in, size_t n, uint8_t out[32],
+                     sc_err *e);
 void vault_free(vault *v);
 
 #endif

@@ -326,6 +326,106 @@ int seal_get(pki_ca *ca, const char *esid, seal_record *out, sc_err *e)
     return 0;
 }
 
+int seal_active_for_cert(pki_ca *ca, const char *serial, seal_record *out, int max, int *n,
+                         sc_err *e)
+{
+    *n = 0;
+    if (serial == NULL || strlen(serial) > 64 || max <= 0)
+        return sc_fail(e, SC_EINVAL, "seal.bad_serial", "bad certificate serial");
+    char ids[16][SEAL_MAX_STRING];
+    int k = 0;
+    store_stmt *st;
+    int rc = store_stmt_get(ca->db, ST_SEAL_ACTIVE_BY_SERIAL, &st, e);
+    if (rc != 0) return rc;
+    store_bind_text(st, 1, serial);
+    while ((rc = store_step(st, e)) == STORE_ROW)
+        if (k < max && k < 16) col_text(st, 0, ids[k++], sizeof(ids[0]));
+    if (rc < 0) return rc;
+    for (int i = 0; i < k; i++) {
+        if ((rc = seal_get(ca, ids[i], &out[i], e)) != 0) {
+            for (int j = 0; j < i; j++)
+                seal_record_free(&out[j]);
+            return rc;
+        }
+    }
+    *n = k;
+    return 0;
+}
+
+#define RENEW_MAX 16
+
+int seal_renew_for_cert(pki_ca *ca, const char *old_serial, const uint8_t *new_cert, size_t newlen,
+                        const char *actor, seal_record *out, int max, int *n, sc_err *e)
+{
+    seal_record *olds = calloc(RENEW_MAX, sizeof(*olds)), *news = calloc(RENEW_MAX, sizeof(*news));
+    int nold = 0, rc;
+    *n = 0;
+    if (olds == NULL || news == NULL) {
+        rc = sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+        goto out;
+    }
+    if ((rc = seal_active_for_cert(ca, old_serial, olds, RENEW_MAX, &nold, e)) != 0) goto out;
+    if (nold == 0) goto out;
+    if (out != NULL && nold > max) {
+        rc = sc_fail(e, SC_EINVAL, "seal.too_many", "certificate %s has %d active seals",
+                     old_serial, nold);
+        goto out;
+    }
+    /* sign every successor before writing anything (the key process may be asked) */
+    for (int i = 0; i < nold; i++) {
+        seal s;
+        if ((rc = seal_decode(olds[i].der, olds[i].derlen, &s, e)) != 0) goto out;
+        seal_make_req r = {0};
+        r.layout = olds[i].layout;
+        r.name = olds[i].name;
+        r.type = olds[i].type;
+        r.kind = olds[i].kind;
+        r.holder_cert = new_cert;
+        r.holder_len = newlen;
+        r.picture = s.picture.p;
+        r.piclen = s.picture.len;
+        r.pic_width = (int)s.pic_width;
+        r.pic_height = (int)s.pic_height;
+        r.actor = actor;
+        if ((rc = make_der(ca, &r, &news[i], e)) != 0) goto out;
+        if (strcmp(news[i].cert_serial, olds[i].cert_serial) == 0) {
+            rc = sc_fail(e, SC_EINVAL, "seal.same_cert",
+                         "the renewed certificate is the certificate the seal is bound to");
+            goto out;
+        }
+    }
+    if ((rc = store_tx_begin(ca->db, e)) != 0) goto out;
+    for (int i = 0; i < nold; i++) {
+        char detail[400];
+        snprintf(detail, sizeof(detail),
+                 "kind=%s cert=%s maker=%s layout=%d business=renew replaces=%s old_cert=%s",
+                 news[i].kind, news[i].cert_serial, news[i].maker, news[i].layout, olds[i].esid,
+                 olds[i].cert_serial);
+        if ((rc = retire_row(ca, olds[i].esid, news[i].esid, "renew", news[i].created_at, e)) !=
+                0 ||
+            (rc = insert(ca, &news[i], e)) != 0 ||
+            (rc = audit_append(ca->db, actor ? actor : "cli", "seal.replace", news[i].esid, "ok",
+                               detail, e)) != 0) {
+            store_tx_rollback(ca->db);
+            goto out;
+        }
+    }
+    if ((rc = store_tx_commit(ca->db, e)) != 0) goto out;
+    *n = nold;
+    for (int i = 0; out != NULL && i < nold; i++) {
+        out[i] = news[i];
+        news[i].der = NULL;
+    }
+out:
+    for (int i = 0; olds && i < RENEW_MAX; i++)
+        seal_record_free(&olds[i]);
+    for (int i = 0; news && i < RENEW_MAX; i++)
+        seal_record_free(&news[i]);
+    free(olds);
+    free(news);
+    return rc;
+}
+
 static json_t *iso(int64_t t)
 {
     char b[32];

@@ -239,6 +239,19 @@ int seal_replace(pki_ca *ca, const char *old_esid, const char *business, const s
                  seal_record *out, sc_err *e);
 /* Retire a seal without a successor (the holder gave it up, the certificate was revoked). */
 int seal_retire(pki_ca *ca, const char *esid, const char *reason, const char *actor, sc_err *e);
+/* The active seals bound to the certificate with this serial (hex), oldest first, up to max:
+ * renewing or rekeying that certificate needs a new seal for each (GM/T 0031 §6.2.2). *n is how
+ * many were filled; free each with seal_record_free. */
+int seal_active_for_cert(pki_ca *ca, const char *serial, seal_record *out, int max, int *n,
+                         sc_err *e);
+/* Renewal / rekey of a signing certificate (ra-renew): every active seal bound to the certificate
+ * old_serial gets a successor bound to new_cert with the same picture, physical size, name, type,
+ * kind and layout, and is retired (reason "renew", replaced_by the successor). All successors are
+ * made (signed) first and then written with their audit records in ONE transaction: either every
+ * seal is renewed or nothing changes. out (max entries, may be NULL) receives the new records;
+ * *n how many seals were renewed (0 when the certificate had none). */
+int seal_renew_for_cert(pki_ca *ca, const char *old_serial, const uint8_t *new_cert, size_t newlen,
+                        const char *actor, seal_record *out, int max, int *n, sc_err *e);
 /* Look a seal up (SC_ENOTFOUND seal.unknown). */
 int seal_get(pki_ca *ca, const char *esid, seal_record *out, sc_err *e);
 /* The seal's status as JSON for GET /api/v1/seals/{esID} (the bound certificate's status when

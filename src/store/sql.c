@@ -320,6 +320,9 @@ static const char *const sql_text[ST__COUNT] = {
                        "retired_at = ? WHERE esid = ? AND status = 'active'",
     [ST_SEAL_ACTIVE_FOR] =
         "SELECT esid FROM seals WHERE cert_hash = ? AND kind = ? AND status = 'active'",
+    /* ra-renew: the active seals bound to a certificate, oldest first */
+    [ST_SEAL_ACTIVE_BY_SERIAL] = "SELECT esid FROM seals WHERE cert_serial = ? AND status = "
+                                 "'active' ORDER BY created_at, esid",
     /* ra-kmc */
     [ST_RAK_GET] = "SELECT attempt_tag, recovery_id, enc_serial, sign_serial, response "
                    "FROM ra_order_kmc WHERE order_id = ?",

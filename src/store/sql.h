@@ -142,6 +142,7 @@ typedef enum store_sql_id {
     ST_SEAL_GET,
     ST_SEAL_RETIRE,
     ST_SEAL_ACTIVE_FOR,
+    ST_SEAL_ACTIVE_BY_SERIAL, /* ra-renew */
     /* ra-kmc (src/ra/kmcflow.c) */
     ST_RAK_GET,
     ST_RAK_ATTEMPT,

@@ -7,7 +7,9 @@
 //   SEALCA_WORK     scratch directory (failure screenshots, CSRs)
 //   CHROMIUM        browser binary (default /usr/bin/chromium)
 import { chromium } from 'playwright-core';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
+import { createServer } from 'node:net';
 import { writeFileSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { makePng, makePdf, uscc, idcard } from './files.js';
@@ -31,6 +33,7 @@ async function newPage(opts = {}) {
   const ctx = await browser.newContext({
     viewport: opts.viewport || { width: 1280, height: 900 },
     locale: 'zh-CN', timezoneId: 'Asia/Shanghai', acceptDownloads: true,
+    ignoreHTTPSErrors: !!opts.ignoreHTTPSErrors, // the HTTPS scenario's self-signed certificate
   });
   const page = await ctx.newPage();
   page.setDefaultTimeout(15000);
@@ -485,6 +488,191 @@ test('English and phone width', async () => {
   await phone.waitForSelector('#order-no');
   const over2 = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(over2 <= 1, `the order page is ${over2}px wider than a phone`);
+});
+
+// ---- renewal with the seal (issues #4, #6) and HTTPS session cookies (#4)
+
+async function loginAt(page, base, who) {
+  await page.goto(`${base}/#/login`);
+  await page.fill('#f-login', who.phone);
+  await page.fill('#f-password', who.password);
+  await page.click('#login-submit');
+  await page.waitForSelector('#who');
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = createServer().listen(0, '127.0.0.1', () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+    srv.on('error', reject);
+  });
+}
+
+// the holder's own signing agent (`sealca agent`, as a USB key's middleware would be) over the
+// certificate's key, encrypted under the PIN; stopped by its pid when the scenario ends
+async function holderAgent(keyPlain, certPem, pin, origin) {
+  const p8 = join(WORK, 'files', 'holder-agent.p8'), cert = join(WORK, 'files', 'holder-agent.pem');
+  execFileSync('openssl', ['pkcs8', '-topk8', '-v2', 'aes-256-cbc', '-in', keyPlain, '-out', p8, '-passout', `pass:${pin}`], { stdio: 'ignore' });
+  writeFileSync(cert, certPem);
+  const port = await freePort();
+  const child = spawn(process.env.SEALCA_BIN, ['agent', '--key', p8, '--cert', cert, '--listen', `127.0.0.1:${port}`, '--origin', origin], { stdio: 'ignore' });
+  const url = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 100; i++) {
+    try { if ((await fetch(`${url}/info`)).ok) return { url, child }; } catch (e) { /* not yet */ }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  child.kill('SIGTERM');
+  throw new Error('the holder\'s signing agent did not start');
+}
+
+// the payment gateway's notification, signed with the home's webhook secret (docs/api.md)
+async function gatewayPays(base, orderNo, fen, offset) {
+  const conf = readFileSync(join(process.env.SEALCA_HOME, 'ra.conf'), 'utf8');
+  const secret = (conf.match(/^webhook_secret = (.*)$/m) || [])[1];
+  check(secret, 'no webhook_secret in ra.conf');
+  const ts = String(Math.floor(Date.now() / 1000) + offset);
+  const body = JSON.stringify({ order_no: orderNo, amount_fen: fen, transaction_id: `T-${orderNo}`, status: 'paid' });
+  const mac = createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex');
+  const r = await fetch(`${base}/api/v1/payments/webhook`, {
+    method: 'POST', body,
+    headers: { 'Content-Type': 'application/json', 'X-Sealca-Timestamp': ts, 'X-Sealca-Signature': `hmac-sha256=${mac}` },
+  });
+  check(r.status === 200, `webhook answered ${r.status} ${await r.text()}`);
+}
+
+test('renewal online within 30 days of expiry: proof of possession by the local agent, the same seal image approved, new certificate and new seal', async () => {
+  const LATER = process.env.SEALCA_LATER_URL, offset = Number(process.env.SEALCA_LATER_OFFSET || 0);
+  check(LATER && process.env.SEALCA_BIN && process.env.SEALCA_HOME, 'SEALCA_LATER_URL, SEALCA_BIN and SEALCA_HOME are set by scripts/run-browser.sh');
+  // a certificate of its own (later scenarios suspend and revoke the first one): ordered online,
+  // reviewed, paid and issued as in the first scenario
+  const holder = { name: '赵六', phone: uniquePhone(), email: `r${seq}@example.cn`, password: 'renewal long password' };
+  const first = await newPage();
+  await register(first, holder);
+  const oid = await createOrder(first, 'organization', 'new');
+  await fillOrgForm(first);
+  await uploadAll(first);
+  await confirmAndSubmit(first);
+  const staff = await newPage();
+  await staffLogin(staff, STAFF.review);
+  await review(staff, oid, 'approve');
+  const cashier = await newPage();
+  await staffLogin(cashier, STAFF.entry);
+  await pay(cashier, oid, 'bank-transfer');
+  const prod = await newPage();
+  await staffLogin(prod, STAFF.production);
+  await issue(prod, oid, makeCsr('orgR', '乌鲁木齐测试建设有限公司'));
+  const r = await first.request.get(`${BASE}/api/v1/orders/${oid}/certificates`);
+  check(r.status() === 200, `certificates answered ${r.status()}`);
+  const cert = (await r.json()).certificates[0];
+  const certFile = join(WORK, 'files', 'orgR.pem'), sealPng = join(WORK, 'files', 'seal-scan.png');
+  writeFileSync(certFile, cert.pem);
+  writeFileSync(sealPng, makePng(200, 200, 7));
+  const made = execFileSync(process.env.SEALCA_BIN, ['seal', 'make', '--home', process.env.SEALCA_HOME, '--image', sealPng,
+    '--name', '乌鲁木齐测试建设有限公司', '--type', 'organization', '--cert', certFile, '--out', join(WORK, 'files', 'old.esl')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const oldSeal = (made.match(/^esID (\S+)/m) || [])[1];
+  check(oldSeal, `no seal made: ${made}`);
+  const agent = await holderAgent(join(WORK, 'files', 'orgR.key'), cert.pem, '246810', LATER);
+  try {
+    // 340 days later: the certificate list offers renewal
+    const page = await newPage();
+    await loginAt(page, LATER, holder);
+    await page.goto(`${LATER}/#/certs`);
+    await page.waitForSelector(`#certs button[data-act="renew"]`);
+    await page.click(`#certs button[data-act="renew"]`);
+    await page.waitForSelector('#pop');
+    check((await page.inputValue('#f-certificate')) === cert.serial, 'the certificate to renew is preselected');
+    // proof of possession: the server's challenge, signed by the current key through the agent
+    await page.click('#pop-challenge');
+    await page.waitForSelector('#pop-text:not(:empty)');
+    await page.fill('#pop-agent-url', agent.url);
+    await page.fill('#pop-agent-pin', '246810');
+    await page.click('#pop-agent');
+    await page.waitForFunction(() => document.querySelector('#f-pop').value.length > 40);
+    check((await page.inputValue('#pop-agent-pin')) === '', 'the PIN is forgotten after signing');
+    await shot(page, 'portal-renew-pop');
+    await page.click('#create-order');
+    await page.waitForSelector('#order-no');
+    const id = Number(page.url().split('/').pop());
+    // the order shows the certificate's seal with its image; the holder approves the same image
+    await page.waitForSelector(`#seals-old figure[data-esid="${oldSeal}"] img.seal-image`);
+    check(await page.$eval('#seals-old img.seal-image', (im) => im.complete && im.naturalWidth === 200), 'the seal image is shown');
+    // submitting without the approval is refused with the field named
+    await page.check('#f-price_confirmed');
+    await page.check('#f-declarations_accepted');
+    await page.waitForTimeout(300);
+    await page.click('#submit');
+    await page.waitForSelector('[data-err="seal_keep_image"]:not(:empty)');
+    await Promise.all([page.waitForResponse((x) => x.request().method() === 'PATCH'), page.check('#f-seal_keep_image')]);
+    await shot(page, 'portal-renew-seal');
+    await page.click('#submit');
+    await page.waitForSelector('[data-state="approved"]');
+    // the gateway reports the payment; the holder sends the new key's CSR and completes
+    const o = await (await page.request.get(`${LATER}/api/v1/orders/${id}`)).json();
+    await gatewayPays(LATER, o.order_no, o.price_fen, offset);
+    await go(page, `${LATER}/#/orders/${id}`);
+    await page.waitForSelector('#csr textarea');
+    await page.fill('#csr textarea', makeCsr('orgR-renewed', '乌鲁木齐测试建设有限公司'));
+    await page.click('#csr button');
+    await page.waitForSelector('#complete');
+    await page.click('#complete');
+    await page.waitForSelector('[data-state="completed"]');
+    // the new certificate and the new seal (same image) bound to it
+    await page.waitForSelector('#seals-new figure img.seal-image');
+    const newSeal = await page.getAttribute('#seals-new figure', 'data-esid');
+    check(newSeal && newSeal !== oldSeal, 'a new seal');
+    const certs = await page.$$eval('#tracking dd .mono', (els) => els.map((e) => e.textContent.trim()));
+    check(certs.length === 1 && certs[0] !== cert.serial, `a new certificate: ${certs}`);
+    await shot(page, 'portal-renew-completed');
+    const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`button[data-seal-download="${newSeal}"]`)]);
+    const esl = join(WORK, 'files', 'new.esl');
+    writeFileSync(esl, readFileSync(await dl.path()));
+    execFileSync(process.env.SEALCA_BIN, ['seal', 'verify', '--home', process.env.SEALCA_HOME, esl], { stdio: 'ignore' });
+    const st = JSON.parse(execFileSync(process.env.SEALCA_BIN, ['seal', 'show', '--home', process.env.SEALCA_HOME, oldSeal], { encoding: 'utf8' }));
+    check(st.status === 'retired' && st.replacedBy === newSeal, `old seal: ${JSON.stringify(st)}`);
+    // the certificate list shows the new certificate, the old one superseded
+    await page.goto(`${LATER}/#/certs`);
+    await page.waitForSelector(`#certs article.cert:has-text("${certs[0].slice(0, 12)}")`);
+    await shot(page, 'portal-renew-certificates');
+  } finally {
+    agent.child.kill('SIGTERM');
+  }
+});
+
+test('HTTPS: the session cookie is __Host- with Secure, HttpOnly, SameSite=Strict; login and logout; plain HTTP without Secure', async () => {
+  const HTTPS = process.env.SEALCA_HTTPS_URL;
+  check(HTTPS, 'SEALCA_HTTPS_URL is set by scripts/run-browser.sh');
+  const who = { name: '王五', phone: uniquePhone(), email: `h${seq}@example.cn`, password: 'https long password' };
+  const page = await newPage({ ignoreHTTPSErrors: true });
+  await page.goto(`${HTTPS}/#/register`);
+  await page.fill('#f-name', who.name);
+  await page.fill('#f-phone', who.phone);
+  await page.fill('#f-email', who.email);
+  await page.fill('#f-password', who.password);
+  await page.click('#register-submit');
+  await page.waitForSelector('#business-types');
+  await page.click('#logout');
+  await page.waitForSelector('#login-submit');
+  await loginAt(page, HTTPS, who);
+  const cookies = await page.context().cookies(HTTPS);
+  const c = cookies.find((x) => x.name === '__Host-sealca');
+  check(c, `no __Host-sealca cookie: ${JSON.stringify(cookies)}`);
+  check(c.secure && c.httpOnly && c.sameSite === 'Strict' && c.path === '/' && c.domain === '127.0.0.1', `cookie flags: ${JSON.stringify(c)}`);
+  check(!cookies.some((x) => x.name === 'sealca'), 'no plain cookie over HTTPS');
+  check(await page.evaluate(() => !document.cookie.includes('sealca')), 'the session cookie is not readable by scripts');
+  check((await page.request.get(`${HTTPS}/api/v1/certificates`)).status() === 200, 'the session works over HTTPS');
+  // logout ends the session; the old cookie replayed is refused
+  await page.click('#logout');
+  await page.waitForSelector('#login-submit');
+  const after = await page.context().cookies(HTTPS);
+  check(!after.some((x) => x.name === '__Host-sealca' && x.value), 'the cookie is cleared at logout');
+  const replay = await page.request.get(`${HTTPS}/api/v1/certificates`, { headers: { Cookie: `__Host-sealca=${c.value}` } });
+  check(replay.status() === 401, `replayed session after logout answered ${replay.status()}`);
+  // plain HTTP: no Secure (a browser would drop a Secure or __Host- cookie there), still HttpOnly and Strict
+  const plain = await newPage();
+  await loginAt(plain, BASE, who);
+  const pc = (await plain.context().cookies(BASE)).find((x) => x.name === 'sealca');
+  check(pc && !pc.secure && pc.httpOnly && pc.sameSite === 'Strict' && pc.path === '/', `plain cookie: ${JSON.stringify(pc)}`);
+  await plain.click('#logout');
+  await plain.waitForSelector('#login-submit');
 });
 
 let pass = 0, fail = 0;

@@ -2,6 +2,10 @@
 # signs a server challenge), completed online by the applicant; the old certificate is
 # superseded; expiry reminders at 30/7/1 days queued once each in the mail outbox; counter
 # pick-up. The server's RA clock is moved with SEALCA_RA_CLOCK_OFFSET (test hook).
+# Renewal with the seal (GM/T 0031 §6.2.2): the certificate has an active seal, the renew order
+# shows it, the holder must approve keeping the same image, completion makes the new seal bound to
+# the new certificate (same picture) and retires the old one; a document signed with the new
+# certificate and the new seal verifies, the old seal with the new certificate is refused.
 . "$ROOT/tests/integration/lib.sh"
 . "$ROOT/tests/integration/lib_serve.sh"
 . "$ROOT/tests/integration/lib_ra.sh"
@@ -17,6 +21,9 @@ staff_login P prod1 staff-password-1 staff.pin
 staff_login E entry1 staff-password-1 staff.pin
 org_cert A R P holder
 OLD=$SERIAL
+$S seal make --home ca --image "$PNG" --name "新疆测试科技有限公司" --type organization --cert holder.pem --out old.esl >mk.txt 2>/dev/null
+OLDSEAL=$(sed -n 's/^esID //p' mk.txt)
+[ -n "$OLDSEAL" ] || die "the holder's seal"
 # counter pick-up (handling onsite) by the entry operator of the service point
 staff_login E2 entry2 staff-password-1 staff.pin
 call POST "/orders/$OID/pickup" '{"picked_up_by":"李经办"}' E2
@@ -62,6 +69,18 @@ SIG=$(openssl dgst -sm3 -sign holder.key -sigopt "$DISTID" pop.txt | base64 -w0)
 call POST /orders "$(jq -nc --arg s "$OLD" --arg c "$CH" --arg g "$SIG" '{business:"renew",subject_kind:"organization",certificate:$s,pop:{challenge:$c,signature:$g},years:2,declarations_accepted:true,price_confirmed:true}')" A
 expect 201 "renew order"
 NID=$(jq -r .id resp.json)
+call GET "/orders/$NID" "" A
+[ "$(jq -r '.seals | length' resp.json)" = 1 ] || die "the renew order shows the certificate's seal"
+[ "$(jq -r '.seals[0].esid' resp.json)" = "$OLDSEAL" ] || die "the seal to renew"
+jq -r '.seals[0].picture_png' resp.json | base64 -d | cmp -s - "$PNG" || die "the seal image shown to the holder"
+call POST "/orders/$NID/submit" '{}' A
+expect_err 400 order.seal_approval seal_keep_image "renewal without approving the seal image"
+call PATCH "/orders/$NID" '{"seal_keep_image":false}' A
+expect 200 "patch"
+call POST "/orders/$NID/submit" '{}' A
+expect_err 400 order.seal_approval seal_keep_image "seal image declined"
+call PATCH "/orders/$NID" '{"seal_keep_image":true}' A
+expect 200 "approve the seal image"
 call POST "/orders/$NID/submit" '{}' A
 expect 200 "submit renew"
 [ "$(jq -r .state resp.json)" = approved ] || die "renew needs no review"
@@ -77,6 +96,29 @@ expect 200 "applicant completes the renewal"
 NEW=$(jq -r '.certificates[0]' resp.json)
 [ "$NEW" != "$OLD" ] || die "a new certificate"
 $S show --home ca --serial "$OLD" | grep -qi superseded || die "old certificate superseded"
+NEWSEAL=$(jq -r '.new_seals[0].esid' resp.json)
+[ -n "$NEWSEAL" ] && [ "$NEWSEAL" != null ] && [ "$NEWSEAL" != "$OLDSEAL" ] || die "a new seal"
+[ "$(jq -r '.new_seals[0].certificate' resp.json)" = "$NEW" ] || die "the new seal is bound to the new certificate"
+[ "$(jq -r '.seals | length' resp.json)" = 0 ] || die "no active seal left on the old certificate"
+jq -r '.new_seals[0].picture_png' resp.json | base64 -d | cmp -s - "$PNG" || die "the same image"
+jq -r '.new_seals[0].seal' resp.json | base64 -d >new.esl
+$S seal show --home ca "$OLDSEAL" >old.json
+[ "$(jq -r .status old.json)" = retired ] && [ "$(jq -r .reason old.json)" = renew ] || die "old seal retired by the renewal"
+[ "$(jq -r .replacedBy old.json)" = "$NEWSEAL" ] || die "old seal replaced by the new"
+$S seal show --home ca "$NEWSEAL" >new.json
+[ "$(jq -r .name new.json)" = "新疆测试科技有限公司" ] && [ "$(jq -r .kind new.json)" = official ] || die "same name and kind"
+[ "$(jq -r .certSerial new.json)" = "$NEW" ] || die "registry binds the new certificate"
+[ "$(dbq "SELECT COUNT(*) FROM audit WHERE action = 'seal.replace' AND object = '$NEWSEAL' AND detail LIKE '%business=renew%'")" = 1 ] || die "seal renewal audited"
 call GET "/orders/$NID/certificates" "" A
 jq -r '.certificates[0].pem' resp.json | openssl x509 -noout -subject -nameopt utf8 | grep -q '新疆测试科技有限公司' || die "renewal keeps the subject"
+jq -r '.certificates[0].pem' resp.json >renewed.pem
+# a bid document signed with the new certificate and the new seal verifies (GM/T 0031 §6.2.3)
+printf '投标文件 renewal test\n' >bid.txt
+openssl pkcs8 -topk8 -v2 aes-256-cbc -in renewed.key -out renewed.p8 -passout "pass:$SEALCA_PASSPHRASE"
+$S seal sign --seal new.esl --key renewed.p8 bid.txt --out bid.ses
+$S seal verify bid.ses --data bid.txt --home ca >sv.txt || { cat sv.txt; die "new seal + new certificate"; }
+# the old seal with the new certificate is refused (§6.2.2: not the certificate in the seal)
+expect_fail seal.cert_not_bound $S seal sign --seal old.esl --key renewed.p8 --cert renewed.pem bid.txt --out x.ses
+[ ! -e x.ses ] || die "nothing written"
+expect_fail seal.cert_not_bound $S seal sign --seal old.esl --key renewed.p8 bid.txt --out x.ses
 serve_stop

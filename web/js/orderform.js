@@ -256,6 +256,8 @@ export function renderOrder(root, ctx) {
         try {
           order = await api('PATCH', `/orders/${order.id}`, changes(root, order));
           if (ctx.onChange) ctx.onChange(order);
+          const fe = root.querySelector(`[data-err="${name}"]`);
+          if (fe) fe.textContent = '';
         } catch (e) { ev.target.checked = !ev.target.checked; showError(root, e, box); }
       } }), ' ', text),
     h('span', { class: 'field-error', 'data-err': name }));
@@ -287,6 +289,10 @@ export function renderOrder(root, ctx) {
   confirm.appendChild(h('ol', { class: 'declarations' }, [1, 2, 3, 4].map((i) => h('li', {}, t(`decl.${i}`)))));
   confirm.appendChild(checkbox('declarations_accepted', t('decl.accept')));
 
+  // --- renewal with seals: the certificate's seals (the holder approves the same image) and,
+  // once completed, the new certificate's seals with their .esl files
+  const sealsCard = renewSeals(order, editable, checkbox);
+
   // --- forms to print
   const q = lang() === 'en' ? '?lang=en' : '';
   const pdfs = h('section', { class: 'card forms', id: 'forms' }, h('h3', {}, t('pdf.title')), h('p', { class: 'hint' }, t('pdf.hint')),
@@ -309,7 +315,9 @@ export function renderOrder(root, ctx) {
   if (actions.has('complete')) {
     buttons.appendChild(h('button', { type: 'button', class: 'primary', id: 'complete', onclick: async () => {
       try { await reload(await api('POST', `/orders/${order.id}/complete`, {})); } catch (e) { showError(root, e, box); }
-    } }, order.business === 'change' ? t('order.complete_change') : t('order.confirm_receipt')));
+    } }, order.business === 'change' ? t('order.complete_change')
+      : ['renew', 'rekey', 'renew-without-rekey'].includes(order.business) && order.state === 'paid' ? t('order.complete_renew')
+        : t('order.confirm_receipt')));
   }
   if (actions.has('cancel')) {
     buttons.appendChild(h('button', { type: 'button', id: 'cancel', onclick: async () => {
@@ -330,10 +338,49 @@ export function renderOrder(root, ctx) {
   }
 
   replace(root, head, box, note, fix, tracking(catalog, order), editable || order.state === 'draft' ? form : null,
-    (order.checklist || []).length ? mats : null, editable ? confirm : null, csr, buttons, pdfs, history(catalog, order));
+    (order.checklist || []).length ? mats : null, sealsCard, editable ? confirm : null, csr, buttons, pdfs, history(catalog, order));
   // read-only view of the filled fields when the order can no longer be edited
   if (!editable) root.insertBefore(form, pdfs);
   return root;
+}
+
+// base64 -> a blob: URL (the page's CSP allows blob: images, not data:)
+function b64Blob(b64, type) {
+  const bin = atob(b64 || '');
+  const u8 = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) u8[i] = bin.charCodeAt(i);
+  return URL.createObjectURL(new Blob([u8], { type }));
+}
+
+function sealFigure(s, withFile) {
+  const img = s.picture_png ? h('img', { src: b64Blob(s.picture_png, 'image/png'), alt: s.name, class: 'seal-image', 'data-esid': s.esid, width: 120 }) : null;
+  const dl = withFile && s.seal ? h('button', { type: 'button', class: 'link', 'data-seal-download': s.esid, onclick: () => {
+    const a = h('a', { href: b64Blob(s.seal, 'application/octet-stream'), download: `${s.esid}.esl` });
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+  } }, t('seal.download')) : null;
+  return h('figure', { class: 'seal', 'data-esid': s.esid }, img,
+    h('figcaption', {}, h('strong', {}, s.name), h('div', { class: 'muted small' }, `${t('seal.kind')}: ${s.kind}`),
+      h('div', { class: 'muted small' }, `${t('seal.valid_to')} ${shanghai(s.valid_to)}`),
+      h('div', { class: 'mono small' }, s.esid), dl));
+}
+
+function renewSeals(order, editable, checkbox) {
+  const olds = order.seals || [], news = order.new_seals || [];
+  if (!olds.length && !news.length) return null;
+  const card = h('section', { class: 'card seals', id: 'renew-seals' }, h('h3', {}, t('seal.renew_title')));
+  if (olds.length) {
+    card.appendChild(h('p', { class: 'hint' }, t('seal.renew_hint')));
+    card.appendChild(h('div', { class: 'seal-list', id: 'seals-old' }, olds.map((s) => sealFigure(s, false))));
+    if (editable) card.appendChild(checkbox('seal_keep_image', t('seal.keep_image')));
+    else if (order.seal_keep_image) card.appendChild(h('p', { class: 'muted' }, '✓ ', t('seal.keep_image')));
+  }
+  if (news.length) {
+    card.appendChild(h('h4', {}, t('seal.new_title')));
+    card.appendChild(h('div', { class: 'seal-list', id: 'seals-new' }, news.map((s) => sealFigure(s, true))));
+  }
+  return card;
 }
 
 function materialLabel(catalog, order, kind) {

@@ -6,6 +6,7 @@ import { t, label, lang, setLang, applyStatic } from './i18n.js';
 import { api, setCsrf, ApiError } from './api.js';
 import { renderOrder, showError, businessLabel, subjectLabel, stateBadge } from './orderform.js';
 import { priceFor } from './fields.js';
+import { agentSign, agentUrl, setAgentUrl, setPin, forgetPin } from './agent.js';
 
 const main = document.getElementById('main');
 let catalog = null;
@@ -148,6 +149,25 @@ async function viewNew(params) {
           } catch (e) { showError(root, e, box); }
         } }, t('pop.get')),
         h('p', {}, t('pop.sign_this')), text,
+        // the holder's local signing agent (`sealca agent` with the certificate's key, like a USB
+        // key's middleware) signs the challenge; pasting a signature made elsewhere still works
+        h('div', { class: 'field' }, h('label', { for: 'pop-agent-url' }, t('pop.agent_url')),
+          h('input', { id: 'pop-agent-url', type: 'url', value: agentUrl(), 'data-skip': '1' })),
+        h('div', { class: 'field' }, h('label', { for: 'pop-agent-pin' }, t('pop.agent_pin')),
+          h('input', { id: 'pop-agent-pin', type: 'password', autocomplete: 'off', 'data-skip': '1' })),
+        h('button', { type: 'button', id: 'pop-agent', onclick: async () => {
+          const txt = text.textContent;
+          if (!txt) { showError(root, new ApiError(400, 'field.required', t('pop.get'), 'pop'), box); return; }
+          try {
+            setAgentUrl(root.querySelector('#pop-agent-url').value.trim());
+            setPin(root.querySelector('#pop-agent-pin').value);
+            const r = await agentSign(txt);
+            forgetPin();
+            root.querySelector('#pop-agent-pin').value = '';
+            sig.value = r.signature;
+            box.textContent = '';
+          } catch (e) { forgetPin(); showError(root, new ApiError(400, e.code || 'agent.error', e.message, 'pop'), box); }
+        } }, t('pop.agent')),
         h('div', { class: 'field' }, h('label', { for: 'f-pop' }, t('pop.signature')), sig, h('span', { class: 'field-error', 'data-err': 'pop' }))));
     }
     if (bt && bt.key === 'revoke') extra.push(h('p', { class: 'alert warn', id: 'revoke-warning' }, revokeWarning(cat)));
