@@ -404,6 +404,8 @@ echo "is also given per wall-clock second because it waits for the database's fs
 } > "$OUT"
 # the KMC's figures (dual issuance, envelopes), appended by their own script
 "$ROOT/scripts/bench-kmc.sh" >>"$OUT"
+# the TSA's figures (POST /tsa beside openssl ts -reply), appended by their own script
+"$ROOT/scripts/bench-tsa.sh" >>"$OUT"
 cat "$OUT"
 # the registration service (docs/benchmarks-ra.md)
 "$ROOT/scripts/bench-ra.sh"

@@ -8,7 +8,7 @@ export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 engines="${SEALCA_TEST_ENGINES:-openssl fast}"
 root=$(cd "$(dirname "$0")/.." && pwd)
-PG_TESTS="t_sm2_openssl_interop t_bad_input t_crash t_two_nodes t_ldap t_kmc_tokens t_ra_flow t_ra_bad t_ra_renew t_ra_kmc t_seal t_ra_seal t_notify t_ra_lookup"
+PG_TESTS="t_sm2_openssl_interop t_bad_input t_crash t_two_nodes t_ldap t_kmc_tokens t_ra_flow t_ra_bad t_ra_renew t_ra_kmc t_seal t_ra_seal t_notify t_ra_lookup t_tsa"
 pg_url="${SEALCA_TEST_PG_URL:-}"
 if [ -z "$pg_url" ]; then
     if [ "${SEALCA_TEST_PG_REQUIRED:-}" = 1 ]; then

@@ -48,6 +48,7 @@ void api_ca_cert(void *app, const http_req *req, http_resp *resp);
 void api_crl(void *app, const http_req *req, http_resp *resp);
 void api_ocsp_post(void *app, const http_req *req, http_resp *resp);
 void api_ocsp_get(void *app, const http_req *req, http_resp *resp);
+void api_tsa_post(void *app, const http_req *req, http_resp *resp); /* api/tsa.c, RFC 3161 */
 /* Staff UI only (behind staff authentication, not in the public table): POST the specimen
  * image (image/png or image/jpeg, at most SEAL_IMG_MAX_BYTES) with ?kind=seal|signature
  * &threshold=&crop=X,Y,W,H&size_mm=&dpi=&preview=1; answers the PNG. See src/api/sealimage.c. */

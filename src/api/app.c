@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "tsa/tsa.h"
+
 static void ca_destroy(void *p)
 {
     ca_close(p);
@@ -63,6 +65,7 @@ static const http_route routes[] = {
     {"GET", "/crl/", 1, 0, api_crl},
     {"POST", "/ocsp", 0, OCSP_REQUEST_MAX, api_ocsp_post},
     {"GET", "/ocsp/", 1, 0, api_ocsp_get},
+    {"POST", "/tsa", 0, TSA_REQUEST_MAX, api_tsa_post},
     {"GET", "/api/v1/seals/", 1, 0, api_seal_status},
     {"GET", "/api/v1/", 1, 0, api_ra},
     {"POST", "/api/v1/", 1, API_RA_JSON_MAX, api_ra},

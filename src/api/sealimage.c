@@ -115,6 +115,18 @@ void api_seal_image_extract(void *vapp, const http_req *req, http_resp *resp)
     int preview = pv != NULL && strcmp(pv, "1") == 0;
     o.all_ink = (s = arg(req, "all_ink")) != NULL && strcmp(s, "1") == 0;
     o.square = (s = arg(req, "square")) != NULL && strcmp(s, "1") == 0;
+    o.keep_lines = (s = arg(req, "keep_lines")) != NULL && strcmp(s, "1") == 0;
+    /* perspective correction: on unless deskew=off */
+    o.deskew = SEAL_DESKEW_AUTO;
+    if ((s = arg(req, "deskew")) != NULL) {
+        if (strcmp(s, "off") == 0) {
+            o.deskew = SEAL_DESKEW_OFF;
+        } else if (strcmp(s, "auto") != 0) {
+            http_error(resp, 400, "image.bad_deskew",
+                       "deskew 应为 auto 或 off (deskew is auto or off)");
+            return;
+        }
+    }
 
     /* the declared type must be an image type and agree with the content */
     const char *ct = req->conn != NULL ? http_header(req, "Content-Type") : NULL;
@@ -161,6 +173,20 @@ void api_seal_image_extract(void *vapp, const http_req *req, http_resp *resp)
         snprintf(v, sizeof(v), "%ux%u", ext.w, ext.h);
         http_set_header(resp, "X-Seal-Pixels", v);
         if (ext.rendering) http_set_header(resp, "X-Seal-Rendering", "1");
+        /* what the perspective correction did: box (the specimen frame rectified), round
+         * (the outline made a circle), none */
+        snprintf(v, sizeof(v), "%s%s%s", info.deskew & SEAL_DESKEWED_BOX ? "box" : "",
+                 info.deskew == (SEAL_DESKEWED_BOX | SEAL_DESKEWED_ELLIPSE) ? "," : "",
+                 info.deskew & SEAL_DESKEWED_ELLIPSE ? "round"
+                 : info.deskew                       ? ""
+                                                     : "none");
+        http_set_header(resp, "X-Seal-Deskew", v);
+        if (info.axis_ratio > 0) {
+            snprintf(v, sizeof(v), "%.3f", info.axis_ratio);
+            http_set_header(resp, "X-Seal-Axis-Ratio", v);
+        }
+        snprintf(v, sizeof(v), "%u", info.lines);
+        http_set_header(resp, "X-Seal-Lines-Removed", v);
     }
     seal_img_free(&src);
     seal_img_free(&ext);

@@ -75,5 +75,6 @@ int cmd_kmc(int argc, char **argv);
 int cmd_token(int argc, char **argv);
 int cmd_envelope(int argc, char **argv);
 int cmd_notify(int argc, char **argv);
+int cmd_tsa(int argc, char **argv);
 
 #endif

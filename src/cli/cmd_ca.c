@@ -237,12 +237,26 @@ int cmd_ca(int argc, char **argv)
 {
     cli_ctx c = {0};
     if (cli_common_only(&c, argc, argv) != 0) return EXIT_USAGE;
-    if (argc - optind != 1 || strcmp(argv[optind], "rollover") != 0)
-        return cli_usage("usage: sealca ca rollover");
+    if (argc - optind != 1 ||
+        (strcmp(argv[optind], "rollover") != 0 && strcmp(argv[optind], "tsa") != 0))
+        return cli_usage("usage: sealca ca rollover | sealca ca tsa");
     pki_ca *ca = NULL;
     int rc = cli_open(&c, 1, &ca);
     if (rc != 0) return rc;
     sc_err e = {0};
+    if (strcmp(argv[optind], "tsa") == 0) {
+        pki_issuer *t = NULL;
+        if (ca_make_tsa(ca, 0, "cli", &t, &e) != 0)
+            rc = cli_fail(&e);
+        else
+            printf("sealca: 时间戳服务器证书 / TSA certificate %s (serial %s, signed by %s, "
+                   "extendedKeyUsage timeStamping critical): %s/certs/%s.pem; restart "
+                   "'sealca serve' to answer POST /tsa with it\n",
+                   t->id, t->serial, t->parent, c.home, t->id);
+        ca_close(ca);
+        cli_done(&c);
+        return rc;
+    }
     pki_issuer *old = ca_active_issuing(ca);
     char oldid[32];
     snprintf(oldid, sizeof(oldid), "%s", old ? old->id : "?");

@@ -8,6 +8,7 @@
 
 #include "seal/seal.h"
 #include "token/token.h"
+#include "tsa/tsa.h"
 
 #define CERT_FILE_MAX (1024 * 1024)
 #define SIGN_DATA_MAX (512u * 1024 * 1024)
@@ -197,6 +198,14 @@ out:
 /* seal sign --token: the signing key stays in the software USB key (src/token); the PIN comes
  * from --pin, --pin-file or SEALCA_TOKEN_PIN. The certificate is the token's own signing
  * certificate unless --cert names one (it must still be the one bound in the seal). */
+/* seal sign --tsa URL: the v4 timeStamp over the signature value (tsa/tsa.h) */
+static const char *sign_tsa_url;
+
+static int sign_stamp(sc_buf *sig, sc_err *e)
+{
+    return sign_tsa_url == NULL ? 0 : tsa_seal_stamp(sign_tsa_url, sig, e);
+}
+
 static int seal_sign_token(const char *sealf, const char *tokf, const char *pin,
                            const char *pinfile, const char *certf, const char *out,
                            const char *prop, const char *file, int64_t when)
@@ -249,7 +258,7 @@ static int seal_sign_token(const char *sealf, const char *tokf, const char *pin,
     uint8_t h[32];
     crypto_sm3(data, datalen, h);
     if (seal_sign(sd, sdlen, c->sign, cert.p, cert.len, h, prop, when, NULL, 0, &sig, &e) != 0 ||
-        cli_write(out, sig.p, sig.len, 0644, &e) != 0) {
+        sign_stamp(&sig, &e) != 0 || cli_write(out, sig.p, sig.len, 0644, &e) != 0) {
         rc = cli_fail(&e);
         goto out;
     }
@@ -280,11 +289,15 @@ static int seal_sign_cmd(int argc, char **argv)
                                        {"out", required_argument, NULL, 'o'},
                                        {"property", required_argument, NULL, 'p'},
                                        {"time", required_argument, NULL, 't'},
+                                       {"tsa", required_argument, NULL, 'A'},
                                        {NULL, 0, NULL, 0}};
     int opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         if (cli_common_opt(&c, opt, optarg)) continue;
         switch (opt) {
+        case 'A':
+            sign_tsa_url = optarg;
+            break;
         case 's':
             sealf = optarg;
             break;
@@ -318,7 +331,7 @@ static int seal_sign_cmd(int argc, char **argv)
     }
     if (optind != argc - 1 || !sealf || !out || (keyf == NULL) == (tokf == NULL))
         return cli_usage("seal sign needs --seal SEAL.esl (--key KEY.pem | --token T.tok "
-                         "[--pin PIN | --pin-file F]) FILE --out FILE.ses");
+                         "[--pin PIN | --pin-file F]) FILE --out FILE.ses [--tsa URL/tsa]");
     const char *file = argv[optind];
     int64_t when = (int64_t)time(NULL);
     if (at && parse_when(at, &when) != 0) return cli_usage("--time YYYY-MM-DDTHH:MM:SSZ");
@@ -376,7 +389,7 @@ static int seal_sign_cmd(int argc, char **argv)
     uint8_t h[32];
     crypto_sm3(data, datalen, h);
     if (seal_sign(sd, sdlen, key, cert.p, cert.len, h, prop, when, NULL, 0, &sig, &e) != 0 ||
-        cli_write(out, sig.p, sig.len, 0644, &e) != 0) {
+        sign_stamp(&sig, &e) != 0 || cli_write(out, sig.p, sig.len, 0644, &e) != 0) {
         rc = cli_fail(&e);
         goto out;
     }

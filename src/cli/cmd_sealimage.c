@@ -13,7 +13,7 @@ static const char usage_text[] =
     "usage: sealca seal-image extract --in SCAN.jpg|png --out INK.png [--kind seal|signature]\n"
     "           [--threshold 0..1] [--crop X,Y,W,H] [--size-mm MM] [--dpi N] [--all-ink] "
     "[--square]\n"
-    "           [--preview PREVIEW.png] [--force]\n"
+    "           [--deskew auto|off] [--keep-lines] [--preview PREVIEW.png] [--force]\n"
     "       sealca seal-image render --shape round|square --name TEXT [--bottom TEXT]\n"
     "           [--size-mm MM] [--dpi N] [--no-mark] --out SEAL.png [--force]\n"
     "       sealca seal-image info FILE\n";
@@ -58,19 +58,35 @@ static int write_png(const char *path, const seal_img *im, int force, sc_err *e)
     return rc;
 }
 
-enum { O_IN = 1, O_OUT, O_KIND, O_THR, O_CROP, O_SIZE, O_DPI, O_PREV, O_FORCE, O_ALL, O_SQ };
+enum {
+    O_IN = 1,
+    O_OUT,
+    O_KIND,
+    O_THR,
+    O_CROP,
+    O_SIZE,
+    O_DPI,
+    O_PREV,
+    O_FORCE,
+    O_ALL,
+    O_SQ,
+    O_DESKEW,
+    O_LINES
+};
 
 static int do_extract(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"in", required_argument, NULL, O_IN},     {"out", required_argument, NULL, O_OUT},
-        {"kind", required_argument, NULL, O_KIND}, {"threshold", required_argument, NULL, O_THR},
-        {"crop", required_argument, NULL, O_CROP}, {"size-mm", required_argument, NULL, O_SIZE},
-        {"dpi", required_argument, NULL, O_DPI},   {"preview", required_argument, NULL, O_PREV},
-        {"all-ink", no_argument, NULL, O_ALL},     {"square", no_argument, NULL, O_SQ},
-        {"force", no_argument, NULL, O_FORCE},     {NULL, 0, NULL, 0}};
+        {"in", required_argument, NULL, O_IN},      {"out", required_argument, NULL, O_OUT},
+        {"kind", required_argument, NULL, O_KIND},  {"threshold", required_argument, NULL, O_THR},
+        {"crop", required_argument, NULL, O_CROP},  {"size-mm", required_argument, NULL, O_SIZE},
+        {"dpi", required_argument, NULL, O_DPI},    {"preview", required_argument, NULL, O_PREV},
+        {"all-ink", no_argument, NULL, O_ALL},      {"square", no_argument, NULL, O_SQ},
+        {"force", no_argument, NULL, O_FORCE},      {"deskew", required_argument, NULL, O_DESKEW},
+        {"keep-lines", no_argument, NULL, O_LINES}, {NULL, 0, NULL, 0}};
     const char *in = NULL, *outp = NULL, *prev = NULL;
-    seal_extract_opts o = {0};
+    /* perspective correction is on unless asked off: a photo taken square on is left as is */
+    seal_extract_opts o = {.deskew = SEAL_DESKEW_AUTO};
     int force = 0, opt;
     while ((opt = getopt_long(argc, argv, "", lo, NULL)) != -1) {
         switch (opt) {
@@ -88,6 +104,20 @@ static int do_extract(int argc, char **argv)
             break;
         case O_ALL:
             o.all_ink = 1;
+            break;
+        case O_SQ:
+            o.square = 1;
+            break;
+        case O_LINES:
+            o.keep_lines = 1;
+            break;
+        case O_DESKEW:
+            if (strcmp(optarg, "auto") == 0)
+                o.deskew = SEAL_DESKEW_AUTO;
+            else if (strcmp(optarg, "off") == 0)
+                o.deskew = SEAL_DESKEW_OFF;
+            else
+                return cli_usage("--deskew is auto or off");
             break;
         case O_KIND:
             if (strcmp(optarg, "seal") == 0)
@@ -132,6 +162,15 @@ static int do_extract(int argc, char **argv)
         printf("wrote %s: %ux%u px = %.1f x %.1f mm at %.0f dpi%s\n", outp, ext.w, ext.h,
                ext.w / ext.dpi * 25.4, ext.h / ext.dpi * 25.4, ext.dpi,
                ext.rendering ? " (from a RENDERING, not a real specimen)" : "");
+        if (info.deskew & SEAL_DESKEWED_BOX)
+            printf("perspective: specimen box frame %.0f,%.0f %.0f,%.0f %.0f,%.0f %.0f,%.0f "
+                   "rectified\n",
+                   info.quad[0], info.quad[1], info.quad[2], info.quad[3], info.quad[4],
+                   info.quad[5], info.quad[6], info.quad[7]);
+        if (info.axis_ratio > 0)
+            printf("outline: axis ratio %.3f%s\n", info.axis_ratio,
+                   info.deskew & SEAL_DESKEWED_ELLIPSE ? ", made round" : " (round enough)");
+        if (info.lines > 0) printf("removed %u printed line(s)\n", info.lines);
         if (prev != NULL) printf("wrote preview %s\n", prev);
     }
     seal_img_free(&src);

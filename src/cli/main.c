@@ -25,6 +25,7 @@ static const char usage[] =
     "  profiles                     list certificate profiles\n"
     "  profile show|add|set|retire NAME [--file DEFINITION]\n"
     "  ca rollover                  new issuing CA key and certificate, with link certificates\n"
+    "  ca tsa                       RFC 3161 time-stamping certificate and key (POST /tsa)\n"
     "  audit verify | audit checkpoint\n"
     "  verify-crl --crl FILE [--issuer ID]      check a CRL's signature with sealca's verifier\n"
     "  verify-cert --cert FILE --chain FILE     check a certificate path with sealca's verifier\n"
@@ -58,13 +59,15 @@ static const char usage[] =
     "        [--kind K] [--valid-from D --valid-to D] [--version 1|4] [--replace ESID\n"
     "        --business seal-change|seal-redo] --out SEAL.esl      make a seal (电子印章)\n"
     "  seal sign --seal SEAL.esl (--key KEY.pem [--cert C.pem] | --token T.tok --pin PIN)\n"
-    "        FILE --out FILE.ses\n"
+    "        FILE --out FILE.ses [--tsa URL/tsa]      --tsa: RFC 3161 timeStamp (v4 seals)\n"
     "  seal verify FILE.esl|FILE.ses [--data FILE] [--ca CHAIN.pem] [--crl CRL|--online] [--at T]\n"
     "        [--no-chain] [--json]      GM/T 0031 §6.1.2 / §6.2.3 checks; exit 0 only if all pass\n"
     "  seal verify-ofd FILE.ofd [--ca …] [--crl …] [--json]      every signature of an OFD\n"
     "  seal show ESID | seal retire ESID REASON      the seal registry\n"
     "  notify status | list [--limit N] | send [--now] | test --to ADDRESS\n"
-    "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n";
+    "        the e-mail outbox: state, recent messages, deliver due ones over SMTP, queue a test\n"
+    "  tsa show SERIAL | tsa verify TOKEN|RESPONSE [--data FILE]\n"
+    "        a logged timestamp token; an RFC 3161 token's own checks (docs/tsa.md)\n";
 
 static const struct {
     const char *name;
@@ -99,6 +102,7 @@ static const struct {
     {"token", cmd_token},
     {"envelope", cmd_envelope},
     {"notify", cmd_notify},
+    {"tsa", cmd_tsa},
 };
 
 int main(int argc, char **argv)

@@ -13,12 +13,14 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "crypto/datakey.h"
 #include "kmc/kmc.h"
 #include "pki/der.h"
 #include "seal/seal.h"
+#include "tsa/tsa.h"
 
 #define KP_MAGIC   "SKP1"
 #define KP_OP_SIGN 1
@@ -64,6 +66,13 @@ int keyproc_check(const char *role, sc_alg alg, sc_slice subject, const uint8_t 
     int ca = strcmp(role, "root") == 0 || strcmp(role, "issuing") == 0;
     if (ca && len == 75 && memcmp(msg, "sealca-audit-checkpoint-v1", 26) == 0 && msg[26] == 0)
         return 0;
+    /* a TSA key signs only a token's signed attributes (RFC 3161 / RFC 5652 §5.4), with a
+     * signingTime on the key process's own clock */
+    if (strcmp(role, "tsa") == 0) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return tsa_signed_attrs_check(msg, len, (int64_t)ts.tv_sec, e);
+    }
     der_r r = der_reader(msg, len);
     der_tlv top, a, b, c, d;
     if (der_expect(&r, DER_SEQUENCE, &top) != 0 || !der_at_end(&r))

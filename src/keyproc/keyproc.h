@@ -22,7 +22,9 @@
  *                      signature algorithm is the CA's, or an audit checkpoint message;
  *   ocsp signer:       an OCSP ResponseData;
  *   seal maker:        a seal's to-be-signed data (GM/T 0031 SES_SealInfo structures);
- *   issuing CA also:   its request to the KMC for a holder's encryption key (kmc/kmc.h).
+ *   issuing CA also:   its request to the KMC for a holder's encryption key (kmc/kmc.h);
+ *   tsa:               an RFC 3161 token's signed attributes, signingTime on its own clock
+ *                      (tsa_signed_attrs_check in tsa/tsa.h).
  * Anything else is refused and logged to stderr (never the content).
  */
 typedef struct keyproc keyproc;

@@ -23,7 +23,9 @@ static const char *const config_keys[] = {
     "ldap_password_file", "ldap_base",
     /* registration service (ra/notify.c, ra/workdays.c) */
     "smtp_url", "smtp_from", "smtp_user", "smtp_password_file", "smtp_starttls", "holidays",
-    "workdays", NULL};
+    "workdays",
+    /* time-stamping authority (tsa/tsa.c): the TSTInfo policy OID */
+    "tsa_policy", NULL};
 
 /* Copy checked directory settings into the CA handle (all fit: ca_ldap_check bounds them). */
 static void ca_set_ldap(pki_ca *ca, const char *url, const char *bind_dn, const char *pwfile,
@@ -503,6 +505,22 @@ int ca_open(const char *home, const char *pass, size_t passlen, pki_ca **out, sc
         goto fail;
     ca_set_ldap(ca, conf_get(cfg, "ldap"), conf_get(cfg, "ldap_bind_dn"),
                 conf_get(cfg, "ldap_password_file"), conf_get(cfg, "ldap_base"));
+    if ((v = conf_get(cfg, "tsa_policy")) != NULL) {
+        size_t i = 0, dots = 0;
+        for (; i < sizeof(ca->tsa_policy) && v[i]; i++) {
+            if (v[i] == '.' && i > 0 && v[i - 1] != '.')
+                dots++;
+            else if (v[i] < '0' || v[i] > '9')
+                break;
+        }
+        if (v[i] != 0 || dots < 1 || v[i - 1] == '.' ||
+            (v[0] != '0' && v[0] != '1' && v[0] != '2')) {
+            rc = sc_fail(e, SC_EINVAL, "conf.bad_tsa_policy",
+                         "sealca.conf: tsa_policy must be a dotted OID such as 1.2.156.xxx");
+            goto fail;
+        }
+        snprintf(ca->tsa_policy, sizeof(ca->tsa_policy), "%s", v);
+    }
     v = conf_get(cfg, "database");
     if (v == NULL) v = "sqlite:ca.db";
     char dburl[PATH_MAX];
@@ -732,6 +750,72 @@ out:
         free(n);
     }
     free(pr);
+    return rc;
+}
+
+int ca_make_tsa(pki_ca *ca, int days, const char *actor, pki_issuer **out, sc_err *e)
+{
+    if (ca->alg != SC_ALG_SM2)
+        return sc_fail(e, SC_EINVAL, "tsa.not_sm2",
+                       "时间戳服务仅支持 SM2 CA / the TSA signs SM2-with-SM3 tokens: this home "
+                       "is %s",
+                       crypto_alg_name(ca->alg));
+    if (days < 0 || days > 3653)
+        return sc_fail(e, SC_EINVAL, "tsa.bad_days", "--days must be 1..3653");
+    pki_issuer *sub = ca_active_issuing(ca);
+    if (sub == NULL)
+        return sc_fail(e, SC_ESTATE, "ca.no_issuing", "no active issuing CA to sign the TSA");
+    sc_key *k = NULL;
+    int rc = ca_issuer_key(ca, sub, &k, e);
+    if (rc != 0) return rc;
+    int gen = 1;
+    for (size_t i = 0; i < ca->nissuers; i++)
+        if (strcmp(ca->issuers[i].role, "tsa") == 0) gen++;
+    char id[32], cn[64];
+    snprintf(id, sizeof(id), "tsa-%d", gen);
+    snprintf(cn, sizeof(cn), "TSA G%d", gen);
+    pki_issuer *old = NULL; /* the TSA in service, whichever issuing CA signed it */
+    for (size_t i = 0; i < ca->nissuers; i++)
+        if (strcmp(ca->issuers[i].role, "tsa") == 0 && ca->issuers[i].active) old = &ca->issuers[i];
+    pki_issuer n;
+    memset(&n, 0, sizeof(n));
+    int have = 0;
+    if ((rc = store_tx_begin(ca->db, e)) != 0) return rc;
+    if ((rc = profile_install_builtin(ca->db, "tsa", e)) != 0) goto fail;
+    mk m = {id, "tsa", "tsa", cn, sub, sub->key, days ? days : 1826, -1, 1};
+    if ((rc = make_issuer(ca, ca->db, &m, ca->name, &n, e)) != 0) goto fail;
+    have = 1;
+    if ((rc = issuer_insert(ca->db, &n, e)) != 0 || (rc = ca_outbox_cacert(ca, &n, e)) != 0)
+        goto fail;
+    if (old != NULL) {
+        store_stmt *st;
+        if ((rc = store_stmt_get(ca->db, ST_ISSUER_SET_STATUS, &st, e)) != 0) goto fail;
+        store_bind_text(st, 1, "retired");
+        store_bind_text(st, 2, old->id);
+        if ((rc = store_exec(st, e)) != 0) goto fail;
+    }
+    char detail[200];
+    snprintf(detail, sizeof(detail), "serial=%s parent=%s eku=timeStamping(critical) retired=%s",
+             n.serial, sub->id, old ? old->id : "-");
+    if ((rc = audit_append(ca->db, actor, "ca.tsa", n.id, "ok", detail, e)) != 0) goto fail;
+    if ((rc = store_tx_commit(ca->db, e)) != 0) goto out;
+    if (old != NULL) old->active = 0;
+    pki_issuer *grown = realloc(ca->issuers, (ca->nissuers + 1) * sizeof(*grown));
+    if (grown == NULL) {
+        rc = sc_fail(e, SC_ENOMEM, "oom", "out of memory (the TSA certificate is committed)");
+        goto out;
+    }
+    ca->issuers = grown;
+    ca->issuers[ca->nissuers] = n;
+    have = 0;
+    if (out != NULL) *out = &ca->issuers[ca->nissuers];
+    ca->nissuers++;
+    write_pem_file(ca, &ca->issuers[ca->nissuers - 1]);
+    goto out;
+fail:
+    store_tx_rollback(ca->db);
+out:
+    if (have) issuer_free_fields(&n);
     return rc;
 }
 

@@ -77,6 +77,9 @@ int profile_put(store *s, const char *name, const char *text, const char *actor,
 int profile_retire(store *s, const char *name, const char *actor, sc_err *e);
 /* Install the built-in profiles (inside the caller's transaction). */
 int profile_install_builtins(store *s, sc_err *e);
+/* Install one built-in profile added after the home was made (inside the caller's transaction);
+ * 0 when it is there already. */
+int profile_install_builtin(store *s, const char *name, sc_err *e);
 
 /* ---- issuers (CA, OCSP, seal-maker and link certificates of this home) ---- */
 
@@ -117,6 +120,7 @@ typedef struct pki_ca {
     char ldap_bind_dn[512];            /* "" = anonymous */
     char ldap_password_file[PATH_MAX]; /* absolute, or relative to the home */
     char ldap_base[512];               /* appended to every subject DN */
+    char tsa_policy[96]; /* sealca.conf tsa_policy: the TSTInfo policy OID, "" = the default */
 } pki_ca;
 
 typedef struct ca_init_opts {
@@ -157,6 +161,12 @@ int ca_rollover(pki_ca *ca, const char *actor, sc_err *e);
  * CA issues it from its issuing CA; an SM2 CA gets a separate ECDSA P-256 TLS root for it.
  * The server key is stored encrypted under the passphrase. Called by ca_init. */
 int ca_make_tls(pki_ca *ca, pki_issuer *issuing, const char *pass, size_t passlen, sc_err *e);
+/* A time-stamping authority certificate (RFC 3161 §2.3: extendedKeyUsage timeStamping,
+ * critical; profile "tsa") and SM2 key signed by the active issuing CA, id tsa-N, key in
+ * keys/tsa-N.key like the OCSP signer's; the previous TSA of that CA is retired. Audited.
+ * SM2 homes only (the tokens are SM2-with-SM3 CMS). *out (may be NULL) points into
+ * ca->issuers, which is reallocated. */
+int ca_make_tsa(pki_ca *ca, int days, const char *actor, pki_issuer **out, sc_err *e);
 /* Sign an audit checkpoint with the active issuing CA key when records are pending. */
 int ca_audit_checkpoint(pki_ca *ca, sc_err *e);
 

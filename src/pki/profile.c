@@ -75,6 +75,13 @@ static const builtin builtins[] = {
     {"seal-maker", "label = 制章人证书\nlabel_en = Seal maker certificate\nrole = seal-maker\n"
                    "key_usage = digitalSignature, nonRepudiation\nsubject_required = CN, O\n"
                    "default_days = 1826\nmax_days = 3653\npolicy = " SEALCA_POLICY "\n"},
+    /* RFC 3161 §2.3: the TSA certificate has exactly one extended key usage, timeStamping,
+     * marked critical */
+    {"tsa", "label = 时间戳服务器证书\nlabel_en = Time-stamping authority certificate\n"
+            "role = end-entity\nkey_usage = digitalSignature, nonRepudiation\n"
+            "ext_key_usage = timeStamping\next_key_usage_critical = yes\n"
+            "subject_required = CN, O\ndefault_days = 1826\nmax_days = 3653\n"
+            "policy = " SEALCA_POLICY "\n"},
 };
 
 static const struct {
@@ -340,6 +347,22 @@ int profile_install_builtins(store *s, sc_err *e)
         /* a built-in that does not parse is a bug: fail loudly */
         rc = profile_parse(builtins[i].name, builtins[i].text, strlen(builtins[i].text), p, e);
         if (rc == 0) rc = insert_version(s, builtins[i].name, 1, 1, builtins[i].text, e);
+    }
+    free(p);
+    return rc;
+}
+
+int profile_install_builtin(store *s, const char *name, sc_err *e)
+{
+    pki_profile *p = malloc(sizeof(*p));
+    if (p == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    int rc = profile_get(s, name, p, NULL);
+    if (rc == SC_ENOTFOUND) {
+        rc = sc_fail(e, SC_ENOTFOUND, "profile.not_found", "no built-in profile %s", name);
+        for (size_t i = 0; i < sizeof(builtins) / sizeof(builtins[0]); i++)
+            if (strcmp(builtins[i].name, name) == 0 &&
+                (rc = profile_parse(name, builtins[i].text, strlen(builtins[i].text), p, e)) == 0)
+                rc = insert_version(s, name, 1, 1, builtins[i].text, e);
     }
     free(p);
     return rc;

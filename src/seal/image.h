@@ -75,7 +75,26 @@ typedef struct seal_extract_opts {
     int all_ink;    /* 1: keep every ink pixel in the crop, not only the main component group */
     int square;     /* 1: the stamp is round or square: stretch its box to a square, which undoes
                        the foreshortening of a photo taken at an angle along an image axis */
+    int deskew; /* SEAL_DESKEW_AUTO: undo the perspective of a photo taken at an angle (below) */
+    int keep_lines; /* 1: signatures keep thin straight lines (by default printed frames and form
+                       lines are removed from black / blue ink) */
 } seal_extract_opts;
+
+/*
+ * Perspective correction (deskew). SEAL_DESKEW_AUTO, in this order:
+ *  1. when the picture (or the crop) holds the printed rectangular frame of a specimen box,
+ *     the frame is found as a quadrilateral and the picture rectified by the homography that
+ *     makes it a rectangle of its true aspect (recovered from the quadrilateral for a pinhole
+ *     camera whose axis meets the middle of the photo);
+ *  2. for a seal (red ink), an ellipse is fitted to the outer boundary of its ink, and when it
+ *     is not a circle the affine map that makes it one is applied: a round seal comes out
+ *     round (a square one square) and the stated size_mm is then its diameter.
+ * The region reported in seal_extract_info stays in the source picture's pixels.
+ */
+#define SEAL_DESKEW_OFF       0
+#define SEAL_DESKEW_AUTO      1
+#define SEAL_DESKEWED_BOX     1 /* seal_extract_info.deskew: rectified by the frame */
+#define SEAL_DESKEWED_ELLIPSE 2 /* made circular */
 
 #define SEAL_THRESHOLD_RED  0.18
 #define SEAL_THRESHOLD_DARK 0.35
@@ -86,6 +105,11 @@ typedef struct seal_extract_info {
     double threshold;        /* the threshold used */
     double size_mm;          /* physical size of the longer side of the result */
     int blue;                /* signature ink judged blue */
+    int deskew;              /* SEAL_DESKEWED_* flags of the corrections applied */
+    double axis_ratio;       /* deskew of a seal: minor / major axis of the ellipse fitted to its
+                                ink before correction (1 = round); 0 when not measured */
+    double quad[8];          /* SEAL_DESKEWED_BOX: the frame's corners TL, TR, BR, BL (source px) */
+    uint32_t lines;          /* signature: thin straight lines removed */
 } seal_extract_info;
 
 /*

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "seal/image_geom.h"
+
 /* Component analysis runs on a grid of blocks of at most this many on the longer side: a
  * 12 Mpx photo is labelled as ~1 M blocks, not 12 M pixels. */
 #define GRID_MAX       1000
@@ -260,6 +262,11 @@ typedef struct ext_ctx {
     uint8_t *dark;   /* per box pixel: dark print that may hide red ink */
     norm nm;         /* colour balance and lighting */
     float *gblk;     /* lighting gain per block of one grid row */
+    uint8_t *lm;     /* signature: per region pixel, dark (0x1) / on a thin straight line (0x2) */
+    uint32_t nlines; /* lines found in lm */
+    int want_ell;    /* fit an ellipse to the outer boundary of the ink (deskew of a seal) */
+    int ell_ok;
+    sealg_ellipse ell; /* in source pixels */
 } ext_ctx;
 
 static void ext_free(ext_ctx *c)
@@ -277,6 +284,57 @@ static void ext_free(ext_ctx *c)
     free(c->dark);
     free(c->nm.gain);
     free(c->gblk);
+    free(c->lm);
+}
+
+/* ink strength at region pixel (x, y), nothing on a removed line */
+static uint8_t cstrength(const ext_ctx *c, const seal_img *im, seal_ink ink, uint32_t rw,
+                         uint32_t x, uint32_t y)
+{
+    if (c->lm != NULL && (c->lm[(size_t)y * rw + x] & 0x2)) return 0;
+    return strength_at(&c->nm, im, ink, x, y);
+}
+
+/* Taylor series of cos and sin for a small angle (|t| < 0.1): no libm */
+static void small_sincos(double t, double *co, double *si)
+{
+    double t2 = t * t;
+    *co = 1 - t2 / 2 * (1 - t2 / 12 * (1 - t2 / 30 * (1 - t2 / 56)));
+    *si = t * (1 - t2 / 6 * (1 - t2 / 20 * (1 - t2 / 42 * (1 - t2 / 72))));
+}
+
+#define ELL_RAYS 360
+
+/* The outer boundary of the selected ink, seen from the centre of its box along ELL_RAYS
+ * rays (the farthest ink on each: a seal's ring, whatever text lies inside), and the ellipse
+ * through it. */
+static void ink_ellipse(ext_ctx *c, const seal_img *src, seal_ink ink, uint8_t t8, uint32_t rw,
+                        uint32_t f, uint32_t gw, uint32_t bx0, uint32_t by0, uint32_t bx1,
+                        uint32_t by1)
+{
+    double pts[2 * ELL_RAYS];
+    double cx = (bx0 + bx1 + 1) / 2.0, cy = (by0 + by1 + 1) / 2.0;
+    double bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
+    double rmax = sealg_sqrt(bw * bw + bh * bh) / 2 + 2;
+    double c1, s1, co = 1, si = 0;
+    small_sincos(2 * 3.14159265358979323846 / ELL_RAYS, &c1, &s1);
+    size_t n = 0;
+    for (int k = 0; k < ELL_RAYS; k++) {
+        for (double t = rmax; t > 0; t -= 0.5) {
+            double px = cx + t * co, py = cy + t * si;
+            if (!(px >= bx0 && py >= by0 && px < bx1 + 1 && py < by1 + 1)) continue;
+            uint32_t x = (uint32_t)px, y = (uint32_t)py;
+            if (!c->keep[(size_t)(y / f) * gw + x / f]) continue;
+            if (cstrength(c, src, ink, rw, x, y) < t8) continue;
+            pts[2 * n] = px + c->nm.rx;
+            pts[2 * n + 1] = py + c->nm.ry;
+            n++;
+            break;
+        }
+        double nc = co * c1 - si * s1, ns = si * c1 + co * s1;
+        co = nc, si = ns;
+    }
+    c->ell_ok = sealg_fit_ellipse(pts, n, &c->ell) == 0;
 }
 
 static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, seal_img *out,
@@ -309,6 +367,20 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     uint8_t t8 = (uint8_t)rnd(thr * 255);
     if (t8 == 0) t8 = 1;
 
+    /* 0. a signature: thin straight lines (a printed frame, form lines) are not ink */
+    if (o->ink == SEAL_INK_DARK && !o->keep_lines) {
+        c->lm = malloc((size_t)rw * rh);
+        if (c->lm == NULL) return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
+        for (uint32_t y = 0; y < rh; y++)
+            for (uint32_t x = 0; x < rw; x++)
+                c->lm[(size_t)y * rw + x] = strength_at(nm, src, SEAL_INK_DARK, x, y) >= t8;
+        uint32_t big = (uint32_t)imax((int)rw, (int)rh);
+        uint32_t minlen = big / 8 > 32 ? big / 8 : 32;
+        uint32_t thick = (rw + rh) / 150 > 7 ? (rw + rh) / 150 : 7;
+        rc = sealg_mark_lines(c->lm, rw, rh, minlen, thick, &c->nlines, e);
+        if (rc != 0) return rc;
+    }
+
     /* 1. block grid of maximum strength: thin strokes survive, and touching blocks join */
     uint32_t f = (imax((int)rw, (int)rh) + GRID_MAX - 1) / GRID_MAX;
     if (f == 0) f = 1;
@@ -330,6 +402,7 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
             uint8_t q[4];
             norm_px_g(nm, src, x, y, c->gblk[x / f], q);
             uint8_t s = seal_ink_strength(o->ink, q);
+            if (c->lm != NULL && (c->lm[(size_t)y * rw + x] & 0x2)) s = 0;
             uint8_t *g = &c->grid[(size_t)(y / f) * gw + x / f];
             if (s > *g) *g = s;
         }
@@ -454,7 +527,7 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     for (uint32_t y = sy0; y < sy1; y++)
         for (uint32_t x = sx0; x < sx1; x++) {
             if (!c->keep[(size_t)(y / f) * gw + x / f]) continue;
-            if (strength_at(nm, src, o->ink, x, y) < t8) continue;
+            if (cstrength(c, src, o->ink, rw, x, y) < t8) continue;
             if (x < bx0) bx0 = x;
             if (y < by0) by0 = y;
             if (x > bx1) bx1 = x;
@@ -463,6 +536,7 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     if (bx0 == UINT32_MAX)
         return sc_fail(e, SC_EINTERNAL, "image.no_ink", "ink blocks without ink pixels");
     uint32_t bw = bx1 - bx0 + 1, bh = by1 - by0 + 1;
+    if (c->want_ell) ink_ellipse(c, src, o->ink, t8, rw, f, gw, bx0, by0, bx1, by1);
 
     /* 5. size: the stated one, else the scan's own when it says its DPI, else the default */
     double size_mm = o->size_mm;
@@ -501,7 +575,7 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
             norm_px(nm, src, px, py, q);
             uint8_t s = 0;
             if (c->keep[(size_t)(py / f) * gw + px / f]) {
-                s = strength_at(nm, src, o->ink, px, py);
+                s = cstrength(c, src, o->ink, rw, px, py);
                 if (s >= t8 && o->ink == SEAL_INK_DARK) {
                     bluesum += (int)q[2] - imax(q[0], q[1]);
                     inkn++;
@@ -569,19 +643,206 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
         info->threshold = thr;
         info->size_mm = size_mm;
         info->blue = blue;
+        info->lines = c->nlines;
+        if (c->ell_ok) info->axis_ratio = c->ell.b / c->ell.a;
     }
     return 0;
+}
+
+/* One extraction; with ell, also the ellipse of the ink's outer boundary (*ell_ok). */
+static int extract_once(const seal_img *src, const seal_extract_opts *opts, seal_img *out,
+                        seal_extract_info *info, sealg_ellipse *ell, int *ell_ok, sc_err *e)
+{
+    memset(out, 0, sizeof(*out));
+    if (info != NULL) memset(info, 0, sizeof(*info));
+    ext_ctx c = {0};
+    c.want_ell = ell != NULL;
+    int rc = extract(&c, src, opts, out, info, e);
+    if (ell != NULL) {
+        *ell_ok = rc == 0 && c.ell_ok;
+        *ell = c.ell;
+    }
+    ext_free(&c);
+    if (rc != 0) seal_img_free(out);
+    return rc;
+}
+
+/* The printed frame of a specimen box in im as a quadrilateral (pixels): 1 found, 0 none,
+ * else an error code. Dark blocks (max-pooled, so thin lines survive) on a grid of at most
+ * FRAME_GRID on the longer side. */
+#define FRAME_GRID 600
+static int frame_quad(const seal_img *im, double q[8], sc_err *e)
+{
+    norm nm = {0};
+    white_balance(im, 0, 0, im->w, im->h, nm.lut);
+    int rc = illumination(&nm, im, im->w, im->h, e);
+    if (rc != 0) return rc;
+    uint32_t f = ((uint32_t)imax((int)im->w, (int)im->h) + FRAME_GRID - 1) / FRAME_GRID;
+    if (f == 0) f = 1;
+    uint32_t gw = (im->w + f - 1) / f, gh = (im->h + f - 1) / f;
+    uint8_t *m = calloc((size_t)gw * gh, 1);
+    if (m == NULL) {
+        free(nm.gain);
+        return sc_fail(e, SC_ENOMEM, "image.nomem", "out of memory");
+    }
+    uint8_t t8 = (uint8_t)rnd(SEAL_THRESHOLD_DARK * 255);
+    for (uint32_t y = 0; y < im->h; y++)
+        for (uint32_t x = 0; x < im->w; x++)
+            if (strength_at(&nm, im, SEAL_INK_DARK, x, y) >= t8)
+                m[(size_t)(y / f) * gw + x / f] = 1;
+    int found = sealg_find_quad(m, gw, gh, q) == 0;
+    for (int i = 0; found && i < 8; i++)
+        q[i] *= f;
+    free(m);
+    free(nm.gain);
+    return found;
+}
+
+#define RECT_MARGIN  0.08 /* of the frame's longer side, kept around it when rectified */
+#define ROUND_ENOUGH 0.99 /* an ellipse this round is left alone */
+
+static int extract_deskew(const seal_img *src, const seal_extract_opts *opts, seal_img *out,
+                          seal_extract_info *info, sc_err *e)
+{
+    seal_img work = {0}, rect = {0}, circ = {0};
+    seal_extract_info i1, i2;
+    seal_extract_opts o1 = *opts;
+    o1.crop = 0;
+    o1.deskew = 0;
+    int rc;
+    uint32_t rx = 0, ry = 0, rw = 0, rh = 0;
+    if (src->rgba == NULL || src->w == 0 || src->h == 0)
+        return sc_fail(e, SC_EINVAL, "image.empty", "no picture");
+    if ((rc = clamp_rect(src, opts, &rx, &ry, &rw, &rh, e)) != 0) return rc;
+    /* T: pixels of the picture worked on -> source pixels */
+    double T[9] = {1, 0, rx, 0, 1, ry, 0, 0, 1};
+    const seal_img *W = src;
+    if (opts->crop) {
+        if ((rc = sealg_warp(src, T, rw, rh, &work, e)) != 0) goto out;
+        W = &work;
+    }
+
+    /* 1. the specimen box's frame: rectify it to a rectangle of its true aspect */
+    double q[8];
+    rc = frame_quad(W, q, e);
+    if (rc < 0 || rc > 1) goto out;
+    if (rc == 1) {
+        double aspect =
+            sealg_rect_aspect(q, src->w / 2.0 - rx, src->h / 2.0 - ry,
+                              sealg_sqrt((double)src->w * src->w + (double)src->h * src->h));
+        double top = sealg_sqrt((q[2] - q[0]) * (q[2] - q[0]) + (q[3] - q[1]) * (q[3] - q[1]));
+        double bot = sealg_sqrt((q[4] - q[6]) * (q[4] - q[6]) + (q[5] - q[7]) * (q[5] - q[7]));
+        double fw = top > bot ? top : bot, fh = fw / aspect;
+        /* a seal may be stamped across the frame's line: keep a margin around it; a
+         * signature belongs inside the box, and the page's print around it is not ink */
+        double m = opts->ink == SEAL_INK_RED ? RECT_MARGIN * (fw > fh ? fw : fh) : 0;
+        double ow = fw + 2 * m, oh = fh + 2 * m;
+        /* no more pixels than the picture had (and within the limits) */
+        double cap = (double)rw * rh * 1.5;
+        if (cap > SEAL_IMG_MAX_PIXELS) cap = SEAL_IMG_MAX_PIXELS;
+        double k = 1;
+        if (ow * oh > cap) k = sealg_sqrt(cap / (ow * oh));
+        if (ow * k > SEAL_IMG_MAX_DIM) k = SEAL_IMG_MAX_DIM / ow;
+        if (oh * k > SEAL_IMG_MAX_DIM) k = SEAL_IMG_MAX_DIM / oh;
+        double r[8] = {m * k,        m * k,        (m + fw) * k, m * k,
+                       (m + fw) * k, (m + fh) * k, m * k,        (m + fh) * k};
+        double H[9];
+        if (sealg_homography(r, q, H) == 0) {
+            sealg_mul(T, H, T);
+            rc = sealg_warp(src, T, rnd(ow * k), rnd(oh * k), &rect, e);
+            if (rc != 0) goto out;
+            W = &rect;
+            info->deskew |= SEAL_DESKEWED_BOX;
+            for (int i = 0; i < 8; i++)
+                info->quad[i] = q[i] + (i % 2 ? ry : rx);
+        }
+    }
+
+    /* 2. the ink, and for a seal the ellipse of its outline */
+    sealg_ellipse el;
+    int el_ok = 0;
+    rc = extract_once(W, &o1, out, &i1, opts->ink == SEAL_INK_RED ? &el : NULL, &el_ok, e);
+    if (rc != 0) goto out;
+    seal_extract_info *fin = &i1;
+    /* a plausible outline only: inside the picture, no larger than it, not a sliver (a fit
+     * to arbitrary ink can be a huge or degenerate ellipse) */
+    if (el_ok && !(el.cx >= 0 && el.cy >= 0 && el.cx <= W->w && el.cy <= W->h &&
+                   2 * el.a <= sealg_sqrt((double)W->w * W->w + (double)W->h * W->h) &&
+                   el.b >= 0.3 * el.a && el.b >= 4))
+        el_ok = 0;
+    if (el_ok) {
+        info->axis_ratio = el.b / el.a;
+        if (info->axis_ratio < ROUND_ENOUGH) {
+            /* 3. the affine map that makes it a circle of the major axis' radius: output
+             * p' -> W: c + M (p' - c') / k, M = u u' + (b / a) v v' */
+            double side = 2 * el.a * 1.12 + 4, k = 1;
+            if (side > OUT_MAX_PX) k = OUT_MAX_PX / side;
+            /* no more pixels than the picture worked on */
+            double cap = (double)W->w * W->h * 1.5;
+            if (side * side * k * k > cap) k = sealg_sqrt(cap) / side;
+            uint32_t S = rnd(side * k);
+            double ux = el.ux, uy = el.uy, vx = -uy, vy = ux, t = el.b / el.a;
+            double m00 = (ux * ux + t * vx * vx) / k, m01 = (ux * uy + t * vx * vy) / k;
+            double m11 = (uy * uy + t * vy * vy) / k, cc = S / 2.0;
+            double A[9] = {m00, m01, el.cx - m00 * cc - m01 * cc,
+                           m01, m11, el.cy - m01 * cc - m11 * cc,
+                           0,   0,   1};
+            double T2[9];
+            sealg_mul(T, A, T2);
+            if ((rc = sealg_warp(src, T2, S, S, &circ, e)) != 0) goto out;
+            /* the size pass 1 judged (from the scan's DPI) stays; the picture is resampled */
+            if (o1.size_mm == 0) o1.size_mm = i1.size_mm;
+            seal_img_free(out);
+            if ((rc = extract_once(&circ, &o1, out, &i2, NULL, NULL, e)) != 0) goto out;
+            fin = &i2;
+            info->deskew |= SEAL_DESKEWED_ELLIPSE;
+        }
+    }
+    /* the region found, in source pixels: the box of pass 1 mapped back */
+    double x0 = src->w, y0 = src->h, x1 = 0, y1 = 0;
+    for (int i = 0; i < 4; i++) {
+        double px = i1.bx + (i & 1 ? i1.bw : 0), py = i1.by + (i & 2 ? i1.bh : 0), sx, sy;
+        if (sealg_apply(T, px, py, &sx, &sy) != 0) continue;
+        if (sx < x0) x0 = sx;
+        if (sy < y0) y0 = sy;
+        if (sx > x1) x1 = sx;
+        if (sy > y1) y1 = sy;
+    }
+    if (x0 < 0) x0 = 0;
+    if (y0 < 0) y0 = 0;
+    if (x1 > src->w) x1 = src->w;
+    if (y1 > src->h) y1 = src->h;
+    if (!(x1 > x0 + 1 && y1 > y0 + 1)) x0 = y0 = 0, x1 = src->w, y1 = src->h;
+    info->bx = (uint32_t)x0;
+    info->by = (uint32_t)y0;
+    info->bw = (uint32_t)x1 - info->bx;
+    info->bh = (uint32_t)y1 - info->by;
+    if (info->bw == 0) info->bw = 1;
+    if (info->bh == 0) info->bh = 1;
+    info->ncomp = fin->ncomp;
+    info->threshold = fin->threshold;
+    info->size_mm = fin->size_mm;
+    info->blue = fin->blue;
+    info->lines = i1.lines;
+    rc = 0;
+out:
+    seal_img_free(&work);
+    seal_img_free(&rect);
+    seal_img_free(&circ);
+    if (rc != 0) seal_img_free(out);
+    return rc;
 }
 
 int seal_extract(const seal_img *src, const seal_extract_opts *opts, seal_img *out,
                  seal_extract_info *info, sc_err *e)
 {
+    if (opts->deskew == SEAL_DESKEW_OFF) return extract_once(src, opts, out, info, NULL, NULL, e);
+    seal_extract_info tmp;
     memset(out, 0, sizeof(*out));
-    if (info != NULL) memset(info, 0, sizeof(*info));
-    ext_ctx c = {0};
-    int rc = extract(&c, src, opts, out, info, e);
-    ext_free(&c);
-    if (rc != 0) seal_img_free(out);
+    if (info == NULL) info = &tmp;
+    memset(info, 0, sizeof(*info));
+    int rc = extract_deskew(src, opts, out, info, e);
+    if (rc != 0) memset(info, 0, sizeof(*info));
     return rc;
 }
 

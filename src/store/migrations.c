@@ -3,6 +3,11 @@
 
 #include <stddef.h>
 
+/* An entry whose SQL differs per driver writes STORE_DIALECT_SQLITE "…" STORE_DIALECT_PG "…"
+ * STORE_DIALECT_END (migrations.h): each part runs only on its driver (store.c cuts the other
+ * out); text before and after runs on both. Keep such parts rare: the portable subset is the
+ * rule. */
+
 /* Times are INTEGER seconds since the epoch, UTC. Serials are lowercase hex. The DDL is the
  * common subset of SQLite and PostgreSQL (BIGINT, TEXT, BYTEA spelled as BLOB is mapped by the
  * PostgreSQL driver). */
@@ -306,7 +311,50 @@ static const char *const migrations[] = {
     "  der BLOB NOT NULL);"
     "CREATE UNIQUE INDEX seals_one_active ON seals (cert_hash, kind) WHERE status = 'active';"
     "CREATE INDEX seals_cert ON seals (cert_serial);",
-    /* ra-kmc: the KMC side of registration orders (src/ra/kmcflow.c). attempt_tag marks a
+    /* 8 (tsa): the RFC 3161 time-stamping authority (src/tsa). Issuers get the role 'tsa'
+     * (migration 1's CHECK did not allow it) and every token issued is logged by serial.
+     * SQLite cannot alter a CHECK: the issuers table is rebuilt. PRAGMA foreign_keys cannot
+     * change inside the migration's transaction, so the foreign keys of certs and crls are
+     * deferred: dropping issuers counts their rows as orphans and re-inserting the same ids
+     * into the new table settles the count again before COMMIT. PostgreSQL (which refuses to
+     * drop a referenced table) swaps the constraint instead. tsa_tokens: serial is the TSTInfo
+     * serialNumber (hex), issuer the TSA issuer id, imprint the messageImprint hash, gen_time_ms
+     * the genTime in ms since the epoch (UTC), nonce hex or NULL. */
+    STORE_DIALECT_SQLITE
+    "PRAGMA defer_foreign_keys = ON;"
+    "CREATE TABLE issuers_v7 AS SELECT * FROM issuers;"
+    "DROP TABLE issuers;"
+    "CREATE TABLE issuers ("
+    "  seq INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK (role IN ('root', 'issuing', 'ocsp', 'sealmaker', 'link', 'tsa')),"
+    "  parent TEXT,"
+    "  alg TEXT NOT NULL,"
+    "  subject TEXT NOT NULL,"
+    "  serial TEXT NOT NULL UNIQUE,"
+    "  not_before BIGINT NOT NULL,"
+    "  not_after BIGINT NOT NULL,"
+    "  cert_der BLOB NOT NULL,"
+    "  key_file TEXT,"
+    "  status TEXT NOT NULL CHECK (status IN ('active', 'retired')),"
+    "  created_at BIGINT NOT NULL);"
+    "INSERT INTO issuers (seq, id, role, parent, alg, subject, serial, not_before, not_after,"
+    "  cert_der, key_file, status, created_at) SELECT seq, id, role, parent, alg, subject,"
+    "  serial, not_before, not_after, cert_der, key_file, status, created_at FROM issuers_v7;"
+    "DROP TABLE issuers_v7;" STORE_DIALECT_PG
+    "ALTER TABLE issuers DROP CONSTRAINT issuers_role_check;"
+    "ALTER TABLE issuers ADD CONSTRAINT issuers_role_check"
+    "  CHECK (role IN ('root', 'issuing', 'ocsp', 'sealmaker', 'link', 'tsa'));" STORE_DIALECT_END
+    "CREATE TABLE tsa_tokens ("
+    "  serial TEXT PRIMARY KEY,"
+    "  issuer TEXT NOT NULL,"
+    "  policy TEXT NOT NULL,"
+    "  hash_alg TEXT NOT NULL,"
+    "  imprint BLOB NOT NULL,"
+    "  gen_time_ms BIGINT NOT NULL,"
+    "  nonce TEXT);"
+    "CREATE INDEX tsa_tokens_imprint ON tsa_tokens (imprint);",
+    /* 9 (ra-kmc): the KMC side of registration orders (src/ra/kmcflow.c). attempt_tag marks a
      * dual issuance in progress (the audit actor of its certificates) so that a retry after a
      * crash revokes what the interrupted attempt issued; recovery_id links a key-recovery order
      * to its kmc_recoveries row; response is the GM/T 0092 CSRResponse the applicant downloads

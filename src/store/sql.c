@@ -323,6 +323,11 @@ static const char *const sql_text[ST__COUNT] = {
     /* ra-renew: the active seals bound to a certificate, oldest first */
     [ST_SEAL_ACTIVE_BY_SERIAL] = "SELECT esid FROM seals WHERE cert_serial = ? AND status = "
                                  "'active' ORDER BY created_at, esid",
+    /* time-stamping authority (tsa/tsa.c): one row per token issued */
+    [ST_TSA_TOKEN_INSERT] = "INSERT INTO tsa_tokens (serial, issuer, policy, hash_alg, imprint, "
+                            "gen_time_ms, nonce) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    [ST_TSA_TOKEN_GET] = "SELECT serial, issuer, policy, hash_alg, imprint, gen_time_ms, nonce "
+                         "FROM tsa_tokens WHERE serial = ?",
     /* ra-kmc */
     [ST_RAK_GET] = "SELECT attempt_tag, recovery_id, enc_serial, sign_serial, response "
                    "FROM ra_order_kmc WHERE order_id = ?",

@@ -143,6 +143,8 @@ typedef enum store_sql_id {
     ST_SEAL_RETIRE,
     ST_SEAL_ACTIVE_FOR,
     ST_SEAL_ACTIVE_BY_SERIAL, /* ra-renew */
+    ST_TSA_TOKEN_INSERT,
+    ST_TSA_TOKEN_GET,
     /* ra-kmc (src/ra/kmcflow.c) */
     ST_RAK_GET,
     ST_RAK_ATTEMPT,

@@ -231,6 +231,30 @@ static int store_exec_ddl(store *s, const char *sql, sc_err *e)
     return rc;
 }
 
+/* A migration's text with the parts for other drivers cut out (STORE_DIALECTS in
+ * migrations.c), then run as DDL. */
+static int migration_exec(store *s, const char *sql, sc_err *e)
+{
+    const char *a = strstr(sql, STORE_DIALECT_SQLITE);
+    if (a == NULL) return store_exec_ddl(s, sql, e);
+    const char *b = strstr(a, STORE_DIALECT_PG), *c = b ? strstr(b, STORE_DIALECT_END) : NULL;
+    if (b == NULL || c == NULL)
+        return sc_fail(e, SC_EINTERNAL, "store.migration", "unbalanced dialect markers");
+    int pg = strcmp(s->drv->name, "postgresql") == 0;
+    const char *from = pg ? b + strlen(STORE_DIALECT_PG) : a + strlen(STORE_DIALECT_SQLITE);
+    const char *to = pg ? c : b;
+    const char *rest = c + strlen(STORE_DIALECT_END);
+    size_t n1 = (size_t)(a - sql), n2 = (size_t)(to - from), n3 = strlen(rest);
+    char *out = malloc(n1 + n2 + n3 + 1);
+    if (out == NULL) return sc_fail(e, SC_ENOMEM, "oom", "out of memory");
+    memcpy(out, sql, n1);
+    memcpy(out + n1, from, n2);
+    memcpy(out + n1 + n2, rest, n3 + 1);
+    int rc = store_exec_ddl(s, out, e);
+    free(out);
+    return rc;
+}
+
 int store_schema_version(store *s, int *version, sc_err *e)
 {
     store_stmt *st;
@@ -255,13 +279,18 @@ int store_schema_version(store *s, int *version, sc_err *e)
 
 int store_migrate(store *s, sc_err *e)
 {
+    return store_migrate_to(s, store_migration_count(), e);
+}
+
+int store_migrate_to(store *s, int latest, sc_err *e)
+{
     int have = 0, rc = store_schema_version(s, &have, e);
     if (rc != 0) return rc;
-    int latest = store_migration_count();
-    if (have > latest)
+    if (latest > store_migration_count()) latest = store_migration_count();
+    if (have > store_migration_count())
         return sc_fail(e, SC_ESTATE, "store.too_new",
                        "database schema version %d is newer than this sealca (%d): upgrade sealca",
-                       have, latest);
+                       have, store_migration_count());
     for (int v = have + 1; v <= latest; v++) {
         /* each version in one transaction: a crash leaves the previous version intact */
         if ((rc = store_tx_begin(s, e)) != 0) return rc;
@@ -279,7 +308,7 @@ int store_migrate(store *s, sc_err *e)
             store_tx_rollback(s);
             continue;
         }
-        if ((rc = store_exec_ddl(s, store_migration_sql(v), e)) != 0) goto fail;
+        if ((rc = migration_exec(s, store_migration_sql(v), e)) != 0) goto fail;
         if ((rc = store_stmt_get(s, ST_SCHEMA_RECORD, &st, e)) != 0) goto fail;
         store_bind_int64(st, 1, v);
         store_bind_int64(st, 2, (int64_t)time(NULL));

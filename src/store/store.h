@@ -27,6 +27,8 @@ const char *store_driver(const store *s);
 
 /* Bring the schema up to date (idempotent; each migration in its own transaction). */
 int store_migrate(store *s, sc_err *e);
+/* Apply migrations up to version `latest` only (tests of a schema upgrade on old data). */
+int store_migrate_to(store *s, int latest, sc_err *e);
 int store_schema_version(store *s, int *version, sc_err *e);
 
 /* Reset every cached statement: a SELECT stepped to its first row only keeps a read snapshot

@@ -40,16 +40,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         die("PNG round trip changed the picture");
     seal_img_free(&back);
     sc_buf_free(&png);
-    /* extraction on arbitrary pixels: a result or a clean 'no ink' */
-    seal_extract_opts o = {
-        .ink = (size & 1) ? SEAL_INK_DARK : SEAL_INK_RED, .size_mm = 10, .dpi = 100};
-    seal_extract_info info;
-    rc = seal_extract(&im, &o, &ext, &info, NULL);
-    if (rc == 0) {
-        if (info.bx + info.bw > im.w || info.by + info.bh > im.h) die("region outside");
-        seal_img_free(&ext);
-    } else if (rc != SC_ENOTFOUND) {
-        die("extraction failed other than 'no ink'");
+    /* extraction on arbitrary pixels, as is and with perspective correction (frame search,
+     * homography, ellipse fit, line removal): a result or a clean 'no ink' */
+    for (int deskew = 0; deskew <= 1; deskew++) {
+        seal_extract_opts o = {.ink = ((size >> deskew) & 1) ? SEAL_INK_DARK : SEAL_INK_RED,
+                               .size_mm = 10,
+                               .dpi = 100,
+                               .deskew = deskew ? SEAL_DESKEW_AUTO : SEAL_DESKEW_OFF};
+        seal_extract_info info;
+        rc = seal_extract(&im, &o, &ext, &info, NULL);
+        if (rc == 0) {
+            if (info.bx + info.bw > im.w || info.by + info.bh > im.h) die("region outside");
+            if (ext.w == 0 || ext.h == 0 || ext.w > 4000 || ext.h > 4000) die("result size");
+            if (info.axis_ratio < 0 || info.axis_ratio > 1) die("axis ratio outside 0..1");
+            seal_img_free(&ext);
+        } else if (rc != SC_ENOTFOUND) {
+            die("extraction failed other than 'no ink'");
+        } else if (ext.rgba != NULL) {
+            die("failed extraction left a picture behind");
+        }
     }
     seal_img_free(&im);
     return 0;

@@ -32,6 +32,18 @@ $S seal-image info fixture.png | grep -q "size: 400x400 px" || die "fixture pict
 $S seal-image extract --in fixture.png --out fx.png --size-mm 40 | grep -q "seal (red ink)" || die "fixture extraction"
 $S seal-image info fx.png | grep -q "rendering: no" || die "a real seal marked as rendering"
 
+# a specimen box photographed at an angle (the fuzz seed): the frame is found and rectified,
+# the seal made round; --deskew off leaves the oval; anything else is a usage error
+$S seal-image extract --in "$ROOT/tests/fuzz/corpus/image/deskew_box.png" --out dk.png --size-mm 20 > dk.txt
+cat dk.txt
+grep -q "perspective: specimen box frame" dk.txt || die "frame not found"
+grep -q "made round" dk.txt || die "outline not made round"
+$S seal-image info dk.png | grep -q "236x23[4-8] px" || die "deskewed seal not 20 mm round"
+$S seal-image extract --in "$ROOT/tests/fuzz/corpus/image/deskew_box.png" --out dk2.png --size-mm 20 --deskew off > dk2.txt
+grep -q "perspective" dk2.txt && die "deskew off still corrected"
+$S seal-image extract --in "$ROOT/tests/fuzz/corpus/image/deskew_box.png" --out dk3.png --deskew sideways 2> dk3.err && die "bad --deskew accepted"
+test ! -e dk3.png || die "a refused command wrote its output"
+
 # hostile input: a clear error, nothing written
 head -c 5000 /dev/urandom > junk.bin
 expect_fail image.not_image $S seal-image extract --in junk.bin --out x.png

@@ -230,7 +230,7 @@ static void test_profiles_listed(void **state)
     assert_string_equal(names, "cost-engineer-enc|cost-engineer-sign|expert-enc|expert-sign|"
                                "issuing-ca|legal-representative-enc|legal-representative-sign|"
                                "ocsp|organization-enc|organization-sign|person-enc|person-sign|"
-                               "root-ca|seal-maker|tls-server|");
+                               "root-ca|seal-maker|tls-server|tsa|");
     pki_profile p;
     assert_int_equal(profile_get(f->ca->db, "organization-sign", &p, &e), 0);
     assert_int_equal(p.role, PROF_END_ENTITY);

@@ -12,6 +12,7 @@
 #include "http/http.h"
 #include "pki/der.h"
 #include "seal/image.h"
+#include "seal/image_geom.h"
 
 /* ------------------------------------------------------------------ synthetic material */
 
@@ -956,6 +957,9 @@ static void test_fixture_seal_pictures(void **st)
     assert_true(seals >= 3);
 }
 
+static void photograph(const seal_img *pg, double tilt, double axis, double roll, double foc,
+                       double dist, uint32_t ow, uint32_t oh, seal_img *ph, double h[9]);
+
 /* ------------------------------------------------------------------- the HTTP handler */
 
 static void test_handler_direct(void **st)
@@ -1091,6 +1095,30 @@ static void test_handler_over_http(void **st)
     assert_int_equal(post(port, "?size_mm=0.1", "image/jpeg", &jpg, &out, &hd), 400);
     assert_int_equal(post(port, "?crop=500,0,100,100", "image/jpeg", &jpg, &out, &hd), 422);
     assert_non_null(memmem(out.p, out.len, "image.no_ink", 12));
+    /* a photo taken at an angle: made round by default (deskew=auto), left as is with
+     * deskew=off, anything else refused */
+    seal_img ph;
+    double hm[9];
+    photograph(&pg, 28, 90, 0, 4400, 6000, 1000, 700, &ph, hm);
+    sc_buf phj = {0};
+    jpeg_encode(&ph, 85, 0, 0, &phj);
+    code = post(port, "?kind=seal&size_mm=42", "image/jpeg", &phj, &out, &hd);
+    assert_int_equal(code, 200);
+    assert_non_null(memmem(hd.p, hd.len, "X-Seal-Deskew: round", 20));
+    assert_non_null(memmem(hd.p, hd.len, "X-Seal-Axis-Ratio: 0.8", 22));
+    assert_int_equal(seal_img_load(out.p, out.len, NULL, &im, NULL), 0);
+    assert_true(abs((int)im.w - (int)im.h) <= 6);
+    seal_img_free(&im);
+    code = post(port, "?kind=seal&size_mm=42&deskew=off", "image/jpeg", &phj, &out, &hd);
+    assert_int_equal(code, 200);
+    assert_non_null(memmem(hd.p, hd.len, "X-Seal-Deskew: none", 19));
+    assert_int_equal(seal_img_load(out.p, out.len, NULL, &im, NULL), 0);
+    assert_true(im.w < im.h * 92 / 100); /* squeezed across the tilt axis */
+    seal_img_free(&im);
+    assert_int_equal(post(port, "?deskew=maybe", "image/jpeg", &phj, &out, &hd), 400);
+    assert_non_null(memmem(out.p, out.len, "image.bad_deskew", 16));
+    sc_buf_free(&phj);
+    seal_img_free(&ph);
     /* a bomb over HTTP */
     sc_buf bomb = {0};
     jpeg_declaring(60000, 60000, &bomb);
@@ -1102,6 +1130,512 @@ static void test_handler_over_http(void **st)
     sc_buf_free(&hd);
     seal_img_free(&round);
     seal_img_free(&sq);
+    seal_img_free(&pg);
+}
+
+/* ------------------------------------------------------- perspective (deskew) and frames */
+
+/* sine and cosine of degrees by their series (the tests link no libm either) */
+static void tsincos(double deg, double *s, double *c)
+{
+    double x = deg * 3.14159265358979323846 / 180, t = x, u = 1;
+    *s = 0, *c = 0;
+    for (int k = 1; k < 30; k += 2) {
+        *s += t;
+        *c += u;
+        u = -u * x * x / ((k) * (k + 1));
+        t = -t * x * x / ((k + 1) * (k + 2));
+    }
+}
+
+static void m3mul(const double a[9], const double b[9], double o[9])
+{
+    sealg_mul(a, b, o);
+}
+
+static void m3inv(const double m[9], double o[9])
+{
+    double d = m[0] * (m[4] * m[8] - m[5] * m[7]) - m[1] * (m[3] * m[8] - m[5] * m[6]) +
+               m[2] * (m[3] * m[7] - m[4] * m[6]);
+    assert_true(d != 0);
+    o[0] = (m[4] * m[8] - m[5] * m[7]) / d, o[1] = (m[2] * m[7] - m[1] * m[8]) / d;
+    o[2] = (m[1] * m[5] - m[2] * m[4]) / d, o[3] = (m[5] * m[6] - m[3] * m[8]) / d;
+    o[4] = (m[0] * m[8] - m[2] * m[6]) / d, o[5] = (m[2] * m[3] - m[0] * m[5]) / d;
+    o[6] = (m[3] * m[7] - m[4] * m[6]) / d, o[7] = (m[1] * m[6] - m[0] * m[7]) / d;
+    o[8] = (m[0] * m[4] - m[1] * m[3]) / d;
+}
+
+/*
+ * A phone photo (ow x oh) of a flat page held at an angle: a pinhole camera of focal length
+ * foc looking at the page centre from distance dist, the page tilted by tilt degrees about the
+ * in-page axis at axis degrees from horizontal, then rolled by roll degrees. h receives the
+ * page -> photo homography. 2x2 supersampled.
+ */
+static void photograph(const seal_img *pg, double tilt, double axis, double roll, double foc,
+                       double dist, uint32_t ow, uint32_t oh, seal_img *ph, double h[9])
+{
+    double st, ct, sa, ca, sr, cr;
+    tsincos(tilt, &st, &ct);
+    tsincos(axis, &sa, &ca);
+    tsincos(roll, &sr, &cr);
+    double rz[9] = {ca, -sa, 0, sa, ca, 0, 0, 0, 1}, rzi[9] = {ca, sa, 0, -sa, ca, 0, 0, 0, 1};
+    double rx[9] = {1, 0, 0, 0, ct, -st, 0, st, ct}, rr[9] = {cr, -sr, 0, sr, cr, 0, 0, 0, 1};
+    double r[9];
+    m3mul(rx, rzi, r);
+    m3mul(rz, r, r);
+    m3mul(rr, r, r);
+    /* [r1 r2 t] with the page centred, then the camera matrix */
+    double cx = pg->w / 2.0, cy = pg->h / 2.0;
+    double e[9] = {r[0], r[1], -cx * r[0] - cy * r[1],       r[3], r[4], -cx * r[3] - cy * r[4],
+                   r[6], r[7], -cx * r[6] - cy * r[7] + dist};
+    double k[9] = {foc, 0, ow / 2.0, 0, foc, oh / 2.0, 0, 0, 1};
+    m3mul(k, e, h);
+    double hi[9];
+    m3inv(h, hi);
+    assert_int_equal(seal_img_new(ph, ow, oh, NULL), 0);
+    for (uint32_t y = 0; y < oh; y++)
+        for (uint32_t x = 0; x < ow; x++) {
+            int acc[3] = {0, 0, 0};
+            for (int s = 0; s < 4; s++) {
+                double px, py;
+                int in = sealg_apply(hi, x + 0.25 + 0.5 * (s & 1), y + 0.25 + 0.5 * (s >> 1), &px,
+                                     &py) == 0 &&
+                         px >= 0 && py >= 0 && px < pg->w && py < pg->h;
+                /* beyond the page: a grey desk */
+                const uint8_t desk[4] = {120, 118, 112, 255};
+                const uint8_t *p =
+                    in ? pg->rgba + ((size_t)(uint32_t)py * pg->w + (uint32_t)px) * 4 : desk;
+                for (int c = 0; c < 3; c++)
+                    acc[c] += p[c];
+            }
+            uint8_t *q = ph->rgba + ((size_t)y * ow + x) * 4;
+            for (int c = 0; c < 3; c++)
+                q[c] = (uint8_t)(acc[c] / 4);
+            q[3] = 255;
+        }
+}
+
+/* the light falls off across the photo (to 70 %) */
+static void shade(seal_img *im)
+{
+    for (uint32_t y = 0; y < im->h; y++)
+        for (uint32_t x = 0; x < im->w; x++) {
+            double l = 1.0 - 0.3 * ((double)x / im->w + (double)y / im->h) / 2;
+            uint8_t *q = im->rgba + ((size_t)y * im->w + x) * 4;
+            for (int c = 0; c < 3; c++)
+                q[c] = (uint8_t)(q[c] * l);
+        }
+}
+
+static void jpeg_roundtrip(seal_img *im, int quality)
+{
+    sc_buf jpg = {0};
+    jpeg_encode(im, quality, 0, 0, &jpg);
+    seal_img back;
+    assert_int_equal(seal_img_load(jpg.p, jpg.len, NULL, &back, NULL), 0);
+    seal_img_free(im);
+    *im = back;
+    sc_buf_free(&jpg);
+}
+
+/* a dark printed frame, thick px wide, centred on the rectangle (x0,y0)-(x1,y1) */
+static void frame(seal_img *pg, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1, int thick)
+{
+    for (uint32_t y = y0 - thick / 2; y <= y1 + thick / 2; y++)
+        for (uint32_t x = x0 - thick / 2; x <= x1 + thick / 2; x++) {
+            int on = abs((int)x - (int)x0) <= thick / 2 || abs((int)x - (int)x1) <= thick / 2 ||
+                     abs((int)y - (int)y0) <= thick / 2 || abs((int)y - (int)y1) <= thick / 2;
+            if (!on) continue;
+            uint8_t *q = pg->rgba + ((size_t)y * pg->w + x) * 4;
+            q[0] = 30, q[1] = 30, q[2] = 36;
+        }
+}
+
+/* blank the inside of a specimen box */
+static void blank(seal_img *pg, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1)
+{
+    for (uint32_t y = y0; y < y1; y++)
+        for (uint32_t x = x0; x < x1; x++)
+            memset(pg->rgba + ((size_t)y * pg->w + x) * 4, 244, 3);
+}
+
+/* minor / major axis ratio of the image of a small circle at page point (x, y) under h: the
+ * singular values of its Jacobian */
+static double expected_ratio(const double h[9], double x, double y)
+{
+    double w = h[6] * x + h[7] * y + h[8];
+    double u = (h[0] * x + h[1] * y + h[2]) / w, v = (h[3] * x + h[4] * y + h[5]) / w;
+    double a = (h[0] - u * h[6]) / w, b = (h[1] - u * h[7]) / w;
+    double c = (h[3] - v * h[6]) / w, d = (h[4] - v * h[7]) / w;
+    /* J'J = [[p, q], [q, r]] */
+    double p = a * a + c * c, q = a * b + c * d, r = b * b + d * d;
+    double mean = (p + r) / 2, dd = sealg_sqrt((p - r) * (p - r) / 4 + q * q);
+    return sealg_sqrt((mean - dd) / (mean + dd));
+}
+
+/* Intersection over union against the rendered seal with ONE scale for both axes (an ellipse
+ * left an ellipse scores low here, unlike iou()), at the best shift of up to 6 px: the ink
+ * boxes' centres alone do not register thin strokes after two resamplings. */
+static uint64_t iou_at(const seal_img *ref, const seal_img *ext, double s, double ox, double oy,
+                       int step, uint64_t *uni)
+{
+    uint64_t inter = 0;
+    *uni = 0;
+    for (uint32_t y = 0; y < ref->h; y += step)
+        for (uint32_t x = 0; x < ref->w; x += step) {
+            int a = ref->rgba[((size_t)y * ref->w + x) * 4 + 3] >= 128;
+            double ex = ox + (x + 0.5) / s, ey = oy + (y + 0.5) / s;
+            int b = ex >= 0 && ey >= 0 && ex < ext->w && ey < ext->h &&
+                    ext->rgba[((size_t)(uint32_t)ey * ext->w + (uint32_t)ex) * 4 + 3] >= 128;
+            inter += a && b;
+            *uni += a || b;
+        }
+    return inter;
+}
+
+static double iou_uniform(const seal_img *ref, const seal_img *ext)
+{
+    uint32_t x0, y0, bw, bh, ex0, ey0, ew, eh;
+    alpha_box(ref, &x0, &y0, &bw, &bh);
+    alpha_box(ext, &ex0, &ey0, &ew, &eh);
+    double s = (double)(bw > bh ? bw : bh) / (ew > eh ? ew : eh);
+    double ox = ex0 + ew / 2.0 - (x0 + bw / 2.0) / s, oy = ey0 + eh / 2.0 - (y0 + bh / 2.0) / s;
+    /* coarse (every 2 px of shift, every 3rd pixel), then ±1 px around the best */
+    double best = -1, bx = 0, by = 0, cx = 0, cy = 0;
+    for (int dy = -6; dy <= 6; dy += 2)
+        for (int dx = -6; dx <= 6; dx += 2) {
+            uint64_t uni, in = iou_at(ref, ext, s, ox + dx, oy + dy, 3, &uni);
+            double v = uni ? (double)in / uni : 0;
+            if (v > best) best = v, cx = dx, cy = dy;
+        }
+    best = -1;
+    for (int dy = -1; dy <= 1; dy++)
+        for (int dx = -1; dx <= 1; dx++) {
+            uint64_t uni, in = iou_at(ref, ext, s, ox + cx + dx, oy + cy + dy, 2, &uni);
+            double v = uni ? (double)in / uni : 0;
+            if (v > best) best = v, bx = cx + dx, by = cy + dy;
+        }
+    uint64_t uni, in = iou_at(ref, ext, s, ox + bx, oy + by, 1, &uni);
+    return uni ? (double)in / uni : 0;
+}
+
+static void test_geometry_primitives(void **st)
+{
+    /* square roots, homography through four points, ellipse through noisy points with gaps */
+    assert_true(sealg_sqrt(2) > 1.41421356 && sealg_sqrt(2) < 1.41421357);
+    assert_true(sealg_sqrt(0) == 0 && sealg_sqrt(-1) == 0 && sealg_sqrt(1e-10) > 0);
+    double from[8] = {0, 0, 100, 0, 100, 50, 0, 50}, to[8] = {10, 20, 130, 5, 120, 90, 5, 70};
+    double h[9], x, y;
+    assert_int_equal(sealg_homography(from, to, h), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_int_equal(sealg_apply(h, from[2 * i], from[2 * i + 1], &x, &y), 0);
+        assert_true(x > to[2 * i] - 1e-6 && x < to[2 * i] + 1e-6);
+        assert_true(y > to[2 * i + 1] - 1e-6 && y < to[2 * i + 1] + 1e-6);
+    }
+    double line[8] = {0, 0, 1, 1, 2, 2, 3, 3};
+    assert_int_equal(sealg_homography(line, to, h), -1);
+    /* an ellipse a = 200, b = 120 rotated by 30°, centre (400, 300); every tenth point pulled
+     * in by 30 % (a gap in the ring exposing text inside) */
+    double pts[2 * 360], s30, c30;
+    tsincos(30, &s30, &c30);
+    for (int k = 0; k < 360; k++) {
+        double s, c;
+        tsincos(k, &s, &c);
+        double r = k % 10 == 3 ? 0.7 : 1.0 + ((k * 7919) % 11 - 5) * 0.0008;
+        double ex = 200 * c * r, ey = 120 * s * r;
+        pts[2 * k] = 400 + ex * c30 - ey * s30;
+        pts[2 * k + 1] = 300 + ex * s30 + ey * c30;
+    }
+    sealg_ellipse el;
+    assert_int_equal(sealg_fit_ellipse(pts, 360, &el), 0);
+    print_message("ellipse fit: centre %.2f,%.2f axes %.2f %.2f dir %.4f,%.4f\n", el.cx, el.cy,
+                  el.a, el.b, el.ux, el.uy);
+    assert_true(el.cx > 399 && el.cx < 401 && el.cy > 299 && el.cy < 301);
+    assert_true(el.a > 198 && el.a < 202 && el.b > 118.5 && el.b < 121.5);
+    double dot = el.ux * c30 + el.uy * s30;
+    assert_true(dot > 0.999 || dot < -0.999);
+    assert_int_equal(sealg_fit_ellipse(pts, 5, &el), -1);
+    assert_int_equal(sealg_fit_ellipse(line, 4, &el), -1);
+}
+
+/* the seal at the page's centre, a 42 mm round one rendered at 300 dpi */
+static void test_deskew_round_seal_no_box(void **st)
+{
+    /* tilt, axis of the tilt */
+    const double cases[][2] = {{0.001, 0}, {15, 0}, {25, 90}, {30, 35}, {30, 0}};
+    seal_img seal;
+    render(SEAL_RENDER_ROUND, "杭州示例数据技术有限公司", "合同专用章", 42, 300, 0, &seal);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        seal_img pg, ph, ext, ext0, again;
+        paper(&pg, 1000, 800, 0, 21 + (uint32_t)i);
+        stamp(&pg, &seal, 500 - seal.w / 2, 400 - seal.h / 2, 0.85);
+        double h[9];
+        photograph(&pg, cases[i][0], cases[i][1], 0, 4400, 6000, 900, 760, &ph, h);
+        shade(&ph);
+        jpeg_roundtrip(&ph, 80);
+        double want = expected_ratio(h, 500, 400);
+        seal_extract_opts o = {.ink = SEAL_INK_RED, .size_mm = 42, .deskew = SEAL_DESKEW_AUTO};
+        seal_extract_info info;
+        sc_err e = {0};
+        if (seal_extract(&ph, &o, &ext, &info, &e) != 0) fail_msg("%s", e.msg);
+        /* without deskew, for comparison */
+        o.deskew = SEAL_DESKEW_OFF;
+        assert_int_equal(seal_extract(&ph, &o, &ext0, NULL, NULL), 0);
+        /* the result measured again: round now */
+        seal_extract_info ri;
+        o.deskew = SEAL_DESKEW_AUTO;
+        o.size_mm = 0;
+        assert_int_equal(seal_extract(&ext, &o, &again, &ri, NULL), 0);
+        double v = iou_uniform(&seal, &ext), v0 = iou_uniform(&seal, &ext0);
+        print_message("tilt %2.0f° axis %2.0f°: axis ratio measured %.3f expected %.3f; after "
+                      "%.3f; IoU %.3f (without deskew %.3f); %ux%u px\n",
+                      cases[i][0], cases[i][1], info.axis_ratio, want, ri.axis_ratio, v, v0, ext.w,
+                      ext.h);
+        dump(&ph, "deskew_photo");
+        dump(&ext, "deskew_ext");
+        assert_false(info.deskew & SEAL_DESKEWED_BOX);
+        assert_true(info.axis_ratio > want - 0.02 && info.axis_ratio < want + 0.02);
+        assert_true(ri.axis_ratio > 0.98);
+        /* 42 mm at 300 dpi across, both ways */
+        assert_true(abs((int)ext.w - 496) <= 6 && abs((int)ext.h - 496) <= 6);
+        if (cases[i][0] < 1) {
+            /* the control, photographed square on: round already, left alone */
+            assert_false(info.deskew & SEAL_DESKEWED_ELLIPSE);
+            assert_true(v > 0.80);
+        } else {
+            /* the outline is made exactly round; the perspective inside the seal (here about
+             * ±1 % of scale across it) is not undone by an affine map and shifts thin strokes
+             * by a pixel or two, hence the lower bound than square on */
+            assert_true(info.deskew & SEAL_DESKEWED_ELLIPSE);
+            assert_true(v > 0.70);
+            assert_true(v > v0 + 0.15);
+        }
+        /* the region found is the seal's, in the photo's pixels */
+        double sx, sy;
+        assert_int_equal(sealg_apply(h, 500, 400, &sx, &sy), 0);
+        assert_true(info.bx < sx && info.bx + info.bw > sx && info.by < sy &&
+                    info.by + info.bh > sy);
+        seal_img_free(&again);
+        seal_img_free(&ext0);
+        seal_img_free(&ext);
+        seal_img_free(&ph);
+        seal_img_free(&pg);
+    }
+    seal_img_free(&seal);
+}
+
+static void test_deskew_specimen_box(void **st)
+{
+    /* the 签章采集表 box: a printed frame with the seal inside, photographed at an angle and
+     * rolled: the frame is found and rectified, then the seal made round */
+    /* tilt, its axis, roll, the seal's centre x (the last one stamped across the frame's right
+     * line, as applicants do) */
+    const double cases[][4] = {
+        {20, 0, 4, 550}, {30, 60, -6, 550}, {28, 120, 8, 550}, {22, 30, 3, 740}};
+    seal_img seal;
+    render(SEAL_RENDER_ROUND, "成都示例工程咨询有限公司", NULL, 42, 300, 0, &seal);
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        seal_img pg, ph, ext;
+        paper(&pg, 1100, 900, 0, 40 + (uint32_t)i);
+        /* the box, with a clear margin around it as on the printed form */
+        blank(&pg, 120, 100, 980, 800);
+        frame(&pg, 160, 140, 940, 760, 4);
+        stamp(&pg, &seal, (uint32_t)cases[i][3] - seal.w / 2, 450 - seal.h / 2, 0.85);
+        double h[9];
+        photograph(&pg, cases[i][0], cases[i][1], cases[i][2], 1100, 1700, 1000, 800, &ph, h);
+        shade(&ph);
+        jpeg_roundtrip(&ph, 80);
+        seal_extract_opts o = {.ink = SEAL_INK_RED, .size_mm = 42, .deskew = SEAL_DESKEW_AUTO};
+        seal_extract_info info;
+        sc_err e = {0};
+        if (seal_extract(&ph, &o, &ext, &info, &e) != 0) fail_msg("%s", e.msg);
+        dump(&ph, "box_photo");
+        dump(&ext, "box_ext");
+        assert_true(info.deskew & SEAL_DESKEWED_BOX);
+        /* the frame's corners where the camera put them */
+        const double corners[8] = {160, 140, 940, 140, 940, 760, 160, 760};
+        double worst = 0;
+        for (int k = 0; k < 4; k++) {
+            double x, y;
+            assert_int_equal(sealg_apply(h, corners[2 * k], corners[2 * k + 1], &x, &y), 0);
+            double d = sealg_sqrt((x - info.quad[2 * k]) * (x - info.quad[2 * k]) +
+                                  (y - info.quad[2 * k + 1]) * (y - info.quad[2 * k + 1]));
+            if (d > worst) worst = d;
+        }
+        double v = iou_uniform(&seal, &ext);
+        print_message("box tilt %2.0f° axis %3.0f° roll %2.0f°: corners within %.1f px, axis "
+                      "ratio after the box %.3f, IoU %.3f, %ux%u px\n",
+                      cases[i][0], cases[i][1], cases[i][2], worst, info.axis_ratio, v, ext.w,
+                      ext.h);
+        assert_true(worst < 4);
+        /* rectified by the frame, the seal is round already (or nearly) */
+        assert_true(info.axis_ratio > 0.95);
+        assert_true(abs((int)ext.w - 496) <= 8 && abs((int)ext.h - 496) <= 8);
+        assert_true(v > 0.80);
+        seal_img_free(&ext);
+        seal_img_free(&ph);
+        seal_img_free(&pg);
+    }
+    seal_img_free(&seal);
+}
+
+/* fraction of the frame's pixels (page (x0,y0)-(x1,y1), thick wide; those within skip_r of
+ * (scx, scy) left out) still opaque in ext, whose pixels cover page box (bx, by, bw, bh) */
+static double frame_left(const seal_img *ext, const seal_extract_info *info, uint32_t x0,
+                         uint32_t y0, uint32_t x1, uint32_t y1, int thick, double scx, double scy,
+                         double skip_r)
+{
+    uint64_t all = 0, left = 0;
+    for (uint32_t y = y0 - thick / 2; y <= y1 + thick / 2; y++)
+        for (uint32_t x = x0 - thick / 2; x <= x1 + thick / 2; x++) {
+            int on = abs((int)x - (int)x0) <= thick / 2 || abs((int)x - (int)x1) <= thick / 2 ||
+                     abs((int)y - (int)y0) <= thick / 2 || abs((int)y - (int)y1) <= thick / 2;
+            if (!on || (x - scx) * (x - scx) + (y - scy) * (y - scy) < skip_r * skip_r) continue;
+            all++;
+            if (x < info->bx || y < info->by || x >= info->bx + info->bw ||
+                y >= info->by + info->bh)
+                continue;
+            uint32_t ex = (uint32_t)((x - info->bx + 0.5) * ext->w / info->bw);
+            uint32_t ey = (uint32_t)((y - info->by + 0.5) * ext->h / info->bh);
+            if (ex < ext->w && ey < ext->h && ext->rgba[((size_t)ey * ext->w + ex) * 4 + 3] >= 128)
+                left++;
+        }
+    return all ? (double)left / all : 1;
+}
+
+static void test_frames_removed(void **st)
+{
+    /* a black signature inside a printed box, one stroke crossing the frame's bottom line;
+     * the reviewer crops around the box, frame included */
+    seal_img sig, pg, ext, seal;
+    signature(&sig, 460, 170, 0.05, 0.05, 0.08);
+    paper(&pg, 1000, 700, 0, 61);
+    blank(&pg, 110, 210, 890, 560);
+    frame(&pg, 150, 250, 850, 520, 4);
+    stamp(&pg, &sig, 220, 300, 1.0);
+    /* a pen stroke through the bottom line */
+    for (uint32_t y = 470; y < 560; y++)
+        for (uint32_t x = 0; x < 5; x++) {
+            uint8_t *q = pg.rgba + ((size_t)y * pg.w + 600 + x + (y - 470) / 3) * 4;
+            q[0] = q[1] = 20, q[2] = 24;
+        }
+    sc_buf jpg = {0};
+    jpeg_encode(&pg, 85, 0, 300, &jpg);
+    seal_img back;
+    assert_int_equal(seal_img_load(jpg.p, jpg.len, NULL, &back, NULL), 0);
+    seal_extract_opts o = {
+        .ink = SEAL_INK_DARK, .crop = 1, .cx = 120, .cy = 220, .cw = 760, .ch = 330};
+    seal_extract_info info, kinfo;
+    sc_err e = {0};
+    if (seal_extract(&back, &o, &ext, &info, &e) != 0) fail_msg("%s", e.msg);
+    double left = frame_left(&ext, &info, 150, 250, 850, 520, 4, 0, 0, 0);
+    /* the same with the lines kept: the frame is all there, so the measure can fail */
+    seal_img kept;
+    o.keep_lines = 1;
+    assert_int_equal(seal_extract(&back, &o, &kept, &kinfo, NULL), 0);
+    double kleft = frame_left(&kept, &kinfo, 150, 250, 850, 520, 4, 0, 0, 0);
+    uint32_t sx0, sy0, sw, sh;
+    alpha_box(&sig, &sx0, &sy0, &sw, &sh);
+    print_message("signature in a frame: %u line(s) removed, frame pixels left %.4f (kept: "
+                  "%.3f); box %u,%u %ux%u\n",
+                  info.lines, left, kleft, info.bx, info.by, info.bw, info.bh);
+    dump(&ext, "frame_sig_ext");
+    dump(&kept, "frame_sig_kept");
+    assert_true(info.lines >= 4);
+    assert_true(left < 0.01);
+    assert_true(kleft > 0.9);
+    /* the signature's box, plus the stroke crossing the frame (down to y = 560) */
+    assert_true(abs((int)info.bx - (int)(220 + sx0)) <= 4);
+    assert_true(abs((int)info.by - (int)(300 + sy0)) <= 4);
+    assert_true(info.by + info.bh >= 548);
+    /* the signature's proportions inside the box (down to the frame's bottom line) */
+    double sig_ar = (double)info.bw / (520 - info.by);
+    /* the crossing stroke survives where it crosses the line */
+    uint32_t cx = (uint32_t)((622.0 - info.bx) * ext.w / info.bw),
+             cy = (uint32_t)((520.0 - info.by) * ext.h / info.bh);
+    int seen = 0;
+    for (int dy = -3; dy <= 3; dy++)
+        for (int dx = -4; dx <= 4; dx++)
+            seen |= ext.rgba[((size_t)(cy + dy) * ext.w + cx + dx) * 4 + 3] >= 128;
+    assert_true(seen);
+    seal_img_free(&ext);
+    seal_img_free(&kept);
+
+    /* a red seal over the frame: black lines are not red ink (no removal needed) */
+    render(SEAL_RENDER_ROUND, "南京示例软件有限公司", NULL, 30, 300, 1, &seal);
+    stamp(&pg, &seal, 600, 300, 0.9);
+    o = (seal_extract_opts){.ink = SEAL_INK_RED, .size_mm = 30};
+    assert_int_equal(seal_extract(&pg, &o, &ext, &info, NULL), 0);
+    double rl = frame_left(&ext, &info, 150, 250, 850, 520, 4, 600 + seal.w / 2.0,
+                           300 + seal.h / 2.0, seal.w / 2.0 + 3);
+    double v = iou(&seal, &ext);
+    print_message("red seal over a frame: frame pixels outside the seal left %.4f, IoU %.3f\n", rl,
+                  v);
+    assert_true(rl == 0);
+    assert_true(v > 0.88);
+    seal_img_free(&ext);
+
+    /* and photographed at an angle, with deskew: the box is found, the signature comes out
+     * without its frame */
+    seal_img ph;
+    double h[9];
+    photograph(&back, 25, 20, 3, 1000, 1500, 900, 700, &ph, h);
+    o = (seal_extract_opts){.ink = SEAL_INK_DARK, .size_mm = 50, .deskew = SEAL_DESKEW_AUTO};
+    if (seal_extract(&ph, &o, &ext, &info, &e) != 0) fail_msg("%s", e.msg);
+    print_message("signature photo: deskew %d, %u line(s) removed, %ux%u\n", info.deskew,
+                  info.lines, ext.w, ext.h);
+    dump(&ph, "frame_sig_photo");
+    dump(&ext, "frame_sig_photo_ext");
+    assert_true(info.deskew & SEAL_DESKEWED_BOX);
+    assert_true(info.lines >= 4);
+    /* with the lines kept the frame is what is found: rectified to its true proportions
+     * (700 x 270 between the lines' centres); without, the signature inside it (a signature
+     * belongs inside the box: the rectified picture ends at the frame) */
+    seal_img kph;
+    o.keep_lines = 1;
+    assert_int_equal(seal_extract(&ph, &o, &kph, &kinfo, NULL), 0);
+    double ar = (double)ext.w / ext.h, kar = (double)kph.w / kph.h;
+    print_message("signature photo: result aspect %.2f (signature %.2f); with the lines kept %.2f "
+                  "(frame 2.57)\n",
+                  ar, sig_ar, kar);
+    assert_true(kar > 2.57 * 0.96 && kar < 2.57 * 1.04);
+    assert_true(ar > sig_ar * 0.94 && ar < sig_ar * 1.06);
+    seal_img_free(&kph);
+    seal_img_free(&ext);
+    seal_img_free(&ph);
+    sc_buf_free(&jpg);
+    seal_img_free(&back);
+    seal_img_free(&seal);
+    seal_img_free(&sig);
+    seal_img_free(&pg);
+}
+
+static void test_deskew_failures(void **st)
+{
+    /* no red ink at all, a frame only: a clear 'no stamp' error, nothing produced */
+    seal_img pg, ext;
+    paper(&pg, 700, 500, 0, 77);
+    blank(&pg, 100, 100, 600, 400);
+    frame(&pg, 100, 100, 600, 400, 4);
+    seal_extract_opts o = {.ink = SEAL_INK_RED, .deskew = SEAL_DESKEW_AUTO};
+    seal_extract_info info;
+    sc_err e = {0};
+    assert_int_equal(seal_extract(&pg, &o, &ext, &info, &e), SC_ENOTFOUND);
+    assert_string_equal(e.code, "image.no_ink");
+    assert_non_null(strstr(e.msg, "未找到印迹"));
+    assert_null(ext.rgba);
+    assert_int_equal(info.bw, 0);
+    /* a crop outside the picture */
+    sc_err_clear(&e);
+    o.crop = 1, o.cx = 900, o.cy = 0, o.cw = 10, o.ch = 10;
+    assert_int_equal(seal_extract(&pg, &o, &ext, &info, &e), SC_EINVAL);
+    assert_string_equal(e.code, "image.bad_crop");
+    /* a blank sheet: no frame, no ink */
+    seal_img_free(&pg);
+    assert_int_equal(seal_img_new(&pg, 300, 200, NULL), 0);
+    memset(pg.rgba, 255, (size_t)300 * 200 * 4);
+    o = (seal_extract_opts){.ink = SEAL_INK_DARK, .deskew = SEAL_DESKEW_AUTO};
+    assert_int_equal(seal_extract(&pg, &o, &ext, &info, NULL), SC_ENOTFOUND);
     seal_img_free(&pg);
 }
 
@@ -1117,6 +1651,11 @@ int main(void)
         cmocka_unit_test(test_extract_square_undoes_foreshortening),
         cmocka_unit_test(test_extract_crop_and_threshold),
         cmocka_unit_test(test_extract_signature),
+        cmocka_unit_test(test_geometry_primitives),
+        cmocka_unit_test(test_deskew_round_seal_no_box),
+        cmocka_unit_test(test_deskew_specimen_box),
+        cmocka_unit_test(test_frames_removed),
+        cmocka_unit_test(test_deskew_failures),
         cmocka_unit_test(test_reject_not_images),
         cmocka_unit_test(test_reject_truncated_and_corrupt),
         cmocka_unit_test(test_reject_huge_and_bombs),

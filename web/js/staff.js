@@ -434,6 +434,8 @@ function sealAdjust(src, m) {
   const x = num('crop-x', 0, 8000, ''), y = num('crop-y', 0, 8000, ''), w = num('crop-w', 0, 8000, ''), hh = num('crop-h', 0, 8000, '');
   const kind = h('select', { name: 'kind' }, h('option', { value: 'seal' }, t('sealimg.seal')), h('option', { value: 'signature' }, t('sealimg.signature')));
   const size = num('size-mm', 10, 80, '42');
+  // perspective correction of a photo taken at an angle (frame rectified, outline made round)
+  const deskew = h('select', { name: 'deskew' }, h('option', { value: 'auto' }, t('sealimg.deskew_auto')), h('option', { value: 'off' }, t('sealimg.deskew_off')));
   const out = h('div', { class: 'sealimg-out' });
   const btn = h('button', { type: 'button', class: 'secondary' }, t('sealimg.run'));
   btn.addEventListener('click', async () => {
@@ -441,7 +443,7 @@ function sealAdjust(src, m) {
     try {
       const orig = await fetch(`${src}?version=${m.version}`, { credentials: 'same-origin' });
       if (!orig.ok) throw new ApiError(orig.status, `http.${orig.status}`, orig.statusText, '');
-      const q = new URLSearchParams({ kind: kind.value, preview: '1', size_mm: size.value || '42' });
+      const q = new URLSearchParams({ kind: kind.value, preview: '1', size_mm: size.value || '42', deskew: deskew.value });
       if (thr.value) q.set('threshold', thr.value);
       if (w.value && hh.value) q.set('crop', `${x.value || 0},${y.value || 0},${w.value},${hh.value}`);
       const png = await putBinary(`/staff/seal-images/extract?${q}`, await orig.blob(), m.mime);
@@ -453,7 +455,7 @@ function sealAdjust(src, m) {
   return h('details', { class: 'sealimg' }, h('summary', {}, t('sealimg.title')),
     h('div', { class: 'choices inline small' },
       h('label', {}, t('sealimg.kind'), ' ', kind), h('label', {}, t('sealimg.threshold'), ' ', thr),
-      h('label', {}, t('sealimg.size'), ' ', size)),
+      h('label', {}, t('sealimg.size'), ' ', size), h('label', {}, t('sealimg.deskew'), ' ', deskew)),
     h('div', { class: 'choices inline small' }, h('span', {}, t('sealimg.crop')), x, y, w, hh), btn, out);
 }
 
