@@ -79,6 +79,11 @@ void ra_h_staff_users(ra_call *c);
 void ra_h_staff_user_add(ra_call *c);
 void ra_h_staff_user_disable(ra_call *c);
 void ra_h_staff_seal_image(ra_call *c);
+/* ra_kmc.c */
+void ra_h_order_kmc_response(ra_call *c);
+void ra_h_staff_recoveries(ra_call *c);
+void ra_h_order_recovery(ra_call *c);
+void ra_h_order_recovery_release(ra_call *c);
 
 enum { RA_AUTH_NONE = 0, RA_AUTH_USER = 1, RA_AUTH_STAFF = 2 };
 typedef struct ra_route {

@@ -81,6 +81,15 @@ static const ra_route routes[] = {
      "Seal or signature picture from a specimen scan (reviewer's manual adjustment)"},
     {"POST", "staff/users/*/disable", "login", RA_AUTH_STAFF, 1, ra_h_staff_user_disable,
      "Disable staff"},
+    /* ra-kmc */
+    {"GET", "orders/*/csr-response", "id", RA_AUTH_USER, 0, ra_h_order_kmc_response,
+     "GM/T 0092 CSRResponse of a dual issuance or key recovery (for sealca token import)"},
+    {"GET", "staff/recoveries", "", RA_AUTH_STAFF, 0, ra_h_staff_recoveries,
+     "Key-recovery queue (officers)"},
+    {"POST", "orders/*/recovery", "id", RA_AUTH_STAFF, 1, ra_h_order_recovery,
+     "Key-recovery officer's decision (signed)"},
+    {"POST", "orders/*/recovery/release", "id", RA_AUTH_STAFF, 1, ra_h_order_recovery_release,
+     "Judicial key release to an officer (password-protected PKCS#8)"},
 };
 
 const ra_route *ra_routes(size_t *n)

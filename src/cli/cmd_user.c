@@ -247,7 +247,7 @@ static int user_add(int argc, char **argv)
         return cli_usage("user add: --role business-admin|operator|auditor (the two top "
                          "administrators come from init-admins)");
     if (ra_duties_parse(duties, &n.duties) != 0)
-        return cli_usage("user add: --duties entry,review,production,query");
+        return cli_usage("user add: --duties entry,review,production,query,recovery");
     char pw[257], pin[257];
     if (read_line(pwf, 0, pw, sizeof(pw)) != 0 || read_line(pinf, 0, pin, sizeof(pin)) != 0)
         return cli_usage("user add: empty password or PIN file");

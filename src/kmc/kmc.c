@@ -729,6 +729,12 @@ fail:
 
 int kmc_recovery_approve(kmc *k, int64_t id, const char *officer, sc_err *e)
 {
+    return kmc_recovery_approve_signed(k, id, officer, NULL, e);
+}
+
+int kmc_recovery_approve_signed(kmc *k, int64_t id, const char *officer, const char *detail,
+                                sc_err *e)
+{
     if (!name_ok(officer, 60))
         return sc_fail(e, SC_EINVAL, "kmc.recovery_officer", "the officer must be named");
     store *s = k->ca->db;
@@ -765,7 +771,8 @@ int kmc_recovery_approve(kmc *k, int64_t id, const char *officer, sc_err *e)
     char obj[32];
     snprintf(obj, sizeof(obj), "recovery-%lld", (long long)id);
     if ((rc = audit_append(s, officer, "kmc.recovery.approve", obj, "ok",
-                           r.a1[0] ? "approval=2 (approved)" : "approval=1", e)) != 0)
+                           detail ? detail : (r.a1[0] ? "approval=2 (approved)" : "approval=1"),
+                           e)) != 0)
         goto fail;
     return store_tx_commit(s, e);
 fail:

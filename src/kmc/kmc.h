@@ -200,6 +200,10 @@ int kmc_recovery_request(kmc *k, kmc_recovery_kind kind, const char *enc_serial,
                          int64_t *id, sc_err *e);
 /* Two different officers, neither the requester; the second approval makes it releasable. */
 int kmc_recovery_approve(kmc *k, int64_t id, const char *officer, sc_err *e);
+/* The same with the audit detail given by the caller (the RA: the officer's signed decision,
+ * re-verified by the auditor console). */
+int kmc_recovery_approve_signed(kmc *k, int64_t id, const char *officer, const char *detail,
+                                sc_err *e);
 int kmc_recovery_reject(kmc *k, int64_t id, const char *officer, const char *why, sc_err *e);
 /* damaged: the escrowed key enveloped to the signing key of the holder's new certificate
  * (sign_cert, issued by this CA, good), as a CSRResponse {sign_cert, envelope, encryption

@@ -192,7 +192,9 @@ static int check_subject(const pki_profile *pr, const sc_name *n, sc_err *e)
     return 0;
 }
 
-int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
+/* own_tx: pki_issue opens and commits its transaction; otherwise the caller's transaction is
+ * used (nothing committed or rolled back here; a failure leaves the rollback to the caller). */
+static int issue_impl(pki_ca *ca, const issue_req *r, cert_info *out, int own_tx, sc_err *e)
 {
     memset(out, 0, sizeof(*out));
     pki_profile *pr = malloc(sizeof(*pr));
@@ -299,7 +301,7 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
         if ((rc = cert_build(&t, iss, cakey, &der, e)) != 0) goto out;
         char sn[33];
         sc_hex_encode(serial, 16, sn, 0);
-        if ((rc = store_tx_begin(ca->db, e)) != 0) goto out;
+        if (own_tx && (rc = store_tx_begin(ca->db, e)) != 0) goto out;
         store_stmt *st;
         if ((rc = store_stmt_get(ca->db, ST_CERT_INSERT, &st, e)) != 0) goto fail;
         store_bind_text(st, 1, sn);
@@ -313,7 +315,7 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
         store_bind_blob(st, 9, der.p, der.len);
         sc_err ie = {0};
         rc = store_exec(st, &ie);
-        if (rc == SC_EEXIST) {
+        if (rc == SC_EEXIST && own_tx) {
             store_tx_rollback(ca->db);
             continue;
         }
@@ -341,8 +343,8 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
         if (audit_pending(ca->db, &pending, NULL) == 0 && pending >= 256 &&
             (rc = audit_checkpoint(ca->db, cakey, iss->id, e)) != 0)
             goto fail;
-        if ((rc = store_tx_commit(ca->db, e)) != 0) goto out;
-        store_crashpoint("issue.after_commit");
+        if (own_tx && (rc = store_tx_commit(ca->db, e)) != 0) goto out;
+        if (own_tx) store_crashpoint("issue.after_commit");
         snprintf(out->serial, sizeof(out->serial), "%s", sn);
         snprintf(out->issuer, sizeof(out->issuer), "%s", iss->id);
         snprintf(out->profile, sizeof(out->profile), "%s", pr->name);
@@ -359,12 +361,24 @@ int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
     rc = sc_fail(e, SC_EINTERNAL, "issue.serial", "could not find a free serial number");
     goto out;
 fail:
-    store_tx_rollback(ca->db);
+    if (own_tx) store_tx_rollback(ca->db);
 out:
     sc_buf_free(&der);
     free(pr);
     free(nm);
     return rc;
+}
+
+int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
+{
+    return issue_impl(ca, r, out, 1, e);
+}
+
+int pki_issue_in_tx(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e)
+{
+    if (!store_in_tx(ca->db))
+        return sc_fail(e, SC_EINTERNAL, "store.no_tx", "pki_issue_in_tx needs an open transaction");
+    return issue_impl(ca, r, out, 0, e);
 }
 
 /* ---- revocation ---- */
@@ -399,8 +413,8 @@ static int set_status(pki_ca *ca, const char *sn, const char *from, const char *
     return 0;
 }
 
-int pki_revoke(pki_ca *ca, const char *serial, int reason, int64_t invalidity, const char *actor,
-               sc_err *e)
+static int revoke_impl(pki_ca *ca, const char *serial, int reason, int64_t invalidity,
+                       const char *actor, int own_tx, sc_err *e)
 {
     char sn[33];
     int rc = serial_normalise(serial, sn, e);
@@ -411,7 +425,7 @@ int pki_revoke(pki_ca *ca, const char *serial, int reason, int64_t invalidity, c
     if (invalidity > now)
         return sc_fail(e, SC_EINVAL, "revoke.bad_invalidity",
                        "the invalidity date is in the future");
-    if ((rc = store_tx_begin(ca->db, e)) != 0) return rc;
+    if (own_tx && (rc = store_tx_begin(ca->db, e)) != 0) return rc;
     cert_info ci;
     if ((rc = pki_cert_get(ca, sn, &ci, e)) != 0) goto fail;
     const char *from = ci.status;
@@ -438,22 +452,38 @@ int pki_revoke(pki_ca *ca, const char *serial, int reason, int64_t invalidity, c
                            "ok", detail, e)) != 0)
         goto fail_ci;
     cert_info_free(&ci);
+    if (!own_tx) return 0;
     rc = store_tx_commit(ca->db, e);
     store_crashpoint("revoke.after_commit");
     return rc;
 fail_ci:
     cert_info_free(&ci);
 fail:
-    store_tx_rollback(ca->db);
+    if (own_tx) store_tx_rollback(ca->db);
     return rc;
 }
 
-int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
+int pki_revoke(pki_ca *ca, const char *serial, int reason, int64_t invalidity, const char *actor,
+               sc_err *e)
+{
+    return revoke_impl(ca, serial, reason, invalidity, actor, 1, e);
+}
+
+int pki_revoke_in_tx(pki_ca *ca, const char *serial, int reason, int64_t invalidity,
+                     const char *actor, sc_err *e)
+{
+    if (!store_in_tx(ca->db))
+        return sc_fail(e, SC_EINTERNAL, "store.no_tx",
+                       "pki_revoke_in_tx needs an open transaction");
+    return revoke_impl(ca, serial, reason, invalidity, actor, 0, e);
+}
+
+static int resume_impl(pki_ca *ca, const char *serial, const char *actor, int own_tx, sc_err *e)
 {
     char sn[33];
     int rc = serial_normalise(serial, sn, e);
     if (rc != 0) return rc;
-    if ((rc = store_tx_begin(ca->db, e)) != 0) return rc;
+    if (own_tx && (rc = store_tx_begin(ca->db, e)) != 0) return rc;
     cert_info ci;
     if ((rc = pki_cert_get(ca, sn, &ci, e)) != 0) goto fail;
     if (strcmp(ci.status, "hold") != 0) {
@@ -470,8 +500,21 @@ int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
     if ((rc = set_status(ca, sn, "hold", "good", -1, 0, 0, e)) != 0 ||
         (rc = audit_append(ca->db, actor ? actor : "cli", "cert.resume", sn, "ok", "", e)) != 0)
         goto fail;
-    return store_tx_commit(ca->db, e);
+    return own_tx ? store_tx_commit(ca->db, e) : 0;
 fail:
-    store_tx_rollback(ca->db);
+    if (own_tx) store_tx_rollback(ca->db);
     return rc;
+}
+
+int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
+{
+    return resume_impl(ca, serial, actor, 1, e);
+}
+
+int pki_resume_in_tx(pki_ca *ca, const char *serial, const char *actor, sc_err *e)
+{
+    if (!store_in_tx(ca->db))
+        return sc_fail(e, SC_EINTERNAL, "store.no_tx",
+                       "pki_resume_in_tx needs an open transaction");
+    return resume_impl(ca, serial, actor, 0, e);
 }

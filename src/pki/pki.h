@@ -274,6 +274,10 @@ typedef struct issue_req {
 /* Validate, sign, record (certificate + audit, one transaction). out receives the DER and
  * serial. */
 int pki_issue(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e);
+/* The same inside the caller's open transaction (store_tx_begin): the certificate, its
+ * publication and its audit record commit or roll back with the caller's own changes. On
+ * failure the caller rolls back. A serial collision is not retried here (2^-127). */
+int pki_issue_in_tx(pki_ca *ca, const issue_req *r, cert_info *out, sc_err *e);
 
 /* ---- revocation (RFC 5280 §5.3.1 reason codes) ---- */
 enum {
@@ -292,7 +296,11 @@ const char *reason_name(int r);
 
 int pki_revoke(pki_ca *ca, const char *serial, int reason, int64_t invalidity, const char *actor,
                sc_err *e);
+/* pki_revoke inside the caller's open transaction (nothing committed or rolled back here). */
+int pki_revoke_in_tx(pki_ca *ca, const char *serial, int reason, int64_t invalidity,
+                     const char *actor, sc_err *e);
 int pki_resume(pki_ca *ca, const char *serial, const char *actor, sc_err *e);
+int pki_resume_in_tx(pki_ca *ca, const char *serial, const char *actor, sc_err *e);
 int pki_cert_get(pki_ca *ca, const char *serial, cert_info *out, sc_err *e);
 /* Normalise a serial given by a user: hex, optional colons, case-insensitive -> 32 lowercase
  * hex chars. */

@@ -37,7 +37,8 @@ int ra_role_parse(const char *s, ra_role *out)
     return SC_EINVAL;
 }
 
-static const char *const duty_names[] = {"entry", "review", "production", "query"};
+static const char *const duty_names[] = {"entry", "review", "production", "query", "recovery"};
+#define NDUTIES (sizeof(duty_names) / sizeof(duty_names[0]))
 
 int ra_duties_parse(const char *s, unsigned *out)
 {
@@ -48,7 +49,7 @@ int ra_duties_parse(const char *s, unsigned *out)
     char *save = NULL;
     for (char *t = strtok_r(buf, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
         int ok = 0;
-        for (size_t i = 0; i < 4; i++)
+        for (size_t i = 0; i < NDUTIES; i++)
             if (strcmp(t, duty_names[i]) == 0) {
                 *out |= 1u << i;
                 ok = 1;
@@ -61,7 +62,7 @@ int ra_duties_parse(const char *s, unsigned *out)
 void ra_duties_format(unsigned d, char *out, size_t outsz)
 {
     out[0] = 0;
-    for (size_t i = 0; i < 4; i++)
+    for (size_t i = 0; i < NDUTIES; i++)
         if (d & (1u << i)) {
             size_t l = strlen(out);
             snprintf(out + l, outsz - l, "%s%s", l ? "," : "", duty_names[i]);

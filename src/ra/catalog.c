@@ -12,30 +12,33 @@
 
 /* THE business-type table: one row per business type of the guide (DESIGN.md glossary).
  * key, zh, en, kinds, cert, pop, reason, review, payment, shipping, csr, renew window,
- * price keys (organization, person), effect */
+ * price keys (organization, person), effect, dual (an encryption certificate too when the home
+ * has a KMC) */
 static const ra_business businesses[] = {
     {"new", "新办", "New certificate", A, 0, 0, 0, 1, 1, 1, 1, 0, "org-new", "person-new",
-     RA_FX_ISSUE},
-    {"renew", "延期", "Renew", A, 1, 1, 0, 0, 1, 0, 1, 1, "org-renew", "person-renew", RA_FX_RENEW},
+     RA_FX_ISSUE, 1},
+    {"renew", "延期", "Renew", A, 1, 1, 0, 0, 1, 0, 1, 1, "org-renew", "person-renew", RA_FX_RENEW,
+     0},
     {"rekey", "更新换密钥", "Renew with a new key", A, 1, 1, 0, 0, 1, 0, 1, 0, "org-renew",
-     "person-renew", RA_FX_RENEW},
+     "person-renew", RA_FX_RENEW, 0},
     {"renew-without-rekey", "更新不换密钥", "Renew without a new key", A, 1, 1, 1, 1, 1, 0, 0, 1,
-     "org-renew", "person-renew", RA_FX_RENEW},
-    {"reissue", "重发", "Reissue", A, 1, 0, 0, 1, 0, 0, 1, 0, NULL, NULL, RA_FX_KMC},
+     "org-renew", "person-renew", RA_FX_RENEW, 0},
+    {"reissue", "重发", "Reissue", A, 1, 0, 0, 1, 0, 0, 1, 0, NULL, NULL, RA_FX_KMC, 1},
     {"change", "信息变更", "Change of subject information", A, 1, 0, 0, 1, 1, 0, 1, 0, "change",
-     "change", RA_FX_CHANGE},
+     "change", RA_FX_CHANGE, 0},
     {"replace", "补办", "Replace (lost or broken key)", A, 1, 0, 0, 1, 1, 1, 1, 0, "replace",
-     "replace", RA_FX_REPLACE},
-    {"revoke", "注销", "Revoke", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_REVOKE},
+     "replace", RA_FX_REPLACE, 1},
+    {"revoke", "注销", "Revoke", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_REVOKE, 0},
     {"suspend", "挂失", "Suspend (report loss)", A, 1, 0, 0, 0, 0, 0, 0, 0, NULL, NULL,
-     RA_FX_SUSPEND},
-    {"resume", "解挂", "Resume", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_RESUME},
-    {"pin-unlock", "密码解锁", "PIN unlock", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_KMC},
-    {"key-recovery", "密钥恢复", "Key recovery", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_KMC},
+     RA_FX_SUSPEND, 0},
+    {"resume", "解挂", "Resume", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_RESUME, 0},
+    {"pin-unlock", "密码解锁", "PIN unlock", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_KMC, 0},
+    {"key-recovery", "密钥恢复", "Key recovery", A, 1, 0, 0, 1, 0, 0, 0, 0, NULL, NULL, RA_FX_KMC,
+     0},
     {"seal-change", "签章变更", "Seal change", A, 1, 0, 0, 1, 1, 0, 0, 0, "change", "change",
-     RA_FX_SEAL},
+     RA_FX_SEAL, 0},
     {"seal-redo", "签章重做", "Seal redo", A, 1, 0, 0, 1, 1, 0, 0, 0, "change", "change",
-     RA_FX_SEAL},
+     RA_FX_SEAL, 0},
 };
 
 const ra_business *ra_business_get(const char *key)
@@ -282,15 +285,15 @@ static json_t *business_json(const ra_business *b)
             json_array_append_new(arr, json_string(f[j]));
         json_object_set_new(req, kinds[i].key, arr);
     }
-    return json_pack("{s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s?, s:s?, "
-                     "s:s, s:o, s:o}",
-                     "key", b->key, "zh", b->zh, "en", b->en, "subject_kinds", ks,
-                     "needs_certificate", b->needs_cert, "needs_proof_of_possession", b->needs_pop,
-                     "needs_reason", b->needs_reason, "needs_review", b->needs_review,
-                     "needs_payment", b->needs_payment, "needs_shipping", b->needs_shipping,
-                     "needs_csr", b->needs_csr, "renew_window", b->renew_window, "price_org",
-                     b->price_org, "price_person", b->price_person, "effect",
-                     effect_names[b->effect], "materials", mats, "required_fields", req);
+    return json_pack(
+        "{s:s, s:s, s:s, s:o, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s?, s:s?, "
+        "s:s, s:o, s:o, s:b}",
+        "key", b->key, "zh", b->zh, "en", b->en, "subject_kinds", ks, "needs_certificate",
+        b->needs_cert, "needs_proof_of_possession", b->needs_pop, "needs_reason", b->needs_reason,
+        "needs_review", b->needs_review, "needs_payment", b->needs_payment, "needs_shipping",
+        b->needs_shipping, "needs_csr", b->needs_csr, "renew_window", b->renew_window, "price_org",
+        b->price_org, "price_person", b->price_person, "effect", effect_names[b->effect],
+        "materials", mats, "required_fields", req, "issues_encryption_certificate", b->dual);
 }
 
 static int build_json(ra_catalog *c, ra_err *re)

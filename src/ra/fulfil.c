@@ -408,19 +408,19 @@ out:
 
 /* ---- issuance ---- */
 
-static const char *profile_for(unsigned kind)
+const char *ra_profile_base(unsigned kind)
 {
     switch (kind) {
     case RA_KIND_ORG:
-        return "organization-sign";
+        return "organization";
     case RA_KIND_LEGAL:
-        return "legal-representative-sign";
+        return "legal-representative";
     case RA_KIND_COST:
-        return "cost-engineer-sign";
+        return "cost-engineer";
     case RA_KIND_EXPERT:
-        return "expert-sign";
+        return "expert";
     default:
-        return "person-sign";
+        return "person";
     }
 }
 
@@ -438,14 +438,16 @@ static void dn_escape(const char *in, char *out, size_t n)
     out[j] = 0;
 }
 
-int ra_issue_for(ra *r, ra_order *o, sc_key *pub, const char *actor, cert_info *out, ra_err *re)
+int ra_order_subject(ra *r, ra_order *o, char subject[700], char prev_ident[64],
+                     const char **uscc_out, const char **idn_out, ra_err *re)
 {
-    char subject[700], cn[300], org[300];
-    const char *profile = profile_for(o->kind), *uscc = NULL, *idn = NULL;
+    char cn[300], org[300];
+    const char *uscc = NULL, *idn = NULL;
     json_t *f = o->f;
     int rc;
     store_stmt *st;
-    char prev_subject[700] = "", prev_ident[64] = "";
+    char prev_subject[700] = "";
+    prev_ident[0] = 0;
     /* services on an existing certificate keep its subject and identity unless they change it */
     if (o->certificate[0] && o->b->effect != RA_FX_CHANGE) {
         if ((rc = store_stmt_get(r->db, ST_RA_CERT_META, &st, &re->e)) != 0) return rc;
@@ -457,47 +459,49 @@ int ra_issue_for(ra *r, ra_order *o, sc_key *pub, const char *actor, cert_info *
             const uint8_t *ie = store_col_blob(st, 1, &il);
             sc_buf pt = {0};
             if (ie && il && ra_unseal(r, "cert.ident", ie, il, &pt, re) == 0)
-                snprintf(prev_ident, sizeof(prev_ident), "%.*s", (int)pt.len, (const char *)pt.p);
+                snprintf(prev_ident, 64, "%.*s", (int)pt.len, (const char *)pt.p);
             sc_buf_wipe(&pt);
         }
     }
     if (prev_subject[0]) {
-        snprintf(subject, sizeof(subject), "%s", prev_subject);
+        snprintf(subject, 700, "%s", prev_subject);
         if (o->kind == RA_KIND_ORG)
             uscc = prev_ident;
         else
             idn = prev_ident;
     } else if (o->kind == RA_KIND_ORG) {
         dn_escape(json_string_value(json_object_get(f, "org_name")), org, sizeof(org));
-        snprintf(subject, sizeof(subject), "CN=%s,O=%s,C=CN", org, org);
+        snprintf(subject, 700, "CN=%s,O=%s,C=CN", org, org);
         uscc = json_string_value(json_object_get(f, "org_uscc"));
     } else {
         dn_escape(json_string_value(json_object_get(f, "person_name")), cn, sizeof(cn));
         dn_escape(json_string_value(json_object_get(f, "person_org")), org, sizeof(org));
         if (org[0])
-            snprintf(subject, sizeof(subject), "CN=%s,O=%s,C=CN", cn, org);
+            snprintf(subject, 700, "CN=%s,O=%s,C=CN", cn, org);
         else
-            snprintf(subject, sizeof(subject), "CN=%s,C=CN", cn);
+            snprintf(subject, 700, "CN=%s,C=CN", cn);
         idn = json_string_value(json_object_get(f, "person_id_number"));
     }
-    json_int_t years = json_integer_value(json_object_get(f, "years"));
-    if (years < 1) years = 1;
-    issue_req ir = {.profile = profile,
-                    .subject = subject,
-                    .uscc = uscc,
-                    .id_number = idn,
-                    .pub = pub,
-                    .days = (int)(years * 365),
-                    .actor = actor};
-    if ((rc = pki_issue(r->ca, &ir, out, &re->e)) != 0) {
-        snprintf(re->field, sizeof(re->field), "csr");
-        return rc;
-    }
+    *uscc_out = uscc;
+    *idn_out = idn;
+    return 0;
+}
+
+int ra_order_years(const ra_order *o)
+{
+    json_int_t years = json_integer_value(json_object_get(o->f, "years"));
+    return years < 1 ? 1 : (int)years;
+}
+
+int ra_cert_record(ra *r, ra_order *o, const char *serial, const char *subject, const char *iv,
+                   ra_err *re)
+{
     sc_buf ident = {0};
-    const char *iv = uscc ? uscc : (idn ? idn : "");
-    if ((rc = ra_seal(r, "cert.ident", iv, &ident, re)) != 0) return rc;
+    store_stmt *st;
+    int rc;
+    if ((rc = ra_seal(r, "cert.ident", iv ? iv : "", &ident, re)) != 0) return rc;
     if ((rc = store_stmt_get(r->db, ST_RA_CERT_INSERT, &st, &re->e)) == 0) {
-        store_bind_text(st, 1, out->serial);
+        store_bind_text(st, 1, serial);
         store_bind_int64(st, 2, o->account_id);
         store_bind_int64(st, 3, o->id);
         store_bind_text(st, 4, subject);
@@ -508,42 +512,67 @@ int ra_issue_for(ra *r, ra_order *o, sc_key *pub, const char *actor, cert_info *
     return rc;
 }
 
-/* Revoke the certificate the order replaced, after the new one exists. */
+int ra_issue_for(ra *r, ra_order *o, sc_key *pub, const char *actor, cert_info *out, ra_err *re)
+{
+    char subject[700], prev_ident[64], profile[64];
+    const char *uscc = NULL, *idn = NULL;
+    int rc = ra_order_subject(r, o, subject, prev_ident, &uscc, &idn, re);
+    if (rc != 0) return rc;
+    snprintf(profile, sizeof(profile), "%s-sign", ra_profile_base(o->kind));
+    int years = ra_order_years(o);
+    issue_req ir = {.profile = profile,
+                    .subject = subject,
+                    .uscc = uscc,
+                    .id_number = idn,
+                    .pub = pub,
+                    .days = (int)(years * 365),
+                    .actor = actor};
+    /* inside the caller's transaction: certificate, ownership and the caller's order change
+     * commit together */
+    if ((rc = pki_issue_in_tx(r->ca, &ir, out, &re->e)) != 0) {
+        snprintf(re->field, sizeof(re->field), "csr");
+        return rc;
+    }
+    return ra_cert_record(r, o, out->serial, subject, uscc ? uscc : (idn ? idn : ""), re);
+}
+
+/* Revoke a certificate the order replaced, inside the caller's transaction (already revoked:
+ * nothing to do). */
+int ra_retire_in_tx(ra *r, const char *serial, int reason, const char *actor, ra_err *re)
+{
+    sc_err e = {0};
+    cert_info ci = {0};
+    int rc = 0;
+    if (pki_cert_get(r->ca, serial, &ci, &e) == 0 && strcmp(ci.status, "revoked") != 0)
+        rc = pki_revoke_in_tx(r->ca, serial, reason, 0, actor, &re->e);
+    cert_info_free(&ci);
+    return rc;
+}
+
 static int retire_old(ra *r, ra_order *o, const char *actor, ra_err *re)
 {
     if (!o->certificate[0]) return 0;
     int reason = o->b->effect == RA_FX_REPLACE ? REASON_KEY_COMPROMISE : REASON_SUPERSEDED;
-    sc_err e = {0};
-    cert_info ci = {0};
-    if (pki_cert_get(r->ca, o->certificate, &ci, &e) == 0 && strcmp(ci.status, "revoked") != 0) {
-        cert_info_free(&ci);
-        return pki_revoke(r->ca, o->certificate, reason, 0, actor, &re->e);
-    }
-    cert_info_free(&ci);
-    return 0;
+    return ra_retire_in_tx(r, o->certificate, reason, actor, re);
 }
 
+/* One transaction: the certificate (pki_issue_in_tx, with its CA audit record and directory
+ * outbox entry), its ownership row, the order's transition with its audit record, and the
+ * revocation of the certificate it replaces. A crash anywhere leaves all or nothing. */
 static int issue_and_move(ra *r, ra_order *o, sc_key *pub, const char *actor, json_t **out,
                           ra_err *re)
 {
     cert_info ci = {0};
     int rc;
     if ((rc = store_tx_begin(r->db, &re->e)) != 0) return rc;
-    /* pki_issue runs its own transaction; the ownership row and the state change follow in a
-     * second one. Between them a crash leaves an issued certificate on a paid order, which the
-     * production operator sees (the CA audit record names the order's actor) and re-runs. */
-    store_tx_rollback(r->db);
-    if ((rc = ra_issue_for(r, o, pub, actor, &ci, re)) != 0 && ci.serial[0] == 0) goto out;
-    if (rc != 0) goto out;
-    if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
+    if ((rc = ra_issue_for(r, o, pub, actor, &ci, re)) != 0) goto fail;
     char reason[80];
     snprintf(reason, sizeof(reason), "certificate %s", ci.serial);
-    if ((rc = ra_order_move(r, o, RA_EV_FULFIL, actor, reason, NULL, re)) != 0) {
-        store_tx_rollback(r->db);
-        goto out;
-    }
+    if ((rc = ra_order_move(r, o, RA_EV_FULFIL, actor, reason, NULL, re)) != 0 ||
+        (rc = retire_old(r, o, actor, re)) != 0)
+        goto fail;
+    store_crashpoint("ra.issue.before_commit");
     if ((rc = store_tx_commit(r->db, &re->e)) != 0) goto out;
-    rc = retire_old(r, o, actor, re);
     if (out) {
         sc_buf pem = {0};
         cert_pem(ci.der, ci.derlen, &pem);
@@ -552,9 +581,32 @@ static int issue_and_move(ra *r, ra_order *o, sc_key *pub, const char *actor, js
                          ra_state_name(o->state), "pem", (const char *)pem.p);
         sc_buf_free(&pem);
     }
+    goto out;
+fail:
+    store_tx_rollback(r->db);
 out:
     cert_info_free(&ci);
     return rc;
+}
+
+/* The CSR uploaded to the order (PUT /orders/{id}/csr), NUL-terminated. */
+int ra_order_csr_text(ra *r, ra_order *o, sc_buf *out, ra_err *re)
+{
+    store_stmt *st;
+    int rc;
+    if ((rc = store_stmt_get(r->db, ST_RA_ORDER_GET_CSR, &st, &re->e)) != 0) return rc;
+    store_bind_int64(st, 1, o->id);
+    if ((rc = store_step(st, &re->e)) < 0) return rc;
+    size_t n = 0;
+    const uint8_t *p = rc == STORE_ROW ? store_col_blob(st, 0, &n) : NULL;
+    if (p == NULL || n == 0) {
+        store_release(r->db);
+        return ra_fail(re, SC_ESTATE, "order.no_csr", "csr", "no CSR uploaded");
+    }
+    sc_buf_append(out, p, n);
+    sc_buf_putc(out, 0);
+    store_release(r->db);
+    return 0;
 }
 
 /* ---- renewal with seals (ra-renew) ----
@@ -665,7 +717,14 @@ static int renew_with_seals(ra *r, ra_order *o, sc_key *pub, const char *actor, 
     seal_record *recs = calloc(RENEW_SEALS_MAX, sizeof(*recs));
     int n = 0, rc;
     if (recs == NULL) return ra_fail(re, SC_ENOMEM, "ra.oom", NULL, "out of memory");
-    if ((rc = ra_issue_for(r, o, pub, actor, &ci, re)) != 0) goto out;
+    /* the certificate first (ra_issue_for runs in the caller's transaction: here its own), then
+     * the seals (their own transaction), then the order with the old certificate's retirement */
+    if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
+    if ((rc = ra_issue_for(r, o, pub, actor, &ci, re)) != 0) {
+        store_tx_rollback(r->db);
+        goto out;
+    }
+    if ((rc = store_tx_commit(r->db, &re->e)) != 0) goto out;
     if ((rc = seal_renew_for_cert(r->ca, o->certificate, ci.der, ci.derlen, actor, recs,
                                   RENEW_SEALS_MAX, &n, &re->e)) != 0) {
         sc_err e2 = {0};
@@ -678,12 +737,12 @@ static int renew_with_seals(ra *r, ra_order *o, sc_key *pub, const char *actor, 
     int l = snprintf(reason, sizeof(reason), "certificate %s; new seals", ci.serial);
     for (int i = 0; i < n && l > 0 && (size_t)l < sizeof(reason) - 70; i++)
         l += snprintf(reason + l, sizeof(reason) - (size_t)l, " %.64s", recs[i].esid);
-    if ((rc = ra_order_move(r, o, RA_EV_FULFIL, actor, reason, NULL, re)) != 0) {
+    if ((rc = ra_order_move(r, o, RA_EV_FULFIL, actor, reason, NULL, re)) != 0 ||
+        (rc = retire_old(r, o, actor, re)) != 0) {
         store_tx_rollback(r->db);
         goto out;
     }
     if ((rc = store_tx_commit(r->db, &re->e)) != 0) goto out;
-    rc = retire_old(r, o, actor, re);
     if (out) {
         sc_buf pem = {0};
         cert_pem(ci.der, ci.derlen, &pem);
@@ -729,16 +788,7 @@ static int order_pub(ra *r, ra_order *o, const char *csr_pem, sc_key **pub, ra_e
         return rc;
     }
     if (csr_pem == NULL) {
-        store_stmt *st;
-        if ((rc = store_stmt_get(r->db, ST_RA_ORDER_GET_CSR, &st, &re->e)) != 0) return rc;
-        store_bind_int64(st, 1, o->id);
-        if ((rc = store_step(st, &re->e)) < 0) return rc;
-        size_t n = 0;
-        const uint8_t *p = rc == STORE_ROW ? store_col_blob(st, 0, &n) : NULL;
-        if (p == NULL || n == 0)
-            return ra_fail(re, SC_ESTATE, "order.no_csr", "csr", "no CSR uploaded");
-        sc_buf_append(&stored, p, n);
-        sc_buf_putc(&stored, 0);
+        if ((rc = ra_order_csr_text(r, o, &stored, re)) != 0) return rc;
         csr_pem = (const char *)stored.p;
     }
     csr c = {0};
@@ -754,12 +804,9 @@ static int order_pub(ra *r, ra_order *o, const char *csr_pem, sc_key **pub, ra_e
 
 static int kmc_or_seal(const ra_order *o, ra_err *re)
 {
-    if (o->b->effect == RA_FX_KMC)
-        return ra_fail(re, SC_ESTATE, "order.not_implemented", NULL,
-                       strcmp(o->b->key, "pin-unlock") == 0
-                           ? "pin-unlock completes through POST /orders/{id}/unlock"
-                           : "the KMC step of %s is not connected in this build",
-                       o->b->key);
+    if (strcmp(o->b->key, "pin-unlock") == 0)
+        return ra_fail(re, SC_ESTATE, "order.bad_state", NULL,
+                       "pin-unlock completes through POST /orders/{id}/unlock");
     return 0;
 }
 
@@ -840,6 +887,9 @@ int ra_order_issue(ra *r, const ra_session *s, int64_t id, const char *csr_pem, 
         rc = ra_fail(re, SC_ESTATE, "order.bad_state", NULL, "order is not ready for production");
         goto out;
     }
+    /* key recovery, and dual issuance (signing + encryption pair) when the home has a KMC */
+    int handled = 0;
+    if ((rc = ra_kmc_issue(r, s, &o, csr_pem, out, &handled, re)) != 0 || handled) goto out;
     if ((rc = order_pub(r, &o, csr_pem, &pub, re)) != 0) goto out;
     rc = is_renewal(&o) ? renew_complete(r, &o, pub, s->actor, out, re)
                         : issue_and_move(r, &o, pub, s->actor, out, re);
@@ -945,14 +995,13 @@ out:
 int ra_order_effect(ra *r, ra_order *o, const char *actor, ra_err *re)
 {
     int rc;
-    /* pki_revoke / pki_resume run their own transaction: close ours first and reopen */
-    if ((rc = store_tx_commit(r->db, &re->e)) != 0) return rc;
+    /* in the caller's (the review's) transaction: the decision, the certificate's new status
+     * and the order's completion commit together */
     if (o->b->effect == RA_FX_REVOKE)
-        rc = pki_revoke(r->ca, o->certificate, REASON_CESSATION, 0, actor, &re->e);
+        rc = pki_revoke_in_tx(r->ca, o->certificate, REASON_CESSATION, 0, actor, &re->e);
     else
-        rc = pki_resume(r->ca, o->certificate, actor, &re->e);
-    int rc2 = store_tx_begin(r->db, &re->e);
-    if (rc != 0 || rc2 != 0) return rc ? rc : rc2;
+        rc = pki_resume_in_tx(r->ca, o->certificate, actor, &re->e);
+    if (rc != 0) return rc;
     return ra_order_move(r, o, RA_EV_FULFIL, actor,
                          o->b->effect == RA_FX_REVOKE ? "revoked" : "resumed", NULL, re);
 }
@@ -1071,7 +1120,12 @@ int ra_cert_list(ra *r, const ra_session *s, json_t **out, ra_err *re)
         int64_t na = store_col_int64(st, 3);
         int64_t left = (na - now) / 86400;
         json_t *acts = json_array();
-        if (strcmp(status, "good") == 0) {
+        const char *prof = store_col_text(st, 5, NULL);
+        size_t pl = prof ? strlen(prof) : 0;
+        int enc = pl > 4 && strcmp(prof + pl - 4, "-enc") == 0;
+        if (enc) {
+            /* an encryption certificate follows its signing certificate: no actions of its own */
+        } else if (strcmp(status, "good") == 0) {
             if (na - now <= 30 * 86400 && na > now)
                 json_array_append_new(acts, json_string("renew"));
             json_array_append_new(acts, json_string("rekey"));
@@ -1088,6 +1142,8 @@ int ra_cert_list(ra *r, const ra_session *s, json_t **out, ra_err *re)
                            (json_int_t)store_col_int64(st, 2), "not_after", (json_int_t)na,
                            "status", status, "days_left", (json_int_t)left, "order_id",
                            (json_int_t)store_col_int64(st, 6), "actions", acts));
+        json_object_set_new(json_array_get(arr, json_array_size(arr) - 1), "usage",
+                            json_string(enc ? "encryption" : "signing"));
     }
     if (rc < 0) {
         json_decref(arr);

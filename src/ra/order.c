@@ -78,6 +78,7 @@ static const fdef fields[] = {
     {"invoice_email", T_STR, C_EMAIL, 0, 128, NULL},
     {"rekey_reason", T_STR, C_NONE, 0, 500, NULL},
     {"recovery_kind", T_STR, C_ENUM, 0, 16, "damaged|judicial"},
+    {"case_ref", T_STR, C_NONE, 0, 120, NULL}, /* judicial key recovery: the court case */
     {"handling", T_STR, C_ENUM, 0, 16, "onsite|mail"},
     {"return_address", T_STR, C_NONE, 0, 300, NULL},
     {"return_phone", T_STR, C_PHONE, 1, 20, NULL},
@@ -859,6 +860,8 @@ json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
                                       "1至3个工作日"));
     }
     json_object_set_new(j, "has_csr", json_boolean(o->has_csr));
+    json_t *kj = ra_order_kmc_json(r, o);
+    if (kj != NULL) json_object_set_new(j, "kmc", kj);
     json_object_set_new(j, "certificates", certs_json(r, o->id, re));
     json_object_set_new(j, "history", history_json(r, o->id, re));
     json_t *sj = ra_renew_seals_json(r, o, "old");
@@ -1012,6 +1015,12 @@ static int submit_checks(ra *r, ra_order *o, ra_err *re)
         if (v == NULL || json_is_null(v) || (json_is_string(v) && *json_string_value(v) == 0))
             return ra_fail(re, SC_EINVAL, "field.required", req[i], "required");
     }
+    /* a judicial key recovery names the court case (司法取证) */
+    const char *rk = json_string_value(json_object_get(o->f, "recovery_kind"));
+    const char *cref = json_string_value(json_object_get(o->f, "case_ref"));
+    if (strcmp(o->b->key, "key-recovery") == 0 && rk != NULL && strcmp(rk, "judicial") == 0 &&
+        (cref == NULL || *cref == 0))
+        return ra_fail(re, SC_EINVAL, "field.required", "case_ref", "the court case reference");
     if (!json_is_true(json_object_get(o->f, "declarations_accepted")))
         return ra_fail(re, SC_EINVAL, "order.not_accepted", "declarations_accepted", "required");
     if (o->price_fen > 0 && !json_is_true(json_object_get(o->f, "price_confirmed")))
@@ -1102,6 +1111,8 @@ int ra_order_review(ra *r, const ra_session *s, int64_t id, const char *payload,
     ra_order o;
     memset(&o, 0, sizeof(o));
     sc_buf detail = {0};
+    int64_t rec_id = 0;
+    char rec_enc[33] = "";
     const char *dec = json_string_value(json_object_get(pl, "decision"));
     const char *reason = json_string_value(json_object_get(pl, "reason"));
     json_t *mats = json_object_get(pl, "materials");
@@ -1144,9 +1155,16 @@ int ra_order_review(ra *r, const ra_session *s, int64_t id, const char *payload,
         rc = ra_fail(re, rc, "order.oom", NULL, "out of memory");
         goto out;
     }
+    /* key recovery: the approving reviewer asks the KMC (the request's requester, so they cannot
+     * be one of its two approving officers) */
+    int key_recovery = ev == RA_EV_APPROVE && strcmp(o.b->key, "key-recovery") == 0;
+    if (key_recovery && (rc = ra_recovery_open(r, &o, s->actor, &rec_id, rec_enc, re)) != 0)
+        goto out;
     if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
     if ((rc = ra_order_move(r, &o, ev, s->actor, reason ? reason : "", (const char *)detail.p,
                             re)) != 0)
+        goto fail;
+    if (key_recovery && (rc = ra_recovery_link(r, &o, rec_id, rec_enc, s->actor, re)) != 0)
         goto fail;
     const char *k;
     json_t *v;
@@ -1181,9 +1199,11 @@ int ra_order_review(ra *r, const ra_session *s, int64_t id, const char *payload,
         (rc = ra_order_effect(r, &o, s->actor, re)) != 0)
         goto fail;
     rc = store_tx_commit(r->db, &re->e);
+    if (rc != 0 && rec_id > 0) ra_recovery_abandon(r, rec_id);
     goto out;
 fail:
     store_tx_rollback(r->db);
+    if (rec_id > 0) ra_recovery_abandon(r, rec_id);
 out:
     sc_buf_free(&detail);
     json_decref(pl);
@@ -1231,7 +1251,9 @@ int ra_order_csr(ra *r, const ra_session *s, int64_t id, const char *pem, ra_err
     ra_order o;
     int rc = ra_order_load(r, s, id, 1, &o, re);
     if (rc != 0) return rc;
-    if (!o.b->needs_csr ||
+    const char *rk = json_string_value(json_object_get(o.f, "recovery_kind"));
+    int damaged = strcmp(o.b->key, "key-recovery") == 0 && rk != NULL && strcmp(rk, "damaged") == 0;
+    if (!(o.b->needs_csr || damaged) ||
         (o.state != RA_PAID && o.state != RA_APPROVED && o.state != RA_SUBMITTED &&
          o.state != RA_DRAFT && o.state != RA_RETURNED)) {
         rc = ra_fail(re, SC_ESTATE, "order.bad_state", NULL, "no CSR needed now");

@@ -116,6 +116,7 @@ typedef struct ra_business {
     int renew_window;                     /* only from 30 days before expiry */
     const char *price_org, *price_person; /* price keys, NULL = free */
     ra_effect effect;
+    int dual; /* with a KMC in the home: signing + encryption certificate (CSRResponse) */
 } ra_business;
 const ra_business *ra_business_get(const char *key);
 const ra_business *ra_business_at(size_t i); /* NULL past the end */
@@ -136,7 +137,14 @@ typedef enum ra_role {
     RA_ROLE_OPERATOR,
     RA_ROLE_AUDITOR,
 } ra_role;
-enum { RA_DUTY_ENTRY = 1, RA_DUTY_REVIEW = 2, RA_DUTY_PRODUCTION = 4, RA_DUTY_QUERY = 8 };
+/* RA_DUTY_RECOVERY: key-recovery officer (密钥恢复审批人), appointed by a business administrator */
+enum {
+    RA_DUTY_ENTRY = 1,
+    RA_DUTY_REVIEW = 2,
+    RA_DUTY_PRODUCTION = 4,
+    RA_DUTY_QUERY = 8,
+    RA_DUTY_RECOVERY = 16
+};
 const char *ra_role_name(ra_role r);
 int ra_role_parse(const char *s, ra_role *out);
 int ra_duties_parse(const char *s, unsigned *out); /* "entry,review" */
@@ -300,6 +308,21 @@ int ra_order_complete(ra *r, const ra_session *s, int64_t id, ra_err *re);
  * KMC; the order completes. answer receives the DER answer for `sealca token unlock`. */
 int ra_order_unlock(ra *r, const ra_session *s, int64_t id, const uint8_t *req, size_t reqlen,
                     const char *new_pin, sc_buf *answer, ra_err *re);
+
+/* ---- the KMC side of orders (ra/kmcflow.c) ---- */
+/* The GM/T 0092 CSRResponse of an order (dual issuance, damaged-key recovery) as
+ * {"response": base64 DER, "sign_serial", "enc_serial"}; the applicant's own orders and staff. */
+int ra_order_kmc_response(ra *r, const ra_session *s, int64_t id, json_t **out, ra_err *re);
+/* Key-recovery officers: the queue of recovery requests. */
+int ra_recovery_queue(ra *r, const ra_session *s, json_t **out, ra_err *re);
+/* An officer's signed decision {"action":"recovery","order":id,"at","decision":"approve"|
+ * "reject","reason"} on the order's KMC recovery request: two different officers, neither the
+ * requester (the reviewer who approved the order). */
+int ra_recovery_decide(ra *r, const ra_session *s, int64_t id, const char *payload,
+                       const char *sig_b64, json_t **out, ra_err *re);
+/* Judicial recovery: the key as password-protected PKCS#8 PEM to an officer, once. */
+int ra_recovery_release_judicial(ra *r, const ra_session *s, int64_t id, const char *pass,
+                                 sc_buf *pem, ra_err *re);
 
 int ra_cert_list(ra *r, const ra_session *s, json_t **out, ra_err *re);
 int ra_cert_challenge(ra *r, const ra_session *s, const char *serial, char out[48],

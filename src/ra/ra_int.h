@@ -50,6 +50,30 @@ int ra_order_move(ra *r, ra_order *o, ra_event ev, const char *actor, const char
                   const char *audit_detail, ra_err *re);
 /* Issue the order's certificate from a public key (fulfil.c); records ownership. */
 int ra_issue_for(ra *r, ra_order *o, sc_key *pub, const char *actor, cert_info *out, ra_err *re);
+/* Pieces of issuance shared with the KMC flow (fulfil.c): the subject and identity an order's
+ * certificate carries (ident_buf holds a previous certificate's identity), its validity in
+ * years, the ownership row, the uploaded CSR, a revocation inside the caller's transaction. */
+const char *ra_profile_base(unsigned kind);
+int ra_order_subject(ra *r, ra_order *o, char subject[700], char ident_buf[64], const char **uscc,
+                     const char **idn, ra_err *re);
+int ra_order_years(const ra_order *o);
+int ra_cert_record(ra *r, ra_order *o, const char *serial, const char *subject, const char *ident,
+                   ra_err *re);
+int ra_order_csr_text(ra *r, ra_order *o, sc_buf *out, ra_err *re);
+int ra_retire_in_tx(ra *r, const char *serial, int reason, const char *actor, ra_err *re);
+/* kmcflow.c: production of an order through the KMC (dual issuance, reissue, damaged-key
+ * recovery). *handled = 0 when the order is not one of these (signing-only issuance follows). */
+int ra_kmc_issue(ra *r, const ra_session *s, ra_order *o, const char *csr_pem, json_t **out,
+                 int *handled, ra_err *re);
+/* order.c's review calls these for key-recovery orders: before the approval transaction the KMC
+ * recovery request (requester: the reviewer), inside it the link from the order. */
+int ra_recovery_open(ra *r, ra_order *o, const char *requester, int64_t *rec_id, char enc[33],
+                     ra_err *re);
+int ra_recovery_link(ra *r, ra_order *o, int64_t rec_id, const char *enc, const char *actor,
+                     ra_err *re);
+void ra_recovery_abandon(ra *r, int64_t rec_id);
+/* The KMC facts of an order for its JSON (NULL when none). */
+json_t *ra_order_kmc_json(ra *r, ra_order *o);
 /* Apply the effect of an approved order that completes without production (revoke, resume). */
 int ra_order_effect(ra *r, ra_order *o, const char *actor, ra_err *re);
 

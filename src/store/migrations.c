@@ -354,6 +354,21 @@ static const char *const migrations[] = {
     "  gen_time_ms BIGINT NOT NULL,"
     "  nonce TEXT);"
     "CREATE INDEX tsa_tokens_imprint ON tsa_tokens (imprint);",
+    /* 9 (ra-kmc): the KMC side of registration orders (src/ra/kmcflow.c). attempt_tag marks a
+     * dual issuance in progress (the audit actor of its certificates) so that a retry after a
+     * crash revokes what the interrupted attempt issued; recovery_id links a key-recovery order
+     * to its kmc_recoveries row; response is the GM/T 0092 CSRResponse the applicant downloads
+     * (its encryption key is enveloped to the holder's signing key); sign_serial is the new
+     * signing certificate of a damaged-key recovery. */
+    "CREATE TABLE ra_order_kmc ("
+    "  order_id BIGINT PRIMARY KEY,"
+    "  attempt_tag TEXT,"
+    "  recovery_id BIGINT,"
+    "  enc_serial TEXT,"
+    "  sign_serial TEXT,"
+    "  response BLOB,"
+    "  updated_at BIGINT NOT NULL);"
+    "CREATE INDEX ra_order_kmc_recovery ON ra_order_kmc (recovery_id);",
 };
 
 int store_migration_count(void)

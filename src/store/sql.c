@@ -328,6 +328,35 @@ static const char *const sql_text[ST__COUNT] = {
                             "gen_time_ms, nonce) VALUES (?, ?, ?, ?, ?, ?, ?)",
     [ST_TSA_TOKEN_GET] = "SELECT serial, issuer, policy, hash_alg, imprint, gen_time_ms, nonce "
                          "FROM tsa_tokens WHERE serial = ?",
+    /* ra-kmc */
+    [ST_RAK_GET] = "SELECT attempt_tag, recovery_id, enc_serial, sign_serial, response "
+                   "FROM ra_order_kmc WHERE order_id = ?",
+    [ST_RAK_ATTEMPT] =
+        "INSERT INTO ra_order_kmc (order_id, attempt_tag, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (order_id) DO UPDATE SET attempt_tag = excluded.attempt_tag, "
+        "updated_at = excluded.updated_at",
+    [ST_RAK_DONE] = "UPDATE ra_order_kmc SET attempt_tag = NULL, enc_serial = ?, sign_serial = ?, "
+                    "response = ?, "
+                    "updated_at = ? WHERE order_id = ?",
+    [ST_RAK_RECOVERY] =
+        "INSERT INTO ra_order_kmc (order_id, recovery_id, enc_serial, updated_at) VALUES (?, ?, ?, "
+        "?) ON CONFLICT (order_id) DO UPDATE SET recovery_id = excluded.recovery_id, enc_serial = "
+        "excluded.enc_serial, sign_serial = NULL, response = NULL, updated_at = "
+        "excluded.updated_at",
+    [ST_RAK_SIGN] = "UPDATE ra_order_kmc SET sign_serial = ?, updated_at = ? WHERE order_id = ?",
+    [ST_RAK_ORPHANS] = "SELECT a.object FROM audit a JOIN certs c ON c.serial = a.object "
+                       "WHERE a.action = 'cert.issue' AND a.actor = ? AND c.status <> 'revoked' "
+                       "AND NOT EXISTS (SELECT 1 FROM ra_certs r WHERE r.serial = a.object)",
+    [ST_RAK_ENC_FOR_SIGN] = /* delivered by the RA (dual issuance, recovery) or bound by the KMC */
+    "SELECT enc_serial FROM ra_order_kmc WHERE sign_serial = ? AND enc_serial IS NOT NULL "
+    "AND response IS NOT NULL UNION ALL SELECT enc_serial FROM kmc_keys WHERE sign_serial = ? "
+    "AND enc_serial IS NOT NULL",
+    [ST_RAK_QUEUE] = "SELECT o.id, o.order_no, o.state, k.recovery_id, v.kind, v.enc_serial, "
+                     "v.requester, v.case_ref, v.approver1, v.approver2, v.state, v.created_at "
+                     "FROM ra_order_kmc k JOIN ra_orders o ON o.id = k.order_id "
+                     "JOIN kmc_recoveries v ON v.id = k.recovery_id "
+                     "WHERE v.state IN ('pending', 'approved') OR v.created_at >= ? "
+                     "ORDER BY v.id DESC LIMIT 200",
 };
 
 const char *store_sql_text(store_sql_id id)

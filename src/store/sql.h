@@ -145,6 +145,15 @@ typedef enum store_sql_id {
     ST_SEAL_ACTIVE_BY_SERIAL, /* ra-renew */
     ST_TSA_TOKEN_INSERT,
     ST_TSA_TOKEN_GET,
+    /* ra-kmc (src/ra/kmcflow.c) */
+    ST_RAK_GET,
+    ST_RAK_ATTEMPT,
+    ST_RAK_DONE,
+    ST_RAK_RECOVERY,
+    ST_RAK_SIGN,
+    ST_RAK_ORPHANS,
+    ST_RAK_ENC_FOR_SIGN,
+    ST_RAK_QUEUE,
     ST__COUNT
 } store_sql_id;
 

@@ -128,6 +128,11 @@ int store_tx_commit(store *s, sc_err *e)
     return 0;
 }
 
+int store_in_tx(const store *s)
+{
+    return s->in_tx;
+}
+
 void store_tx_rollback(store *s)
 {
     if (!s->in_tx) return;

@@ -38,6 +38,8 @@ void store_release(store *s);
 int store_tx_begin(store *s, sc_err *e);
 int store_tx_commit(store *s, sc_err *e);
 void store_tx_rollback(store *s);
+/* 1 while a transaction is open on this handle (for functions that run inside the caller's). */
+int store_in_tx(const store *s);
 
 /* The statement for id, reset and with bindings cleared; owned by the store. */
 int store_stmt_get(store *s, store_sql_id id, store_stmt **out, sc_err *e);

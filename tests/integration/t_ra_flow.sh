@@ -143,6 +143,22 @@ sm2_csr app "/CN=app"
 call PUT "/orders/$OID/csr" "$(jq -nc --rawfile c app.csr '{csr:$c}')" A
 expect 200 "CSR upload"
 staff_login P prod1 staff-password-1 staff.pin
+# issuance and the order's change are one transaction: a crash just before its commit leaves
+# neither a certificate nor its audit record nor a changed order (ra-kmc)
+serve_stop
+export SEALCA_CRASH_AT=ra.issue.before_commit
+serve_start ca
+unset SEALCA_CRASH_AT
+U="$URL/api/v1"
+certs0=$(dbq "SELECT COUNT(*) FROM certs"); audit0=$(dbq "SELECT COUNT(*) FROM audit WHERE action = 'cert.issue'")
+call POST "/orders/$OID/issue" '{}' P || true
+i=0; while kill -0 $SPID 2>/dev/null; do i=$((i + 1)); [ $i -lt 100 ] || die "no crash"; sleep 0.1; done
+kill -9 $KPID 2>/dev/null || true
+[ "$(dbq "SELECT COUNT(*) FROM certs")" = "$certs0" ] || die "no certificate after the crash"
+[ "$(dbq "SELECT COUNT(*) FROM audit WHERE action = 'cert.issue'")" = "$audit0" ] || die "no issuance record after the crash"
+[ "$(dbq "SELECT state FROM ra_orders WHERE id = $OID")" = paid ] || die "order unchanged by the crash"
+serve_start ca
+U="$URL/api/v1"
 call POST "/orders/$OID/issue" '{}' P
 expect 200 issue
 SERIAL=$(jq -r '.certificates[0]' resp.json)

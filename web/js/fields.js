@@ -19,6 +19,8 @@ export const GROUPS = [
         show: (o, bt) => (bt && bt.needs_reason) || o.business === 'rekey' || o.business === 'renew-without-rekey' },
       { name: 'recovery_kind', type: 'select', options: ['damaged', 'judicial'],
         show: (o) => o.business === 'key-recovery' },
+      { name: 'case_ref', type: 'text', max: 120,
+        show: (o) => o.business === 'key-recovery' && o.recovery_kind === 'judicial' },
       { name: 'service_point', type: 'select', options: 'service_points' },
     ],
   },

@@ -418,6 +418,26 @@ function tracking(catalog, order) {
     } }, t('track.download'));
     rows.push(h('dt', {}, t('track.certificates')), h('dd', {}, order.certificates.map((c) => h('div', { class: 'mono small' }, c)), dl));
   }
+  const k = order.kmc;
+  if (k && k.recovery) {
+    rows.push(h('dt', {}, t('track.recovery')), h('dd', { id: 'recovery-state' },
+      t(`kr.${k.recovery.state}`), ' · ', t('track.approvals', { n: (k.recovery.approvals || []).length })));
+  }
+  if (k && k.has_response) {
+    // the GM/T 0092 CSRResponse (signing certificate, enveloped encryption key, encryption
+    // certificate) for `sealca token import` or the key's own software
+    const dl = h('button', { type: 'button', class: 'link', id: 'download-csr-response', onclick: async () => {
+      const r = await api('GET', `/orders/${order.id}/csr-response`);
+      const bin = Uint8Array.from(atob(r.response), (ch) => ch.charCodeAt(0));
+      const url = URL.createObjectURL(new Blob([bin], { type: 'application/octet-stream' }));
+      const a = h('a', { href: url, download: `${order.order_no || order.id}-csr-response.der` });
+      document.body.appendChild(a);
+      a.click();
+      a.remove();
+      setTimeout(() => URL.revokeObjectURL(url), 10000);
+    } }, t('track.csr_response'));
+    rows.push(h('dt', {}, t('track.enc_key')), h('dd', {}, h('div', { class: 'mono small' }, k.enc_serial || ''), dl));
+  }
   if (!rows.length) return null;
   return h('section', { class: 'card tracking', id: 'tracking' }, h('h3', {}, t('track.title')), h('dl', { class: 'kv' }, rows));
 }

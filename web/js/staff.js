@@ -1,7 +1,8 @@
 // staff.js - the staff console: certificate login through the local signing agent, review queue
 // with material previews, counter entry, payments, fulfilment and shipping, the service point's
-// orders, the 24-hour revocation dashboard, the audit view and user administration. Every
-// review decision and counter entry is signed by the staff member's certificate.
+// orders, the 24-hour revocation dashboard, the key-recovery officers' approvals, the audit view
+// and user administration. Every review decision, counter entry and key-recovery decision is
+// signed by the staff member's certificate.
 import { h, replace, yuan, shanghai } from './dom.js';
 import { t, label, lang, setLang, applyStatic } from './i18n.js';
 import { api, setCsrf, ApiError, putBinary } from './api.js';
@@ -15,7 +16,7 @@ let staff = null;
 
 const REVEALABLE = ['legal_id_number', 'person_id_number', 'agent_id_number', 'legal_phone', 'person_phone', 'agent_mobile', 'return_phone', 'bank_account'];
 const ROLES_BELOW = { 'super-admin': ['business-admin'], 'business-admin': ['operator'], 'audit-admin': ['auditor'] };
-const DUTIES = ['entry', 'review', 'production', 'query'];
+const DUTIES = ['entry', 'review', 'production', 'query', 'recovery'];
 
 async function loadCatalog() {
   if (!catalog) catalog = await api('GET', '/catalog');
@@ -35,6 +36,7 @@ function menu() {
   if (duty('production')) m.push(['#/fulfil', t('staff.nav.fulfil')]);
   if (isOperator()) m.push(['#/point', t('staff.nav.point')]);
   if (isOperator() || role('business-admin')) m.push(['#/revocations', t('staff.nav.revocations')]);
+  if (duty('recovery') || role('business-admin')) m.push(['#/recoveries', t('staff.nav.recoveries')]);
   if (role('auditor')) m.push(['#/audit', t('staff.nav.audit')]);
   if (ROLES_BELOW[staff.role]) m.push(['#/users', t('staff.nav.users')]);
   return m;
@@ -177,6 +179,46 @@ async function viewRevocations() {
     rows.length ? h('div', { class: 'scroll' }, h('table', { class: 'list', id: 'revocations' },
       h('thead', {}, h('tr', {}, [t('orders.no'), t('cert.serial'), t('rev.submitted'), t('rev.age'), t('rev.due'), t('rev.promise'), t('order.state')].map((x) => h('th', {}, x)))),
       h('tbody', {}, rows))) : h('p', { class: 'empty' }, t('rev.none'))));
+}
+
+// Key-recovery officers: the queue, signed approve/reject decisions, the judicial release.
+async function viewRecoveries() {
+  const r = await api('GET', '/staff/recoveries');
+  const box = h('div', { class: 'alert error', role: 'alert', id: 'kr-error' });
+  const out = h('div', { id: 'kr-released' });
+  const rows = (r.recoveries || []).map((q) => {
+    const reason = h('input', { type: 'text', name: `kr-reason-${q.order_id}`, placeholder: t('kr.reason'), class: 'reason-input' });
+    const decide = (decision) => async () => {
+      const payload = { action: 'recovery', order: q.order_id, at: Math.floor(Date.now() / 1000), decision };
+      if (reason.value.trim()) payload.reason = reason.value.trim();
+      try {
+        const body = await signed(payload);
+        await api('POST', `/orders/${q.order_id}/recovery`, body);
+        await viewRecoveries();
+      } catch (e) { showError(box, e instanceof AgentError ? new ApiError(0, e.code, t('staff.agent_failed', { m: e.message }), '') : e, box); }
+    };
+    const release = async () => {
+      const password = window.prompt(t('kr.password'));
+      if (password === null) return;
+      try {
+        const x = await api('POST', `/orders/${q.order_id}/recovery/release`, { password });
+        replace(out, h('section', { class: 'card' }, h('p', {}, t('kr.released_pem')),
+          h('textarea', { class: 'mono', rows: 8, readonly: true }, x.pkcs8)));
+      } catch (e) { showError(box, e, box); }
+    };
+    return h('tr', { 'data-order': q.order_id, 'data-state': q.state },
+      h('td', {}, h('span', { class: 'mono' }, q.order_no)),
+      h('td', {}, t(`kr.${q.kind}`)), h('td', { class: 'small' }, q.case_ref || ''), h('td', { class: 'small' }, q.requester || ''),
+      h('td', { class: 'small' }, `${(q.approvals || []).length}/${q.approvals_needed || 2} `, (q.approvals || []).join('、')),
+      h('td', {}, t(`kr.${q.state}`)),
+      h('td', {}, q.can_decide ? [reason, ' ', h('button', { type: 'button', class: 'primary', onclick: decide('approve') }, t('kr.approve')), ' ',
+        h('button', { type: 'button', class: 'danger', onclick: decide('reject') }, t('kr.reject'))] : null,
+      q.kind === 'judicial' && q.state === 'approved' && duty('recovery') ? h('button', { type: 'button', onclick: release }, t('kr.release')) : null));
+  });
+  replace(main, h('section', { class: 'card' }, h('h2', {}, t('kr.title')), h('p', { class: 'hint' }, t('kr.hint')), box,
+    rows.length ? h('div', { class: 'scroll' }, h('table', { class: 'list', id: 'recoveries' },
+      h('thead', {}, h('tr', {}, [t('kr.order'), t('kr.kind'), t('kr.case'), t('kr.requester'), t('kr.approvals'), t('kr.state'), ''].map((x) => h('th', {}, x)))),
+      h('tbody', {}, rows))) : h('p', { class: 'empty' }, t('kr.none')), out));
 }
 
 // A long audit detail (a signed payload with its signature) folds to its first characters.
@@ -567,6 +609,7 @@ async function route() {
       case 'point': return await viewPoint();
       case 'counter': return await viewCounter();
       case 'revocations': return await viewRevocations();
+      case 'recoveries': return await viewRecoveries();
       case 'audit': return await viewAudit(params.get('after'));
       case 'users': return await viewUsers();
       case 'order': return await viewOrder(parts[1]);
