@@ -793,6 +793,22 @@ static void local_time(int64_t t, char *out, size_t n)
     strftime(out, n, "%Y-%m-%d %H:%M", &tm);
 }
 
+/* The checklist of this order: the catalog's list for its business and subject kind, less what
+ * the order's own answers make unnecessary (the judicial request letter is for a judicial key
+ * recovery only, not for a damaged key). */
+static size_t order_materials(const ra_order *o, const char **need, size_t max)
+{
+    size_t nn = ra_materials_needed(o->b, o->kind, need, max), k = 0;
+    const char *rk = json_string_value(json_object_get(o->f, "recovery_kind"));
+    for (size_t i = 0; i < nn; i++) {
+        if (strcmp(need[i], "judicial-document") == 0 &&
+            (rk == NULL || strcmp(rk, "judicial") != 0))
+            continue;
+        need[k++] = need[i];
+    }
+    return k;
+}
+
 json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
 {
     json_t *j = json_deep_copy(o->f);
@@ -826,7 +842,7 @@ json_t *ra_order_json(ra *r, const ra_session *s, ra_order *o, ra_err *re)
     json_object_set_new(j, "materials", materials_json(r, o->id, re));
     /* the checklist: what is needed and whether it is there */
     const char *need[16];
-    size_t nn = ra_materials_needed(o->b, o->kind, need, 16);
+    size_t nn = order_materials(o, need, 16);
     json_t *mats = json_object_get(j, "materials"), *cl = json_array();
     for (size_t i = 0; i < nn; i++) {
         int present = 0;
@@ -1039,7 +1055,7 @@ static int submit_checks(ra *r, ra_order *o, ra_err *re)
     int rc0 = ra_renew_seals_check(r, o, NULL, re);
     if (rc0 != 0) return rc0;
     const char *need[16];
-    size_t nn = ra_materials_needed(o->b, o->kind, need, 16);
+    size_t nn = order_materials(o, need, 16);
     for (size_t i = 0; i < nn; i++) {
         store_stmt *st;
         int rc = store_stmt_get(r->db, ST_RA_MATERIAL_LATEST, &st, &re->e);

@@ -176,6 +176,10 @@ rm -f T1.tok
 token_csr T2.tok 222222
 service_order key-recovery "$SIGN1" '{recovery_kind:"damaged"}'
 DID=$SID
+# the judicial request letter is asked for a judicial recovery only, not for a damaged key
+call GET "/orders/$DID" "" A
+jq -e '[.checklist[].kind] | index("judicial-document") == null' resp.json >/dev/null ||
+    die "a damaged-key recovery asks for the judicial request letter"
 review_ok R2 rev2 "$DID"
 expect 200 "approve recovery order"
 [ "$(jq -r .kmc.recovery.state resp.json)" = pending ] || { cat resp.json; die "recovery pending"; }
@@ -235,6 +239,8 @@ call POST /orders "$(org_fields | jq -c --arg c "$SIGN2" '. + {business:"key-rec
 expect 201 "judicial order"
 JID=$(jq -r .id resp.json)
 call GET "/orders/$JID" "" A
+jq -e '[.checklist[].kind] | index("judicial-document") != null' resp.json >/dev/null ||
+    die "a judicial recovery does not ask for the judicial request letter"
 for k in $(jq -r '.checklist[].kind' resp.json); do upload A "$JID" "$k" "$PDF" application/pdf; expect 201 "upload $k"; done
 call POST "/orders/$JID/submit" '' A
 expect_err 400 field.required case_ref "judicial without a case reference"
