@@ -497,13 +497,24 @@ int ra_recovery_decide(ra *r, const ra_session *s, int64_t id, const char *paylo
     }
     /* the KMC enforces the rules (two different officers, neither the requester) and keeps the
      * signed decision in its audit record, in the same transaction as the approval */
+    rec_row v;
     if (approve)
         rc =
             kmc_recovery_approve_signed(r->kmc, k.rec_id, s->actor, (const char *)detail.p, &re->e);
-    else
+    else if ((rc = rec_get(r, k.rec_id, &v, re)) == 0 && strcmp(v.state, "rejected") != 0)
         rc = kmc_recovery_reject(r->kmc, k.rec_id, s->actor, (const char *)detail.p, &re->e);
     if (rc != 0) goto out;
-    rec_row v;
+    /* a rejected recovery ends the order (rejected, with the officer's reason). The KMC commits
+     * its rejection first; if the order's move is lost (a crash in between), the officer's
+     * repeated rejection finds the request already rejected and only moves the order. */
+    if (!approve) {
+        if ((rc = store_tx_begin(r->db, &re->e)) != 0) goto out;
+        if ((rc = ra_order_move(r, &o, RA_EV_DECLINE, s->actor, why, NULL, re)) != 0) {
+            store_tx_rollback(r->db);
+            goto out;
+        }
+        if ((rc = store_tx_commit(r->db, &re->e)) != 0) goto out;
+    }
     if ((rc = rec_get(r, k.rec_id, &v, re)) == 0) *out = rec_json(&v, k.rec_id);
 out:
     ra_order_free(&o);

@@ -32,6 +32,7 @@ static const struct {
     {RA_EV_COMPLETE, S(RA_SHIPPED), RA_COMPLETED, "complete"},
     {RA_EV_CANCEL, S(RA_DRAFT) | S(RA_RETURNED) | S(RA_SUBMITTED) | S(RA_APPROVED), RA_CANCELLED,
      "cancel"},
+    {RA_EV_DECLINE, S(RA_APPROVED) | S(RA_PAID), RA_REJECTED, "decline"},
 };
 
 /* Business types skip the steps they do not need: no review means a submitted order is

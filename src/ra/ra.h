@@ -249,6 +249,7 @@ typedef enum ra_event {
     RA_EV_PICKUP,
     RA_EV_COMPLETE,
     RA_EV_CANCEL,
+    RA_EV_DECLINE, /* a key-recovery officer rejected the recovery: the order ends rejected */
 } ra_event;
 /* The state an event leads to from `from` for business b, or -1 when illegal. */
 int ra_transition(const ra_business *b, ra_state from, ra_event ev);

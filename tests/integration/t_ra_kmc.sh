@@ -295,4 +295,24 @@ $S token certs --file T3.tok --pin 333333 --out-enc e3.pem
 $S envelope encrypt --to e3.pem --out tender3.env tender.txt
 $S envelope decrypt --file T3.tok --pin 333333 --out tender3.out tender3.env
 cmp -s tender.txt tender3.out || die "reissued token decrypts"
+
+# ---- a rejected recovery ends the order: rejected, with the officer's reason ----
+service_order key-recovery "$SIGN3" '{recovery_kind:"damaged"}'
+XID=$SID
+review_ok R2 rev2 "$XID"
+expect 200 "approve the recovery order to be rejected"
+decide O1 off1 "$XID" reject
+expect_err 400 field.required reason "a rejection without a reason"
+[ "$(dbq "SELECT state FROM ra_orders WHERE id = $XID")" = paid ] || die "a refused rejection changed nothing"
+decide O1 off1 "$XID" reject "申请材料与持有人不符"
+expect 200 "officer rejects"
+[ "$(jq -r .state resp.json)" = rejected ] || die "recovery request rejected"
+call GET "/orders/$XID" "" A
+[ "$(jq -r .state resp.json)" = rejected ] || { cat resp.json; die "the rejected recovery's order is rejected"; }
+dbq "SELECT COUNT(*) FROM audit WHERE action = 'ra.order.decline' AND detail LIKE '%申请材料与持有人不符%'" | grep -qx 1 ||
+    die "the order's rejection audited with the reason"
+decide O2 off2 "$XID" approve
+expect_err 409 kmc.recovery_state "" "approve a rejected request"
+call POST "/orders/$XID/issue" '{}' P
+expect_err 409 order.bad_state "" "issue after rejection"
 serve_stop
