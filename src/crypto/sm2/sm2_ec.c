@@ -545,19 +545,36 @@ static sm2_aff g_comb[SM2_COMB_WINDOWS][SM2_COMB_POINTS] __attribute__((aligned(
  */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+/* IDX32[j] = j+1 in every 32-bit lane: the compare's memory operand in the unrolled scans */
+static const uint32_t IDX32[SM2_COMB_POINTS][8] __attribute__((aligned(32))) = {
+#define SM2_I8(v)                                                                                  \
+    {                                                                                              \
+        v, v, v, v, v, v, v, v                                                                     \
+    }
+    SM2_I8(1),  SM2_I8(2),  SM2_I8(3),  SM2_I8(4),  SM2_I8(5),  SM2_I8(6),  SM2_I8(7),  SM2_I8(8),
+    SM2_I8(9),  SM2_I8(10), SM2_I8(11), SM2_I8(12), SM2_I8(13), SM2_I8(14), SM2_I8(15), SM2_I8(16),
+    SM2_I8(17), SM2_I8(18), SM2_I8(19), SM2_I8(20), SM2_I8(21), SM2_I8(22), SM2_I8(23), SM2_I8(24),
+    SM2_I8(25), SM2_I8(26), SM2_I8(27), SM2_I8(28), SM2_I8(29), SM2_I8(30), SM2_I8(31), SM2_I8(32),
+#undef SM2_I8
+};
+
+static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
     __m128i x0 = _mm_setzero_si128(), x1 = x0, y0 = x0, y1 = x0;
-    const __m128i want = _mm_set1_epi32((int)(uint32_t)idx), one = _mm_set1_epi32(1);
-    __m128i cur = one;
-    for (int j = 0; j < npts; j++) {
-        const __m128i m = _mm_cmpeq_epi32(cur, want); /* all-ones where j+1 == idx */
+    const __m128i want = _mm_set1_epi32((int)(uint32_t)idx);
+    /* fully unrolled, each entry's index j+1 a memory operand of the compare (the empty asm
+     * hides the table's contents, else GCC builds the 32 constants in registers and spills) */
+    const uint32_t(*ix)[8] = IDX32;
+    __asm__("" : "+r"(ix));
+#pragma GCC unroll 32
+    for (int j = 0; j < SM2_COMB_POINTS; j++) {
+        /* all-ones where j+1 == idx */
+        const __m128i m = _mm_cmpeq_epi32(want, _mm_load_si128((const __m128i *)ix[j]));
         const __m128i *e = (const __m128i *)&row[j];
         x0 = _mm_or_si128(x0, _mm_and_si128(m, _mm_loadu_si128(e + 0)));
         x1 = _mm_or_si128(x1, _mm_and_si128(m, _mm_loadu_si128(e + 1)));
         y0 = _mm_or_si128(y0, _mm_and_si128(m, _mm_loadu_si128(e + 2)));
         y1 = _mm_or_si128(y1, _mm_and_si128(m, _mm_loadu_si128(e + 3)));
-        cur = _mm_add_epi32(cur, one);
     }
     _mm_storeu_si128((__m128i *)out->x, x0);
     _mm_storeu_si128((__m128i *)out->x + 1, x1);
@@ -565,18 +582,24 @@ static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t id
     _mm_storeu_si128((__m128i *)out->y + 1, y1);
 }
 
+/* The AVX2 scan as one asm block per entry (compare, two masked loads, two ORs: 5 instructions);
+ * in C, GCC hoists the 32 compares and spills their masks to the stack. */
 __attribute__((target("avx2"), noinline)) static void
-select_aff_avx2(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+select_aff_avx2(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
     __m256i x = _mm256_setzero_si256(), y = x;
-    const __m256i want = _mm256_set1_epi32((int)(uint32_t)idx), one = _mm256_set1_epi32(1);
-    __m256i cur = one;
-    for (int j = 0; j < npts; j++) {
-        const __m256i m = _mm256_cmpeq_epi32(cur, want);
-        const __m256i *e = (const __m256i *)&row[j];
-        x = _mm256_or_si256(x, _mm256_and_si256(m, _mm256_loadu_si256(e + 0)));
-        y = _mm256_or_si256(y, _mm256_and_si256(m, _mm256_loadu_si256(e + 1)));
-        cur = _mm256_add_epi32(cur, one);
+    const __m256i want = _mm256_set1_epi32((int)(uint32_t)idx);
+#pragma GCC unroll 32
+    for (int j = 0; j < SM2_COMB_POINTS; j++) {
+        __asm__("vpcmpeqd %[ix], %[w], %%ymm15\n\t"
+                "vpand %[ex], %%ymm15, %%ymm14\n\t"
+                "vpor %%ymm14, %[x], %[x]\n\t"
+                "vpand %[ey], %%ymm15, %%ymm15\n\t"
+                "vpor %%ymm15, %[y], %[y]"
+                : [x] "+x"(x), [y] "+x"(y)
+                : [w] "x"(want), [ix] "m"(*(const __m256i *)IDX32[j]),
+                  [ex] "m"(*(const __m256i *)row[j].x), [ey] "m"(*(const __m256i *)row[j].y)
+                : "xmm14", "xmm15");
     }
     _mm256_storeu_si256((__m256i *)out->x, x);
     _mm256_storeu_si256((__m256i *)out->y, y);
@@ -584,23 +607,23 @@ select_aff_avx2(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
 
 static int g_use_avx2; /* set once at init from CPUID; public */
 
-static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
-    select_aff_sse2(out, row, idx, npts);
+    select_aff_sse2(out, row, idx);
 }
 
-static inline void select_aff_adx(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+static inline void select_aff_adx(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
     if (g_use_avx2)
-        select_aff_avx2(out, row, idx, npts);
+        select_aff_avx2(out, row, idx);
     else
-        select_aff_sse2(out, row, idx, npts);
+        select_aff_sse2(out, row, idx);
 }
 #else
-static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
     memset(out, 0, sizeof(*out));
-    for (int j = 0; j < npts; j++) {
+    for (int j = 0; j < SM2_COMB_POINTS; j++) {
         uint64_t m = ct_mask_eq((uint64_t)j + 1, idx);
         fe_cmov(out->x, row[j].x, m);
         fe_cmov(out->y, row[j].y, m);
@@ -626,8 +649,7 @@ typedef struct sm2_apt { /* affine point, Montgomery form, with an infinity mask
 
 #define SM2_GBATCH_PAIRS ((SM2_COMB_WINDOWS + 1) / 2)
 typedef struct sm2_gbatch_scratch {
-    sm2_apt node[SM2_GBATCH_MAX * SM2_COMB_WINDOWS];
-    sm2_apt res[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+    sm2_apt node[SM2_GBATCH_MAX * SM2_COMB_WINDOWS]; /* each tree level's sums written in place */
     fe den[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
     fe prod[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
 } sm2_gbatch_scratch;
