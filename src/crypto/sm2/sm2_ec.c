@@ -305,21 +305,34 @@ static inline __attribute__((always_inline)) void fp_sqr_c(fe r, const fe a)
     fp_mont_reduce(r, t);
 }
 
+/* big-endian bytes <-> little-endian limbs */
 static void fe_from_be(uint64_t r[4], const uint8_t b[32])
 {
     for (int i = 0; i < 4; i++) {
-        uint64_t v = 0;
+        uint64_t v;
+        memcpy(&v, b + (3 - i) * 8, 8);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        r[i] = __builtin_bswap64(v);
+#else
+        v = 0;
         for (int j = 0; j < 8; j++)
             v = (v << 8) | b[(3 - i) * 8 + j];
         r[i] = v;
+#endif
     }
 }
 
 static void fe_to_be(uint8_t b[32], const uint64_t a[4])
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t v = __builtin_bswap64(a[i]);
+        memcpy(b + (3 - i) * 8, &v, 8);
+#else
         for (int j = 0; j < 8; j++)
             b[(3 - i) * 8 + j] = (uint8_t)(a[i] >> (56 - 8 * j));
+#endif
+    }
 }
 
 /* a < m as a mask, constant time */
@@ -449,6 +462,16 @@ void sm2_sn_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
     uint64_t t[4];
     sn_mont_mul(t, a, b);     /* a*b/R */
     sn_mont_mul(r, t, SN_R2); /* a*b */
+}
+
+void sm2_sn_to_mont(uint64_t r[4], const uint64_t a[4])
+{
+    sn_mont_mul(r, a, SN_R2);
+}
+
+void sm2_sn_mont_mul(uint64_t r[4], const uint64_t am[4], const uint64_t b[4])
+{
+    sn_mont_mul(r, am, b);
 }
 
 void sm2_sn_inv(uint64_t r[4], const uint64_t a[4])
@@ -806,6 +829,28 @@ const char *sm2_ec_force_c(int force)
     sm2_ec_init();
     g_ops = force ? &ops_c64 : g_ops_auto;
     return g_ops->name;
+}
+
+int sm2_ec_fp_op(int op, int impl, uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    if (lt_mask(a, FP_P) == 0 || (op == 0 && lt_mask(b, FP_P) == 0)) return -1;
+    if (impl == 0) {
+        if (op == 0)
+            fp_mul_c(r, a, b);
+        else
+            fp_sqr_c(r, a);
+        return 0;
+    }
+#if SM2_HAVE_ADX
+    if (impl == 1 && cpu_has_adx_bmi2()) {
+        if (op == 0)
+            fp_mul_adx(r, a, b);
+        else
+            fp_sqr_adx(r, a);
+        return 0;
+    }
+#endif
+    return -1;
 }
 
 int sm2_ec_aff_from_bytes(sm2_aff *a, const uint8_t xy[64])
