@@ -8,7 +8,7 @@
  *   sign/verify cross-checks with EVP SM2 (distid 1234567812345678): 1,500 each way
  *   encrypt/decrypt cross-checks (DER SM2Cipher <-> C1C3C2): 400 each way + boundary keys
  *   SM3 vs EVP_sm3: 2,000 random lengths and splits (once)
- *   field mul / dedicated squaring (C and MULX/ADX) vs BN: 20,000 random + edge values (once)
+ *   field mul / sub / dedicated squaring (C and MULX/ADX) vs BN: 20,000 random + edge values (once)
  *   nonce batches (sm2_ec_mul_g_x_batch): ~1,500 scalars against k*G; nonce pool: no repeated
  *   k over refills, across fork() and across threads (once)
  * The per-path group runs on the portable C path and again on the MULX/ADX path when
@@ -1127,10 +1127,11 @@ static BIGNUM *limbs_to_bn(const uint64_t a[4])
 }
 
 /*
- * Field multiplication and the dedicated squarings (C and MULX/ADX) against OpenSSL's BN:
- * a*b / 2^256 mod p, and a^2 / 2^256 four ways (sqr and mul on both paths) on edge values
- * (0, 1, 2, p-1, p-2, 2^255, limbs of all ones or zeros, values just below p) and random ones,
- * also with long runs of 0 or 1 bits (the carry chains of the doubling and the reduction).
+ * Field multiplication, subtraction and the dedicated squarings (C and MULX/ADX path) against
+ * OpenSSL's BN: a*b / 2^256 mod p, a - b mod p both ways round, and a^2 / 2^256 four ways (sqr and
+ * mul on both paths) on edge values (0, 1, 2, p-1, p-2, 2^255, limbs of all ones or zeros, values
+ * just below p) and random ones, also with long runs of 0 or 1 bits (the carry chains of the
+ * doubling and the reduction).
  */
 static void test_fp_sqr(void **state)
 {
@@ -1212,6 +1213,18 @@ static void test_fp_sqr(void **state)
             if (have_asm) {
                 assert_int_equal(sm2_ec_fp_op(0, 1, r, a, b), 0);
                 assert_memory_equal(r, want, 32);
+            }
+            /* subtraction, both ways round (borrow and no borrow) */
+            for (int w = 0; w < 2; w++) {
+                assert_int_equal(BN_mod_sub(exp, w ? bb : ba, w ? ba : bb, bp, bnctx), 1);
+                assert_int_equal(BN_bn2binpad(exp, eb, 32), 32);
+                memset(want, 0, sizeof(want));
+                for (int j = 0; j < 32; j++)
+                    want[j / 8] |= (uint64_t)eb[31 - j] << (8 * (j % 8));
+                for (int impl = 0; impl < 1 + have_asm; impl++) {
+                    assert_int_equal(sm2_ec_fp_op(2, impl, r, w ? b : a, w ? a : b), 0);
+                    assert_memory_equal(r, want, 32);
+                }
             }
             BN_free(bb);
         }

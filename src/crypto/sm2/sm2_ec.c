@@ -686,11 +686,13 @@ size_t sm2_ec_gbatch_scratch_size(void)
 
 #define FMUL(r, a, b) fp_mul_c((r), (a), (b))
 #define FSQR(r, a)    fp_sqr_c((r), (a))
+#define FSUB(r, a, b) fp_sub((r), (a), (b))
 #define NAME(x)       x##_c64
 #define SELECT_AFF    select_aff_c64
 #include "crypto/sm2/sm2_ec_tmpl.h"
 #undef FMUL
 #undef FSQR
+#undef FSUB
 #undef NAME
 #undef SELECT_AFF
 
@@ -699,11 +701,13 @@ size_t sm2_ec_gbatch_scratch_size(void)
 #include "crypto/sm2/sm2_fp_adx.h"
 #define FMUL(r, a, b) fp_mul_adx((r), (a), (b))
 #define FSQR(r, a)    fp_sqr_adx((r), (a))
+#define FSUB(r, a, b) fp_sub_x86((r), (a), (b))
 #define NAME(x)       x##_adx
 #define SELECT_AFF    select_aff_adx
 #include "crypto/sm2/sm2_ec_tmpl.h"
 #undef FMUL
 #undef FSQR
+#undef FSUB
 #undef NAME
 #undef SELECT_AFF
 #else
@@ -833,20 +837,24 @@ const char *sm2_ec_force_c(int force)
 
 int sm2_ec_fp_op(int op, int impl, uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
 {
-    if (lt_mask(a, FP_P) == 0 || (op == 0 && lt_mask(b, FP_P) == 0)) return -1;
+    if (lt_mask(a, FP_P) == 0 || (op != 1 && lt_mask(b, FP_P) == 0)) return -1;
     if (impl == 0) {
         if (op == 0)
             fp_mul_c(r, a, b);
-        else
+        else if (op == 1)
             fp_sqr_c(r, a);
+        else
+            fp_sub(r, a, b);
         return 0;
     }
 #if SM2_HAVE_ADX
     if (impl == 1 && cpu_has_adx_bmi2()) {
         if (op == 0)
             fp_mul_adx(r, a, b);
-        else
+        else if (op == 1)
             fp_sqr_adx(r, a);
+        else
+            fp_sub_x86(r, a, b);
         return 0;
     }
 #endif

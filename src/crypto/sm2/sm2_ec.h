@@ -45,9 +45,9 @@ const char *sm2_ec_impl(void);
 const char *sm2_ec_force_c(int force);
 int sm2_ec_have_asm(void);
 
-/* For tests: one field operation mod p in Montgomery form, r = a*b/2^256 (op 0) or a^2/2^256
- * (op 1), on the portable C code (impl 0) or the MULX/ADX code (impl 1). Returns -1 if an input
- * is >= p or the code path does not exist on this CPU. */
+/* For tests: one field operation mod p in Montgomery form, r = a*b/2^256 (op 0), a^2/2^256
+ * (op 1) or a - b (op 2), on the portable C code (impl 0) or the MULX/ADX code (impl 1). Returns -1
+ * if an input is >= p or the code path does not exist on this CPU. */
 int sm2_ec_fp_op(int op, int impl, uint64_t r[4], const uint64_t a[4], const uint64_t b[4]);
 
 /* Bytes x||y (64) -> affine; -1 if a coordinate >= p or the point is not on the curve. Public data

@@ -1,7 +1,7 @@
 /* sm2_ec_tmpl.h - point arithmetic and scalar multiplication, instantiated once per
  * field-multiplication code path by sm2_ec.c. */
 /*
- * Not a normal header: sm2_ec.c includes it with FMUL(r,a,b), FSQR(r,a) and NAME(x)
+ * Not a normal header: sm2_ec.c includes it with FMUL(r,a,b), FSQR(r,a), FSUB(r,a,b) and NAME(x)
  * defined, once for the portable C field code and once for the MULX/ADX code, so
  * each path gets fully inlined point formulas. Curve: y^2 = x^3 - 3x + b over Fp
  * (GM/T 0003.5 §2 recommended parameters; a = p - 3 allows the a=-3 doubling).
@@ -64,7 +64,7 @@ static void NAME(pt_dbl)(jpt *r, const jpt *a)
     FSQR(delta, a->Z);
     FSQR(gamma, a->Y);
     FMUL(beta, a->X, gamma);
-    fp_sub(t1, a->X, delta);
+    FSUB(t1, a->X, delta);
     fp_add(t2, a->X, delta);
     FMUL(t1, t1, t2);
     fp_add(alpha, t1, t1);
@@ -73,18 +73,18 @@ static void NAME(pt_dbl)(jpt *r, const jpt *a)
     fp_add(t1, beta, beta); /* 2 beta */
     fp_add(t1, t1, t1);     /* 4 beta */
     fp_add(t2, t1, t1);     /* 8 beta */
-    fp_sub(x3, x3, t2);
+    FSUB(x3, x3, t2);
     fp_add(z3, a->Y, a->Z);
     FSQR(z3, z3);
-    fp_sub(z3, z3, gamma);
-    fp_sub(z3, z3, delta);
-    fp_sub(t1, t1, x3);
+    FSUB(z3, z3, gamma);
+    FSUB(z3, z3, delta);
+    FSUB(t1, t1, x3);
     FMUL(y3, alpha, t1);
     FSQR(t2, gamma);
     fp_add(t2, t2, t2);
     fp_add(t2, t2, t2);
     fp_add(t2, t2, t2); /* 8 gamma^2 */
-    fp_sub(y3, y3, t2);
+    FSUB(y3, y3, t2);
     fe_copy(r->X, x3);
     fe_copy(r->Y, y3);
     fe_copy(r->Z, z3);
@@ -99,21 +99,21 @@ static void NAME(pt_madd_raw)(jpt *r, const jpt *a, const fe bx, const fe by, ui
     FMUL(u2, bx, z1z1);
     FMUL(t, a->Z, z1z1);
     FMUL(s2, by, t);
-    fp_sub(h, u2, a->X);
-    fp_sub(rr, s2, a->Y);
+    FSUB(h, u2, a->X);
+    FSUB(rr, s2, a->Y);
     *hz = fe_is_zero_mask(h);
     *rz = fe_is_zero_mask(rr);
     FSQR(hh, h);
     FMUL(hhh, h, hh);
     FMUL(v, a->X, hh);
     FSQR(x3, rr);
-    fp_sub(x3, x3, hhh);
-    fp_sub(x3, x3, v);
-    fp_sub(x3, x3, v);
-    fp_sub(t, v, x3);
+    FSUB(x3, x3, hhh);
+    FSUB(x3, x3, v);
+    FSUB(x3, x3, v);
+    FSUB(t, v, x3);
     FMUL(y3, rr, t);
     FMUL(t, a->Y, hhh);
-    fp_sub(y3, y3, t);
+    FSUB(y3, y3, t);
     FMUL(z3, a->Z, h);
     fe_copy(r->X, x3);
     fe_copy(r->Y, y3);
@@ -132,21 +132,21 @@ static void NAME(pt_add_raw)(jpt *r, const jpt *a, const jpt *b, uint64_t *hz, u
     FMUL(s1, a->Y, t);
     FMUL(t, a->Z, z1z1);
     FMUL(s2, b->Y, t);
-    fp_sub(h, u2, u1);
-    fp_sub(rr, s2, s1);
+    FSUB(h, u2, u1);
+    FSUB(rr, s2, s1);
     *hz = fe_is_zero_mask(h);
     *rz = fe_is_zero_mask(rr);
     FSQR(hh, h);
     FMUL(hhh, h, hh);
     FMUL(v, u1, hh);
     FSQR(x3, rr);
-    fp_sub(x3, x3, hhh);
-    fp_sub(x3, x3, v);
-    fp_sub(x3, x3, v);
-    fp_sub(t, v, x3);
+    FSUB(x3, x3, hhh);
+    FSUB(x3, x3, v);
+    FSUB(x3, x3, v);
+    FSUB(t, v, x3);
     FMUL(y3, rr, t);
     FMUL(t, s1, hhh);
-    fp_sub(y3, y3, t);
+    FSUB(y3, y3, t);
     FMUL(t, a->Z, b->Z);
     FMUL(z3, t, h);
     fe_copy(r->X, x3);
@@ -331,7 +331,7 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
             uint64_t bj = 0;
             for (int m = np - 1; m >= 0; m--, q++) {
                 const sm2_apt *A = &nd[2 * m], *B = A + 1;
-                fp_sub(sc->den[q], B->x, A->x);
+                FSUB(sc->den[q], B->x, A->x);
                 uint64_t dz = fe_is_zero_mask(sc->den[q]);
                 bj |= dz & ~A->inf & ~B->inf;
                 fe_cmov(sc->den[q], FP_ONE, dz | A->inf | B->inf);
@@ -357,14 +357,14 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
                 } else {
                     fe_copy(zi, inv);
                 }
-                fp_sub(dy, B->y, A->y);
+                FSUB(dy, B->y, A->y);
                 FMUL(lam, dy, zi); /* (yB - yA) / (xB - xA) */
                 FSQR(t, lam);
-                fp_sub(t, t, A->x);
-                fp_sub(R.x, t, B->x); /* x3 = lam^2 - xA - xB */
-                fp_sub(t, A->x, R.x);
+                FSUB(t, t, A->x);
+                FSUB(R.x, t, B->x); /* x3 = lam^2 - xA - xB */
+                FSUB(t, A->x, R.x);
                 FMUL(t, lam, t);
-                fp_sub(R.y, t, A->y); /* y3 = lam (xA - x3) - yA */
+                FSUB(R.y, t, A->y); /* y3 = lam (xA - x3) - yA */
                 R.inf = A->inf & B->inf;
                 fe_cmov(R.x, B->x, A->inf);
                 fe_cmov(R.y, B->y, A->inf);

@@ -7,6 +7,43 @@
  * CPUID reports BMI2 and ADX. Branch-free; the final subtraction uses CMOV.
  * Inputs must be < p; r may alias a or b (it is written last).
  */
+/*
+ * r = a - b mod p (inputs < p) in 22 instructions: subtract, take the borrow as a mask, add p &
+ * mask. p's limbs & mask are mask, mask << 32, mask, mask with bit 32 cleared, so p is never
+ * loaded. Branch-free; r may alias a or b.
+ */
+static inline __attribute__((always_inline)) void fp_sub_x86(fe r, const fe a, const fe b)
+{
+    uint64_t t0, t1, t2, t3, m, m1, m3;
+    __asm__("xorl %k[m], %k[m]\n\t" /* sbb m, m below ignores m, but valgrind would not */
+            "movq %[a0], %[t0]\n\t"
+            "movq %[a1], %[t1]\n\t"
+            "movq %[a2], %[t2]\n\t"
+            "movq %[a3], %[t3]\n\t"
+            "subq %[b0], %[t0]\n\t"
+            "sbbq %[b1], %[t1]\n\t"
+            "sbbq %[b2], %[t2]\n\t"
+            "sbbq %[b3], %[t3]\n\t"
+            "sbbq %[m], %[m]\n\t"
+            "movq %[m], %[m1]\n\t"
+            "shlq $32, %[m1]\n\t"
+            "movq %[m], %[m3]\n\t"
+            "btrq $32, %[m3]\n\t"
+            "addq %[m], %[t0]\n\t"
+            "adcq %[m1], %[t1]\n\t"
+            "adcq %[m], %[t2]\n\t"
+            "adcq %[m3], %[t3]\n\t"
+            : [t0] "=&r"(t0), [t1] "=&r"(t1), [t2] "=&r"(t2), [t3] "=&r"(t3), [m] "=&r"(m),
+              [m1] "=&r"(m1), [m3] "=&r"(m3)
+            : [a0] "m"(a[0]), [a1] "m"(a[1]), [a2] "m"(a[2]), [a3] "m"(a[3]), [b0] "m"(b[0]),
+              [b1] "m"(b[1]), [b2] "m"(b[2]), [b3] "m"(b[3])
+            : "cc");
+    r[0] = t0;
+    r[1] = t1;
+    r[2] = t2;
+    r[3] = t3;
+}
+
 static const uint64_t FP_C[3] = {0xffffffff00000001ULL, 0xffffffffffffffffULL,
                                  0xfffffffeffffffffULL};
 
