@@ -66,12 +66,30 @@ static inline void fe_copy(fe r, const fe a)
     memcpy(r, a, sizeof(fe));
 }
 
+/* r = mask ? a : r for mask 0 or ~0, without a branch. On x86-64 with CMOV (the instruction
+ * always reads its source and is not predicted: constant time), 9 instructions instead of 24. */
 static inline void fe_cmov(fe r, const fe a, uint64_t mask)
 {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    uint64_t t0 = r[0], t1 = r[1], t2 = r[2], t3 = r[3];
+    __asm__("testq %[m], %[m]\n\t"
+            "cmovnzq %[a0], %[t0]\n\t"
+            "cmovnzq %[a1], %[t1]\n\t"
+            "cmovnzq %[a2], %[t2]\n\t"
+            "cmovnzq %[a3], %[t3]"
+            : [t0] "+r"(t0), [t1] "+r"(t1), [t2] "+r"(t2), [t3] "+r"(t3)
+            : [m] "r"(mask), [a0] "m"(a[0]), [a1] "m"(a[1]), [a2] "m"(a[2]), [a3] "m"(a[3])
+            : "cc");
+    r[0] = t0;
+    r[1] = t1;
+    r[2] = t2;
+    r[3] = t3;
+#else
     r[0] ^= (r[0] ^ a[0]) & mask;
     r[1] ^= (r[1] ^ a[1]) & mask;
     r[2] ^= (r[2] ^ a[2]) & mask;
     r[3] ^= (r[3] ^ a[3]) & mask;
+#endif
 }
 
 static inline void jpt_cmov(jpt *r, const jpt *a, uint64_t mask)
