@@ -71,7 +71,7 @@ DUDECT_ROWS=$("$ROOT/scripts/dudect.sh" "$([ "$QUICK" = 1 ] && echo 4000 || echo
 {
 echo "## SM2 operations, one core (\`sealca bench sm2\`)"
 echo
-echo "Measured alone with \`scripts/bench-sm2.sh\` (the SM2 part of \`make bench\`), $RUNS interleaved"
+echo "Measured with \`scripts/bench-sm2.sh\` (the SM2 part of \`make bench\`), $RUNS interleaved"
 echo "runs, medians, on $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores,"
 echo "$(date -u '+%Y-%m-%d %H:%M UTC'), sealca $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'),"
 echo "$(openssl version | cut -d' ' -f1-2), load average at the end $(cut -d' ' -f1-3 /proc/loadavg) (other work on the same cores)."
