@@ -390,6 +390,7 @@ echo "| op | sealca fast engine ops/s | sealca via OpenSSL ops/s | ratio |"
 echo "|---|---|---|---|"
 printf '%s' "$SM2_TABLE"
 echo
+echo "Rates per CPU second of the measuring thread, like \`openssl speed\` (user CPU time)."
 echo "\`sealca bench sm2\` goes through the crypto layer as the rest of sealca does: sign includes"
 echo "e = SM3(Z || M) (Z cached per key) and the DER encoding, verify the DER decoding and e."
 echo "The fast engine's signing draws (k, x(kG)) from a per-thread pool refilled 64 at a time"

@@ -8,6 +8,7 @@
  *   sign/verify cross-checks with EVP SM2 (distid 1234567812345678): 1,500 each way
  *   encrypt/decrypt cross-checks (DER SM2Cipher <-> C1C3C2): 400 each way + boundary keys
  *   SM3 vs EVP_sm3: 2,000 random lengths and splits (once)
+ *   field mul / sub / dedicated squaring (C and MULX/ADX) vs BN: 20,000 random + edge values (once)
  *   nonce batches (sm2_ec_mul_g_x_batch): ~1,500 scalars against k*G; nonce pool: no repeated
  *   k over refills, across fork() and across threads (once)
  * The per-path group runs on the portable C path and again on the MULX/ADX path when
@@ -1116,6 +1117,130 @@ static void test_nonce_threads(void **state)
     sm2fast_priv_free(priv);
 }
 
+/* limbs (little-endian) <-> BIGNUM */
+static BIGNUM *limbs_to_bn(const uint64_t a[4])
+{
+    uint8_t b[32];
+    for (int i = 0; i < 32; i++)
+        b[31 - i] = (uint8_t)(a[i / 8] >> (8 * (i % 8)));
+    return BN_bin2bn(b, 32, NULL);
+}
+
+/*
+ * Field multiplication, subtraction and the dedicated squarings (C and MULX/ADX path) against
+ * OpenSSL's BN: a*b / 2^256 mod p, a - b mod p both ways round, and a^2 / 2^256 four ways (sqr and
+ * mul on both paths) on edge values (0, 1, 2, p-1, p-2, 2^255, limbs of all ones or zeros, values
+ * just below p) and random ones, also with long runs of 0 or 1 bits (the carry chains of the
+ * doubling and the reduction).
+ */
+static void test_fp_sqr(void **state)
+{
+    (void)state;
+    static const uint64_t P[4] = {0xffffffffffffffffULL, 0xffffffff00000000ULL,
+                                  0xffffffffffffffffULL, 0xfffffffeffffffffULL};
+    const uint64_t edges[][4] = {
+        {0, 0, 0, 0},
+        {1, 0, 0, 0},
+        {2, 0, 0, 0},
+        {P[0] - 1, P[1], P[2], P[3]},
+        {P[0] - 2, P[1], P[2], P[3]},
+        {P[0] - 0x12345, P[1], P[2], P[3]},
+        {0, 0, 0, 0x8000000000000000ULL},
+        {~0ULL, ~0ULL, ~0ULL, 0xfffffffe00000000ULL},
+        {~0ULL, 0xfffffffeffffffffULL, ~0ULL, P[3]},
+        {~0ULL, 0, ~0ULL, 0},
+        {0, ~0ULL, 0, P[3]},
+        {~0ULL, ~0ULL, ~0ULL, ~0ULL >> 1},
+        {0x0000000000000001ULL, 0x00000000ffffffffULL, 0, 0x0000000100000000ULL}, /* 2^256 mod p */
+        {0, 0, 0, 1},
+        {~0ULL, 0, 0, 0},
+    };
+    const int nedge = (int)(sizeof(edges) / sizeof(edges[0]));
+    int have_asm = sm2_ec_have_asm();
+    BIGNUM *bp = NULL, *rinv = BN_new(), *r256 = BN_new(), *exp = BN_new();
+    assert_true(BN_hex2bn(&bp, P_HEX) > 0);
+    assert_int_equal(BN_set_bit(r256, 256), 1);
+    assert_non_null(BN_mod_inverse(rinv, r256, bp, bnctx));
+    long iters = tu_iters(20000, 20);
+    for (long i = 0; i < iters + nedge; i++) {
+        uint64_t a[4], b[4], r[4];
+        if (i < nedge) {
+            memcpy(a, edges[i], 32);
+            memcpy(b, edges[(i * 7 + 3) % nedge], 32);
+        } else {
+            rnd(a, 32);
+            rnd(b, 32);
+            if (i % 3 == 1) /* long runs: whole limbs of 0 or 1 */
+                for (int j = 0; j < 4; j++)
+                    if ((a[j] >> 7) & 1) a[j] = (a[j] & 1) ? ~0ULL : 0;
+            if (i % 5 == 2) /* just below p */
+                for (int j = 0; j < 4; j++)
+                    a[j] = j == 0 ? P[0] - (b[0] & 0xffff) - 1 : P[j];
+        }
+        if (sm2_ec_fp_op(1, 0, r, a, NULL) != 0) { /* a >= p: refused, and skipped */
+            assert_int_equal(sm2_ec_fp_op(0, 0, r, a, a), -1);
+            continue;
+        }
+        BIGNUM *ba = limbs_to_bn(a);
+        /* expected a^2 / 2^256 mod p */
+        assert_int_equal(BN_mod_mul(exp, ba, ba, bp, bnctx), 1);
+        assert_int_equal(BN_mod_mul(exp, exp, rinv, bp, bnctx), 1);
+        uint64_t want[4] = {0, 0, 0, 0};
+        uint8_t eb[32];
+        assert_int_equal(BN_bn2binpad(exp, eb, 32), 32);
+        for (int j = 0; j < 32; j++)
+            want[j / 8] |= (uint64_t)eb[31 - j] << (8 * (j % 8));
+        for (int impl = 0; impl < 1 + have_asm; impl++) {
+            assert_int_equal(sm2_ec_fp_op(1, impl, r, a, NULL), 0);
+            assert_memory_equal(r, want, 32);
+            assert_int_equal(sm2_ec_fp_op(0, impl, r, a, a), 0);
+            assert_memory_equal(r, want, 32);
+            /* in place (r aliases a) */
+            uint64_t c[4];
+            memcpy(c, a, 32);
+            assert_int_equal(sm2_ec_fp_op(1, impl, c, c, NULL), 0);
+            assert_memory_equal(c, want, 32);
+        }
+        if (sm2_ec_fp_op(0, 0, r, a, b) == 0) {
+            BIGNUM *bb = limbs_to_bn(b);
+            assert_int_equal(BN_mod_mul(exp, ba, bb, bp, bnctx), 1);
+            assert_int_equal(BN_mod_mul(exp, exp, rinv, bp, bnctx), 1);
+            assert_int_equal(BN_bn2binpad(exp, eb, 32), 32);
+            memset(want, 0, sizeof(want));
+            for (int j = 0; j < 32; j++)
+                want[j / 8] |= (uint64_t)eb[31 - j] << (8 * (j % 8));
+            assert_memory_equal(r, want, 32);
+            if (have_asm) {
+                assert_int_equal(sm2_ec_fp_op(0, 1, r, a, b), 0);
+                assert_memory_equal(r, want, 32);
+            }
+            /* subtraction, both ways round (borrow and no borrow) */
+            for (int w = 0; w < 2; w++) {
+                assert_int_equal(BN_mod_sub(exp, w ? bb : ba, w ? ba : bb, bp, bnctx), 1);
+                assert_int_equal(BN_bn2binpad(exp, eb, 32), 32);
+                memset(want, 0, sizeof(want));
+                for (int j = 0; j < 32; j++)
+                    want[j / 8] |= (uint64_t)eb[31 - j] << (8 * (j % 8));
+                for (int impl = 0; impl < 1 + have_asm; impl++) {
+                    assert_int_equal(sm2_ec_fp_op(2, impl, r, w ? b : a, w ? a : b), 0);
+                    assert_memory_equal(r, want, 32);
+                }
+            }
+            BN_free(bb);
+        }
+        BN_free(ba);
+    }
+    /* inputs >= p are refused */
+    uint64_t r[4];
+    assert_int_equal(sm2_ec_fp_op(1, 0, r, P, NULL), -1);
+    const uint64_t ones[4] = {~0ULL, ~0ULL, ~0ULL, ~0ULL};
+    assert_int_equal(sm2_ec_fp_op(1, 0, r, ones, NULL), -1);
+    BN_free(bp);
+    BN_free(rinv);
+    BN_free(r256);
+    BN_free(exp);
+}
+
 /* The C and MULX/ADX paths must agree bit for bit (skipped when the CPU lacks BMI2/ADX). */
 static void test_paths_agree(void **state)
 {
@@ -1186,9 +1311,10 @@ int main(void)
     bnctx = BN_CTX_new();
     if (grp == NULL || bnctx == NULL) return 1;
     const struct CMUnitTest once[] = {
-        cmocka_unit_test(test_sm3_vectors), cmocka_unit_test(test_sm3_vs_openssl),
-        cmocka_unit_test(test_paths_agree), cmocka_unit_test(test_nonce_unique),
-        cmocka_unit_test(test_nonce_fork),  cmocka_unit_test(test_nonce_threads),
+        cmocka_unit_test(test_sm3_vectors),   cmocka_unit_test(test_sm3_vs_openssl),
+        cmocka_unit_test(test_fp_sqr),        cmocka_unit_test(test_paths_agree),
+        cmocka_unit_test(test_nonce_unique),  cmocka_unit_test(test_nonce_fork),
+        cmocka_unit_test(test_nonce_threads),
     };
     const struct CMUnitTest per_path[] = {
         cmocka_unit_test(test_sign_vector),   cmocka_unit_test(test_encrypt_vector),

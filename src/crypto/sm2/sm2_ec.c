@@ -66,12 +66,30 @@ static inline void fe_copy(fe r, const fe a)
     memcpy(r, a, sizeof(fe));
 }
 
+/* r = mask ? a : r for mask 0 or ~0, without a branch. On x86-64 with CMOV (the instruction
+ * always reads its source and is not predicted: constant time), 9 instructions instead of 24. */
 static inline void fe_cmov(fe r, const fe a, uint64_t mask)
 {
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+    uint64_t t0 = r[0], t1 = r[1], t2 = r[2], t3 = r[3];
+    __asm__("testq %[m], %[m]\n\t"
+            "cmovnzq %[a0], %[t0]\n\t"
+            "cmovnzq %[a1], %[t1]\n\t"
+            "cmovnzq %[a2], %[t2]\n\t"
+            "cmovnzq %[a3], %[t3]"
+            : [t0] "+r"(t0), [t1] "+r"(t1), [t2] "+r"(t2), [t3] "+r"(t3)
+            : [m] "r"(mask), [a0] "m"(a[0]), [a1] "m"(a[1]), [a2] "m"(a[2]), [a3] "m"(a[3])
+            : "cc");
+    r[0] = t0;
+    r[1] = t1;
+    r[2] = t2;
+    r[3] = t3;
+#else
     r[0] ^= (r[0] ^ a[0]) & mask;
     r[1] ^= (r[1] ^ a[1]) & mask;
     r[2] ^= (r[2] ^ a[2]) & mask;
     r[3] ^= (r[3] ^ a[3]) & mask;
+#endif
 }
 
 static inline void jpt_cmov(jpt *r, const jpt *a, uint64_t mask)
@@ -305,21 +323,34 @@ static inline __attribute__((always_inline)) void fp_sqr_c(fe r, const fe a)
     fp_mont_reduce(r, t);
 }
 
+/* big-endian bytes <-> little-endian limbs */
 static void fe_from_be(uint64_t r[4], const uint8_t b[32])
 {
     for (int i = 0; i < 4; i++) {
-        uint64_t v = 0;
+        uint64_t v;
+        memcpy(&v, b + (3 - i) * 8, 8);
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        r[i] = __builtin_bswap64(v);
+#else
+        v = 0;
         for (int j = 0; j < 8; j++)
             v = (v << 8) | b[(3 - i) * 8 + j];
         r[i] = v;
+#endif
     }
 }
 
 static void fe_to_be(uint8_t b[32], const uint64_t a[4])
 {
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < 4; i++) {
+#if defined(__GNUC__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        uint64_t v = __builtin_bswap64(a[i]);
+        memcpy(b + (3 - i) * 8, &v, 8);
+#else
         for (int j = 0; j < 8; j++)
             b[(3 - i) * 8 + j] = (uint8_t)(a[i] >> (56 - 8 * j));
+#endif
+    }
 }
 
 /* a < m as a mask, constant time */
@@ -451,6 +482,16 @@ void sm2_sn_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
     sn_mont_mul(r, t, SN_R2); /* a*b */
 }
 
+void sm2_sn_to_mont(uint64_t r[4], const uint64_t a[4])
+{
+    sn_mont_mul(r, a, SN_R2);
+}
+
+void sm2_sn_mont_mul(uint64_t r[4], const uint64_t am[4], const uint64_t b[4])
+{
+    sn_mont_mul(r, am, b);
+}
+
 void sm2_sn_inv(uint64_t r[4], const uint64_t a[4])
 {
     /* Fermat: a^(n-2). The exponent is public, so branching on its bits is constant time in a. */
@@ -545,19 +586,36 @@ static sm2_aff g_comb[SM2_COMB_WINDOWS][SM2_COMB_POINTS] __attribute__((aligned(
  */
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
-static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+/* IDX32[j] = j+1 in every 32-bit lane: the compare's memory operand in the unrolled scans */
+static const uint32_t IDX32[SM2_COMB_POINTS][8] __attribute__((aligned(32))) = {
+#define SM2_I8(v)                                                                                  \
+    {                                                                                              \
+        v, v, v, v, v, v, v, v                                                                     \
+    }
+    SM2_I8(1),  SM2_I8(2),  SM2_I8(3),  SM2_I8(4),  SM2_I8(5),  SM2_I8(6),  SM2_I8(7),  SM2_I8(8),
+    SM2_I8(9),  SM2_I8(10), SM2_I8(11), SM2_I8(12), SM2_I8(13), SM2_I8(14), SM2_I8(15), SM2_I8(16),
+    SM2_I8(17), SM2_I8(18), SM2_I8(19), SM2_I8(20), SM2_I8(21), SM2_I8(22), SM2_I8(23), SM2_I8(24),
+    SM2_I8(25), SM2_I8(26), SM2_I8(27), SM2_I8(28), SM2_I8(29), SM2_I8(30), SM2_I8(31), SM2_I8(32),
+#undef SM2_I8
+};
+
+static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
     __m128i x0 = _mm_setzero_si128(), x1 = x0, y0 = x0, y1 = x0;
-    const __m128i want = _mm_set1_epi32((int)(uint32_t)idx), one = _mm_set1_epi32(1);
-    __m128i cur = one;
-    for (int j = 0; j < npts; j++) {
-        const __m128i m = _mm_cmpeq_epi32(cur, want); /* all-ones where j+1 == idx */
+    const __m128i want = _mm_set1_epi32((int)(uint32_t)idx);
+    /* fully unrolled, each entry's index j+1 a memory operand of the compare (the empty asm
+     * hides the table's contents, else GCC builds the 32 constants in registers and spills) */
+    const uint32_t(*ix)[8] = IDX32;
+    __asm__("" : "+r"(ix));
+#pragma GCC unroll 32
+    for (int j = 0; j < SM2_COMB_POINTS; j++) {
+        /* all-ones where j+1 == idx */
+        const __m128i m = _mm_cmpeq_epi32(want, _mm_load_si128((const __m128i *)ix[j]));
         const __m128i *e = (const __m128i *)&row[j];
         x0 = _mm_or_si128(x0, _mm_and_si128(m, _mm_loadu_si128(e + 0)));
         x1 = _mm_or_si128(x1, _mm_and_si128(m, _mm_loadu_si128(e + 1)));
         y0 = _mm_or_si128(y0, _mm_and_si128(m, _mm_loadu_si128(e + 2)));
         y1 = _mm_or_si128(y1, _mm_and_si128(m, _mm_loadu_si128(e + 3)));
-        cur = _mm_add_epi32(cur, one);
     }
     _mm_storeu_si128((__m128i *)out->x, x0);
     _mm_storeu_si128((__m128i *)out->x + 1, x1);
@@ -565,18 +623,24 @@ static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t id
     _mm_storeu_si128((__m128i *)out->y + 1, y1);
 }
 
+/* The AVX2 scan as one asm block per entry (compare, two masked loads, two ORs: 5 instructions);
+ * in C, GCC hoists the 32 compares and spills their masks to the stack. */
 __attribute__((target("avx2"), noinline)) static void
-select_aff_avx2(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+select_aff_avx2(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
     __m256i x = _mm256_setzero_si256(), y = x;
-    const __m256i want = _mm256_set1_epi32((int)(uint32_t)idx), one = _mm256_set1_epi32(1);
-    __m256i cur = one;
-    for (int j = 0; j < npts; j++) {
-        const __m256i m = _mm256_cmpeq_epi32(cur, want);
-        const __m256i *e = (const __m256i *)&row[j];
-        x = _mm256_or_si256(x, _mm256_and_si256(m, _mm256_loadu_si256(e + 0)));
-        y = _mm256_or_si256(y, _mm256_and_si256(m, _mm256_loadu_si256(e + 1)));
-        cur = _mm256_add_epi32(cur, one);
+    const __m256i want = _mm256_set1_epi32((int)(uint32_t)idx);
+#pragma GCC unroll 32
+    for (int j = 0; j < SM2_COMB_POINTS; j++) {
+        __asm__("vpcmpeqd %[ix], %[w], %%ymm15\n\t"
+                "vpand %[ex], %%ymm15, %%ymm14\n\t"
+                "vpor %%ymm14, %[x], %[x]\n\t"
+                "vpand %[ey], %%ymm15, %%ymm15\n\t"
+                "vpor %%ymm15, %[y], %[y]"
+                : [x] "+x"(x), [y] "+x"(y)
+                : [w] "x"(want), [ix] "m"(*(const __m256i *)IDX32[j]),
+                  [ex] "m"(*(const __m256i *)row[j].x), [ey] "m"(*(const __m256i *)row[j].y)
+                : "xmm14", "xmm15");
     }
     _mm256_storeu_si256((__m256i *)out->x, x);
     _mm256_storeu_si256((__m256i *)out->y, y);
@@ -584,23 +648,24 @@ select_aff_avx2(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
 
 static int g_use_avx2; /* set once at init from CPUID; public */
 
-static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
-    select_aff_sse2(out, row, idx, npts);
+    select_aff_sse2(out, row, idx);
 }
 
-static inline void select_aff_adx(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+__attribute__((unused)) static inline void select_aff_adx(sm2_aff *out, const sm2_aff *row,
+                                                          uint64_t idx)
 {
     if (g_use_avx2)
-        select_aff_avx2(out, row, idx, npts);
+        select_aff_avx2(out, row, idx);
     else
-        select_aff_sse2(out, row, idx, npts);
+        select_aff_sse2(out, row, idx);
 }
 #else
-static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx, int npts)
+static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
     memset(out, 0, sizeof(*out));
-    for (int j = 0; j < npts; j++) {
+    for (int j = 0; j < SM2_COMB_POINTS; j++) {
         uint64_t m = ct_mask_eq((uint64_t)j + 1, idx);
         fe_cmov(out->x, row[j].x, m);
         fe_cmov(out->y, row[j].y, m);
@@ -626,8 +691,7 @@ typedef struct sm2_apt { /* affine point, Montgomery form, with an infinity mask
 
 #define SM2_GBATCH_PAIRS ((SM2_COMB_WINDOWS + 1) / 2)
 typedef struct sm2_gbatch_scratch {
-    sm2_apt node[SM2_GBATCH_MAX * SM2_COMB_WINDOWS];
-    sm2_apt res[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+    sm2_apt node[SM2_GBATCH_MAX * SM2_COMB_WINDOWS]; /* each tree level's sums written in place */
     fe den[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
     fe prod[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
 } sm2_gbatch_scratch;
@@ -641,24 +705,35 @@ size_t sm2_ec_gbatch_scratch_size(void)
 
 #define FMUL(r, a, b) fp_mul_c((r), (a), (b))
 #define FSQR(r, a)    fp_sqr_c((r), (a))
+#define FSUB(r, a, b) fp_sub((r), (a), (b))
 #define NAME(x)       x##_c64
 #define SELECT_AFF    select_aff_c64
 #include "crypto/sm2/sm2_ec_tmpl.h"
 #undef FMUL
 #undef FSQR
+#undef FSUB
 #undef NAME
 #undef SELECT_AFF
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+/* clang's AddressSanitizer instruments the asm's memory operands and then runs out of registers
+ * for fp_mul_adx / fp_sqr_adx (GCC's does not): such builds (make fuzz) get the C path only. */
+#if defined(__clang__) && defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SM2_NO_ASM 1
+#endif
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SM2_NO_ASM)
 #define SM2_HAVE_ADX 1
 #include "crypto/sm2/sm2_fp_adx.h"
 #define FMUL(r, a, b) fp_mul_adx((r), (a), (b))
 #define FSQR(r, a)    fp_sqr_adx((r), (a))
+#define FSUB(r, a, b) fp_sub_x86((r), (a), (b))
 #define NAME(x)       x##_adx
 #define SELECT_AFF    select_aff_adx
 #include "crypto/sm2/sm2_ec_tmpl.h"
 #undef FMUL
 #undef FSQR
+#undef FSUB
 #undef NAME
 #undef SELECT_AFF
 #else
@@ -784,6 +859,32 @@ const char *sm2_ec_force_c(int force)
     sm2_ec_init();
     g_ops = force ? &ops_c64 : g_ops_auto;
     return g_ops->name;
+}
+
+int sm2_ec_fp_op(int op, int impl, uint64_t r[4], const uint64_t a[4], const uint64_t b[4])
+{
+    if (lt_mask(a, FP_P) == 0 || (op != 1 && lt_mask(b, FP_P) == 0)) return -1;
+    if (impl == 0) {
+        if (op == 0)
+            fp_mul_c(r, a, b);
+        else if (op == 1)
+            fp_sqr_c(r, a);
+        else
+            fp_sub(r, a, b);
+        return 0;
+    }
+#if SM2_HAVE_ADX
+    if (impl == 1 && cpu_has_adx_bmi2()) {
+        if (op == 0)
+            fp_mul_adx(r, a, b);
+        else if (op == 1)
+            fp_sqr_adx(r, a);
+        else
+            fp_sub_x86(r, a, b);
+        return 0;
+    }
+#endif
+    return -1;
 }
 
 int sm2_ec_aff_from_bytes(sm2_aff *a, const uint8_t xy[64])

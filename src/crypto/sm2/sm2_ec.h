@@ -45,6 +45,11 @@ const char *sm2_ec_impl(void);
 const char *sm2_ec_force_c(int force);
 int sm2_ec_have_asm(void);
 
+/* For tests: one field operation mod p in Montgomery form, r = a*b/2^256 (op 0), a^2/2^256
+ * (op 1) or a - b (op 2), on the portable C code (impl 0) or the MULX/ADX code (impl 1). Returns -1
+ * if an input is >= p or the code path does not exist on this CPU. */
+int sm2_ec_fp_op(int op, int impl, uint64_t r[4], const uint64_t a[4], const uint64_t b[4]);
+
 /* Bytes x||y (64) -> affine; -1 if a coordinate >= p or the point is not on the curve. Public data
  * only. */
 int sm2_ec_aff_from_bytes(sm2_aff *a, const uint8_t xy[64]);
@@ -83,6 +88,10 @@ void sm2_sn_add(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]); /* inp
 void sm2_sn_sub(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]);
 void sm2_sn_mul(uint64_t r[4], const uint64_t a[4], const uint64_t b[4]);
 void sm2_sn_inv(uint64_t r[4], const uint64_t a[4]); /* a^(n-2) mod n; 0 -> 0 */
+/* Montgomery form mod n (R = 2^256), for a constant multiplied many times: to_mont gives
+ * a*R mod n once, then mont_mul(am, b) = am*b/R = a*b mod n in one multiplication. */
+void sm2_sn_to_mont(uint64_t r[4], const uint64_t a[4]);
+void sm2_sn_mont_mul(uint64_t r[4], const uint64_t am[4], const uint64_t b[4]);
 /* Wipes memory the compiler may not elide (secrets). */
 void sm2_ct_wipe(void *p, size_t n);
 

@@ -1,7 +1,7 @@
 /* sm2_ec_tmpl.h - point arithmetic and scalar multiplication, instantiated once per
  * field-multiplication code path by sm2_ec.c. */
 /*
- * Not a normal header: sm2_ec.c includes it with FMUL(r,a,b), FSQR(r,a) and NAME(x)
+ * Not a normal header: sm2_ec.c includes it with FMUL(r,a,b), FSQR(r,a), FSUB(r,a,b) and NAME(x)
  * defined, once for the portable C field code and once for the MULX/ADX code, so
  * each path gets fully inlined point formulas. Curve: y^2 = x^3 - 3x + b over Fp
  * (GM/T 0003.5 §2 recommended parameters; a = p - 3 allows the a=-3 doubling).
@@ -64,7 +64,7 @@ static void NAME(pt_dbl)(jpt *r, const jpt *a)
     FSQR(delta, a->Z);
     FSQR(gamma, a->Y);
     FMUL(beta, a->X, gamma);
-    fp_sub(t1, a->X, delta);
+    FSUB(t1, a->X, delta);
     fp_add(t2, a->X, delta);
     FMUL(t1, t1, t2);
     fp_add(alpha, t1, t1);
@@ -73,18 +73,18 @@ static void NAME(pt_dbl)(jpt *r, const jpt *a)
     fp_add(t1, beta, beta); /* 2 beta */
     fp_add(t1, t1, t1);     /* 4 beta */
     fp_add(t2, t1, t1);     /* 8 beta */
-    fp_sub(x3, x3, t2);
+    FSUB(x3, x3, t2);
     fp_add(z3, a->Y, a->Z);
     FSQR(z3, z3);
-    fp_sub(z3, z3, gamma);
-    fp_sub(z3, z3, delta);
-    fp_sub(t1, t1, x3);
+    FSUB(z3, z3, gamma);
+    FSUB(z3, z3, delta);
+    FSUB(t1, t1, x3);
     FMUL(y3, alpha, t1);
     FSQR(t2, gamma);
     fp_add(t2, t2, t2);
     fp_add(t2, t2, t2);
     fp_add(t2, t2, t2); /* 8 gamma^2 */
-    fp_sub(y3, y3, t2);
+    FSUB(y3, y3, t2);
     fe_copy(r->X, x3);
     fe_copy(r->Y, y3);
     fe_copy(r->Z, z3);
@@ -99,21 +99,21 @@ static void NAME(pt_madd_raw)(jpt *r, const jpt *a, const fe bx, const fe by, ui
     FMUL(u2, bx, z1z1);
     FMUL(t, a->Z, z1z1);
     FMUL(s2, by, t);
-    fp_sub(h, u2, a->X);
-    fp_sub(rr, s2, a->Y);
+    FSUB(h, u2, a->X);
+    FSUB(rr, s2, a->Y);
     *hz = fe_is_zero_mask(h);
     *rz = fe_is_zero_mask(rr);
     FSQR(hh, h);
     FMUL(hhh, h, hh);
     FMUL(v, a->X, hh);
     FSQR(x3, rr);
-    fp_sub(x3, x3, hhh);
-    fp_sub(x3, x3, v);
-    fp_sub(x3, x3, v);
-    fp_sub(t, v, x3);
+    FSUB(x3, x3, hhh);
+    FSUB(x3, x3, v);
+    FSUB(x3, x3, v);
+    FSUB(t, v, x3);
     FMUL(y3, rr, t);
     FMUL(t, a->Y, hhh);
-    fp_sub(y3, y3, t);
+    FSUB(y3, y3, t);
     FMUL(z3, a->Z, h);
     fe_copy(r->X, x3);
     fe_copy(r->Y, y3);
@@ -132,21 +132,21 @@ static void NAME(pt_add_raw)(jpt *r, const jpt *a, const jpt *b, uint64_t *hz, u
     FMUL(s1, a->Y, t);
     FMUL(t, a->Z, z1z1);
     FMUL(s2, b->Y, t);
-    fp_sub(h, u2, u1);
-    fp_sub(rr, s2, s1);
+    FSUB(h, u2, u1);
+    FSUB(rr, s2, s1);
     *hz = fe_is_zero_mask(h);
     *rz = fe_is_zero_mask(rr);
     FSQR(hh, h);
     FMUL(hhh, h, hh);
     FMUL(v, u1, hh);
     FSQR(x3, rr);
-    fp_sub(x3, x3, hhh);
-    fp_sub(x3, x3, v);
-    fp_sub(x3, x3, v);
-    fp_sub(t, v, x3);
+    FSUB(x3, x3, hhh);
+    FSUB(x3, x3, v);
+    FSUB(x3, x3, v);
+    FSUB(t, v, x3);
     FMUL(y3, rr, t);
     FMUL(t, s1, hhh);
-    fp_sub(y3, y3, t);
+    FSUB(y3, y3, t);
     FMUL(t, a->Z, b->Z);
     FMUL(z3, t, h);
     fe_copy(r->X, x3);
@@ -201,7 +201,7 @@ static inline __attribute__((always_inline)) void NAME(comb_step)(jpt *acc, cons
 {
     sm2_aff sel;
     uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
-    SELECT_AFF(&sel, g_comb[i], d, SM2_COMB_POINTS);
+    SELECT_AFF(&sel, g_comb[i], d);
     fe ny;
     fp_neg(ny, sel.y);
     fe_cmov(sel.y, ny, 0 - sign);
@@ -310,7 +310,7 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
             sm2_apt *t = &sc->node[j * W + i];
             sm2_aff sel;
             uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
-            SELECT_AFF(&sel, g_comb[i], d, SM2_COMB_POINTS);
+            SELECT_AFF(&sel, g_comb[i], d);
             fe_copy(t->x, sel.x);
             fp_neg(t->y, sel.y);
             fe_cmov(t->y, sel.y, ~(0 - sign));
@@ -319,53 +319,60 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
     }
     for (int len = W; len > 1; len = (len + 1) / 2) {
         const int np = len / 2;
+        /* Products of the denominators x_B - x_A (1 where not needed), taken in descending
+         * (j, m) order so that the back-substitution below runs in ascending order and can
+         * write each sum in place: node[j*W + m] is written only after node[j*W + 2m] and
+         * node[j*W + 2m + 1] have been read, and ascending m never reads a written slot again.
+         * Nested loops: no integer division per pair. */
         const int tot = cnt * np;
-        /* prefix products of the denominators x_B - x_A (1 where not needed) */
-        for (int idx = 0; idx < tot; idx++) {
-            const int j = idx / np, m = idx % np;
-            const sm2_apt *A = &sc->node[j * W + 2 * m], *B = A + 1;
-            fe den;
-            fp_sub(den, B->x, A->x);
-            uint64_t dz = fe_is_zero_mask(den);
-            badm[j] |= dz & ~A->inf & ~B->inf;
-            fe_cmov(den, FP_ONE, dz | A->inf | B->inf);
-            fe_copy(sc->den[idx], den);
-            if (idx == 0)
-                fe_copy(sc->prod[0], den);
-            else
-                FMUL(sc->prod[idx], sc->prod[idx - 1], den);
+        int q = 0;
+        for (int j = cnt - 1; j >= 0; j--) {
+            const sm2_apt *nd = &sc->node[j * W];
+            uint64_t bj = 0;
+            for (int m = np - 1; m >= 0; m--, q++) {
+                const sm2_apt *A = &nd[2 * m], *B = A + 1;
+                FSUB(sc->den[q], B->x, A->x);
+                uint64_t dz = fe_is_zero_mask(sc->den[q]);
+                bj |= dz & ~A->inf & ~B->inf;
+                fe_cmov(sc->den[q], FP_ONE, dz | A->inf | B->inf);
+                if (q == 0)
+                    fe_copy(sc->prod[0], sc->den[0]);
+                else
+                    FMUL(sc->prod[q], sc->prod[q - 1], sc->den[q]);
+            }
+            badm[j] |= bj;
         }
         fe inv;
         NAME(fp_inv)(inv, sc->prod[tot - 1]);
-        for (int idx = tot - 1; idx >= 0; idx--) {
-            const int j = idx / np, m = idx % np;
-            const sm2_apt *A = &sc->node[j * W + 2 * m], *B = A + 1;
-            fe zi, lam, dy, t;
-            if (idx > 0) {
-                FMUL(zi, inv, sc->prod[idx - 1]);
-                FMUL(inv, inv, sc->den[idx]);
-            } else {
-                fe_copy(zi, inv);
-            }
-            sm2_apt *R = &sc->res[idx];
-            fp_sub(dy, B->y, A->y);
-            FMUL(lam, dy, zi); /* (yB - yA) / (xB - xA) */
-            FSQR(t, lam);
-            fp_sub(t, t, A->x);
-            fp_sub(R->x, t, B->x); /* x3 = lam^2 - xA - xB */
-            fp_sub(t, A->x, R->x);
-            FMUL(t, lam, t);
-            fp_sub(R->y, t, A->y); /* y3 = lam (xA - x3) - yA */
-            R->inf = A->inf & B->inf;
-            fe_cmov(R->x, B->x, A->inf);
-            fe_cmov(R->y, B->y, A->inf);
-            fe_cmov(R->x, A->x, B->inf);
-            fe_cmov(R->y, A->y, B->inf);
-        }
         for (int j = 0; j < cnt; j++) {
-            for (int m = 0; m < np; m++)
-                sc->node[j * W + m] = sc->res[j * np + m];
-            if (len & 1) sc->node[j * W + np] = sc->node[j * W + len - 1];
+            sm2_apt *nd = &sc->node[j * W];
+            for (int m = 0; m < np; m++) {
+                --q;
+                const sm2_apt *A = &nd[2 * m], *B = A + 1;
+                fe zi, lam, dy, t;
+                sm2_apt R;
+                if (q > 0) {
+                    FMUL(zi, inv, sc->prod[q - 1]);
+                    FMUL(inv, inv, sc->den[q]);
+                } else {
+                    fe_copy(zi, inv);
+                }
+                FSUB(dy, B->y, A->y);
+                FMUL(lam, dy, zi); /* (yB - yA) / (xB - xA) */
+                FSQR(t, lam);
+                FSUB(t, t, A->x);
+                FSUB(R.x, t, B->x); /* x3 = lam^2 - xA - xB */
+                FSUB(t, A->x, R.x);
+                FMUL(t, lam, t);
+                FSUB(R.y, t, A->y); /* y3 = lam (xA - x3) - yA */
+                R.inf = A->inf & B->inf;
+                fe_cmov(R.x, B->x, A->inf);
+                fe_cmov(R.y, B->y, A->inf);
+                fe_cmov(R.x, A->x, B->inf);
+                fe_cmov(R.y, A->y, B->inf);
+                nd[m] = R;
+            }
+            if (len & 1) nd[np] = nd[len - 1];
         }
         sm2_ct_wipe(inv, sizeof(inv));
     }

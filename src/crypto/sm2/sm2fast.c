@@ -19,7 +19,8 @@ struct sm2fast_pub {
 
 struct sm2fast_priv {
     uint64_t d[4];
-    uint64_t dinv1[4]; /* (1+d)^-1 mod n, GM/T 0003.2 §6.1 step A6 */
+    uint64_t dinv1m[4]; /* (1+d)^-1 * 2^256 mod n (GM/T 0003.2 §6.1 step A6) in Montgomery
+                         * form: s costs one multiplication mod n, no inversion */
     uint8_t pt[65];
 };
 
@@ -93,7 +94,8 @@ sm2fast_priv *sm2fast_priv_new(const uint8_t d[32])
     memcpy(k->d, dl, sizeof(dl));
     uint64_t d1[4];
     sm2_sn_add(d1, dl, one);
-    sm2_sn_inv(k->dinv1, d1);
+    sm2_sn_inv(d1, d1);
+    sm2_sn_to_mont(k->dinv1m, d1);
     sm2_aff p;
     sm2_ec_mul_g(&p, dl);
     k->pt[0] = 0x04;
@@ -158,7 +160,7 @@ static int sign_finish(const sm2fast_priv *key, const uint64_t e[4], const uint6
     SM2_DECLASSIFY(&bad, sizeof(bad));
     int rc = 1;
     if (!bad) {
-        sm2_sn_mul(s, key->dinv1, rk);
+        sm2_sn_mont_mul(s, key->dinv1m, rk); /* (1+d)^-1 (k + r) */
         sm2_sn_sub(s, s, r);
         SM2_DECLASSIFY(s, sizeof(s)); /* s is output */
         if (!(sm2_sn_is_zero_mask(s) & 1)) {
