@@ -566,6 +566,7 @@ test('key recovery: dual pair downloads, damaged key approved by two officers in
   await page.fill('#csr textarea[name="csr"]', makeCsr('kmcB', '密钥恢复测试有限公司'));
   await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/orders/${id}/csr`) && r.status() === 200),
     page.click('#csr button')]);
+  await page.waitForSelector('#csr-sent');
 
   // officer 1 has the queue open in two windows; approves in the first
   const o1 = await newPage();
