@@ -390,7 +390,8 @@ test('suspend online and resume after review', async () => {
   check(ctx.page, 'needs the certificate of the first scenario');
   const page = ctx.page;
   await go(page, `${BASE}/#/certs`);
-  const card = page.locator('#certs article.cert').first();
+  // with the KMC the order also owns an encryption certificate, which has no actions of its own
+  const card = page.locator('#certs article.cert:has(button[data-act="suspend"])').first();
   const serial = await card.getAttribute('data-serial');
   page.once('dialog', (d) => d.accept('证书介质丢失'));
   await card.locator('button[data-act="suspend"]').click();
@@ -414,7 +415,7 @@ test('revoke: the decrypt-first warning, the 24-hour dashboard, revoked after re
   check(ctx.page, 'needs the certificate of the first scenario');
   const page = ctx.page;
   await go(page, `${BASE}/#/certs`);
-  const card = page.locator('#certs article.cert').first();
+  const card = page.locator('#certs article.cert:has(button[data-act="revoke"])').first();
   const serial = await card.getAttribute('data-serial');
   await card.locator('button[data-act="revoke"]').click();
   const warning = await page.textContent('#revoke-dialog');
@@ -688,7 +689,10 @@ test('renewal online within 30 days of expiry: proof of possession by the local 
   await issue(prod, oid, makeCsr('orgR', '乌鲁木齐测试建设有限公司'));
   const r = await first.request.get(`${BASE}/api/v1/orders/${oid}/certificates`);
   check(r.status() === 200, `certificates answered ${r.status()}`);
-  const cert = (await r.json()).certificates[0];
+  // the signing certificate, not the encryption certificate the KMC issued beside it
+  const encSerial = ((await (await first.request.get(`${BASE}/api/v1/orders/${oid}`)).json()).kmc || {}).enc_serial;
+  const cert = (await r.json()).certificates.find((c) => c.serial !== encSerial);
+  check(cert, 'no signing certificate on the order');
   const certFile = join(WORK, 'files', 'orgR.pem'), sealPng = join(WORK, 'files', 'seal-scan.png');
   writeFileSync(certFile, cert.pem);
   writeFileSync(sealPng, makePng(200, 200, 7));
