@@ -50,6 +50,8 @@ free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1
 
 "$bin" init --home ca --name "浏览器测试CA" --base-url http://127.0.0.1:8080 >setup.log 2>&1 || fail_setup "init"
 "$bin" ra init --home ca >>setup.log 2>&1 || fail_setup "ra init"
+# a KMC, as `make run` has: new orders issue the dual pair, key recovery has escrowed keys
+"$bin" kmc init --home ca --pool-min 2 --pool-target 4 >>setup.log 2>&1 || fail_setup "kmc init"
 mkdir -p staff
 # operators work at the first service point of the demo catalog
 sp=$(node -e 'console.log(JSON.parse(require("fs").readFileSync("ca/ra-catalog.json","utf8")).service_points[0].id)') ||
@@ -72,6 +74,9 @@ add_staff rev1 审核员甲 operator review
 add_staff entry1 录入员甲 operator entry,query
 add_staff prod1 制证员甲 operator production
 add_staff audit1 审计员甲 auditor
+# the business administrator's key-recovery officers (密钥恢复审批人)
+add_staff off1 恢复审批人甲 operator recovery
+add_staff off2 恢复审批人乙 operator recovery
 
 # HTTPS beside HTTP (the __Host- session cookie scenario): a self-signed certificate made here
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 -subj "/CN=127.0.0.1" \
@@ -108,7 +113,7 @@ later_url="http://127.0.0.1:$lport"
 # one signing agent per staff member, as each would run on their own computer
 staff_json="{"
 sep=""
-for entry in review:rev1 entry:entry1 production:prod1 auditor:audit1 admin:busadmin; do
+for entry in review:rev1 entry:entry1 production:prod1 auditor:audit1 admin:busadmin recovery1:off1 recovery2:off2; do
     key=${entry%%:*}; login=${entry#*:}
     aport=$(free_port)
     "$bin" agent --key "staff/$login.key" --cert "staff/$login.pem" --listen "127.0.0.1:$aport" \

@@ -725,7 +725,12 @@ static const char *actions_for(const ra_session *s, const ra_order *o, const cha
     if (ra_transition(o->b, o->state, RA_EV_CANCEL) >= 0 && owner) out[n++] = "cancel";
     if (o->state == RA_SUBMITTED && ra_has_duty(s, RA_DUTY_REVIEW)) out[n++] = "review";
     if (o->state == RA_APPROVED && o->b->needs_payment && ra_is_staff(s)) out[n++] = "payment";
-    if (o->state == RA_PAID && o->b->needs_csr) {
+    /* a damaged-key recovery issues a new signing certificate for the holder's new key: the
+     * holder sends its CSR and production issues, like an order that needs a CSR */
+    const char *rk = json_string_value(json_object_get(o->f, "recovery_kind"));
+    int damaged =
+        strcmp(o->b->key, "key-recovery") == 0 && rk != NULL && strcmp(rk, "damaged") == 0;
+    if (o->state == RA_PAID && (o->b->needs_csr || damaged)) {
         if (ra_has_duty(s, RA_DUTY_PRODUCTION) && o->b->effect != RA_FX_CHANGE &&
             o->b->effect != RA_FX_RENEW)
             out[n++] = "issue";

@@ -390,7 +390,8 @@ test('suspend online and resume after review', async () => {
   check(ctx.page, 'needs the certificate of the first scenario');
   const page = ctx.page;
   await go(page, `${BASE}/#/certs`);
-  const card = page.locator('#certs article.cert').first();
+  // with the KMC the order also owns an encryption certificate, which has no actions of its own
+  const card = page.locator('#certs article.cert:has(button[data-act="suspend"])').first();
   const serial = await card.getAttribute('data-serial');
   page.once('dialog', (d) => d.accept('证书介质丢失'));
   await card.locator('button[data-act="suspend"]').click();
@@ -414,7 +415,7 @@ test('revoke: the decrypt-first warning, the 24-hour dashboard, revoked after re
   check(ctx.page, 'needs the certificate of the first scenario');
   const page = ctx.page;
   await go(page, `${BASE}/#/certs`);
-  const card = page.locator('#certs article.cert').first();
+  const card = page.locator('#certs article.cert:has(button[data-act="revoke"])').first();
   const serial = await card.getAttribute('data-serial');
   await card.locator('button[data-act="revoke"]').click();
   const warning = await page.textContent('#revoke-dialog');
@@ -490,6 +491,132 @@ test('English and phone width', async () => {
   check(over2 <= 1, `the order page is ${over2}px wider than a phone`);
 });
 
+// ---- key recovery through the KMC (issues #4, #5): the dual pair of a new order, then a
+// damaged-key recovery approved by two different officers in the staff console
+
+// Click an officer's signed button in the 密钥恢复审批 view; the PIN dialog appears when this
+// window has not been given the PIN yet.
+async function officerDecides(page, id, decision) {
+  await page.click(`#recoveries tr[data-order="${id}"] button.${decision === 'approve' ? 'primary' : 'danger'}`);
+  const which = await Promise.race([
+    page.waitForSelector('#pin-dialog').then(() => 'pin'),
+    page.waitForResponse((r) => r.url().endsWith(`/orders/${id}/recovery`)).then(() => 'sent'),
+  ]);
+  if (which === 'pin') {
+    await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/orders/${id}/recovery`)),
+      (async () => { await page.fill('#pin-input', page.__pin); await page.click('#pin-dialog button[type=submit]'); })()]);
+  }
+}
+
+async function downloadCsrResponse(page) {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click('#download-csr-response')]);
+  const der = readFileSync(await dl.path());
+  check(der.length > 200 && der[0] === 0x30, `the CSRResponse is not DER (${der.length} bytes)`);
+  return der;
+}
+
+test('key recovery: dual pair downloads, damaged key approved by two officers in the console, released, downloaded', async () => {
+  check(STAFF.recovery1 && STAFF.recovery2, 'two key-recovery officers in SEALCA_STAFF');
+  const page = await newPage();
+  const who = { name: '赵六', phone: uniquePhone(), email: `k${seq}@example.cn`, password: 'recovery long password' };
+  await register(page, who);
+  // a new order with the KMC: signing certificate + escrowed encryption pair
+  const nid = await createOrder(page, 'organization', 'new');
+  await fillOrgForm(page, { org_name: '密钥恢复测试有限公司' });
+  await uploadAll(page);
+  await confirmAndSubmit(page);
+  const rv = await newPage();
+  await staffLogin(rv, STAFF.review);
+  await review(rv, nid, 'approve');
+  const cashier = await newPage();
+  await staffLogin(cashier, STAFF.entry);
+  await pay(cashier, nid, 'bank-transfer');
+  const prod = await newPage();
+  await staffLogin(prod, STAFF.production);
+  await issue(prod, nid, makeCsr('kmcA', '密钥恢复测试有限公司'));
+  await staffOpenOrder(prod, nid);
+  await prod.fill('#f-carrier', 'EMS');
+  await prod.fill('#f-tracking_no', 'EA987654321CN');
+  await prod.click('#ship-submit');
+  await prod.waitForSelector('#shipping');
+  await go(page, `${BASE}/#/orders/${nid}`);
+  await page.click('#complete');
+  await page.waitForSelector('[data-state="completed"]');
+  // the completed new order offers the dual pair's CSRResponse
+  await downloadCsrResponse(page);
+  const placed = await (await page.request.get(`${BASE}/api/v1/orders/${nid}`)).json();
+  check(placed.kmc && placed.kmc.enc_serial, `the new order has no encryption certificate: ${JSON.stringify(placed.kmc)}`);
+  const sign = (placed.certificates || []).find((s) => s !== placed.kmc.enc_serial);
+  check(sign, 'no signing certificate on the new order');
+
+  // the key is damaged: a key-recovery order on the signing certificate
+  await page.goto(`${BASE}/#/new?business=key-recovery&cert=${sign}&subject=organization`);
+  await page.waitForSelector('#f-certificate');
+  check(await page.inputValue('#f-certificate') === sign, 'the certificate is not preselected');
+  await page.click('#create-order');
+  await page.waitForSelector('#order-form');
+  const id = Number(page.url().split('/').pop());
+  await page.selectOption('select[name="recovery_kind"]', 'damaged');
+  await fillOrgForm(page, { org_name: '密钥恢复测试有限公司' });
+  await uploadAll(page, 4);
+  await confirmAndSubmit(page);
+  await review(rv, id, 'approve');
+  // the applicant sends the CSR of the new key and sees the recovery waiting for the officers
+  await go(page, `${BASE}/#/orders/${id}`);
+  await page.waitForSelector('#recovery-state');
+  await page.fill('#csr textarea[name="csr"]', makeCsr('kmcB', '密钥恢复测试有限公司'));
+  await Promise.all([page.waitForResponse((r) => r.url().endsWith(`/orders/${id}/csr`) && r.status() === 200),
+    page.click('#csr button')]);
+  await page.waitForSelector('#csr-sent');
+
+  // officer 1 has the queue open in two windows; approves in the first
+  const o1 = await newPage();
+  await staffLogin(o1, STAFF.recovery1);
+  const o1b = await newPage();
+  await staffLogin(o1b, STAFF.recovery1);
+  for (const p of [o1, o1b]) {
+    await p.goto(`${BASE}/staff#/recoveries`);
+    await p.waitForSelector(`#recoveries tr[data-order="${id}"] button.primary`);
+  }
+  await officerDecides(o1, id, 'approve');
+  await o1.waitForSelector(`#recoveries tr[data-order="${id}"] button.primary`, { state: 'detached' });
+  check((await o1.textContent(`#recoveries tr[data-order="${id}"]`)).includes('1/2'), 'one approval not shown');
+  await shot(o1, 'staff-key-recovery');
+  // the same officer again, from the stale window: refused with the Chinese message, nothing changes
+  await officerDecides(o1b, id, 'approve');
+  const err = await o1b.waitForSelector('#kr-error:not(:empty)');
+  const msg = await err.textContent();
+  check(/同一审批人/.test(msg), `no Chinese same-officer error: ${msg}`);
+  await go(page, `${BASE}/#/orders/${id}`);
+  await page.waitForSelector('#recovery-state');
+  const progress = await page.textContent('#recovery-state');
+  check(progress.includes('1/2'), `the portal does not show one of two approvals: ${progress}`);
+  await shot(page, 'portal-key-recovery');
+  // production cannot release before the second officer
+  await staffOpenOrder(prod, id);
+  await prod.click('#issue-submit');
+  await prod.waitForSelector('.alert.error:not(:empty)');
+  check(await prod.$('#issue'), 'released before two approvals');
+
+  const o2 = await newPage();
+  await staffLogin(o2, STAFF.recovery2);
+  await o2.goto(`${BASE}/staff#/recoveries`);
+  await o2.waitForSelector(`#recoveries tr[data-order="${id}"] button.primary`);
+  await officerDecides(o2, id, 'approve');
+  await o2.waitForSelector(`#recoveries tr[data-order="${id}"][data-state="approved"]`);
+
+  // production releases: a new signing certificate, the same encryption key enveloped to it
+  await staffOpenOrder(prod, id);
+  await prod.click('#issue-submit');
+  await prod.waitForSelector('#issue', { state: 'detached' });
+  await go(page, `${BASE}/#/orders/${id}`);
+  await page.waitForSelector('[data-state="completed"]');
+  check((await page.textContent('#recovery-state')).includes('2/2'), 'the portal does not show two approvals');
+  await downloadCsrResponse(page);
+  const done = await (await page.request.get(`${BASE}/api/v1/orders/${id}`)).json();
+  check(done.kmc && done.kmc.enc_serial === placed.kmc.enc_serial, 'the recovery did not restore the same encryption certificate');
+});
+
 // ---- renewal with the seal (issues #4, #6) and HTTPS session cookies (#4)
 
 async function loginAt(page, base, who) {
@@ -562,7 +689,10 @@ test('renewal online within 30 days of expiry: proof of possession by the local 
   await issue(prod, oid, makeCsr('orgR', '乌鲁木齐测试建设有限公司'));
   const r = await first.request.get(`${BASE}/api/v1/orders/${oid}/certificates`);
   check(r.status() === 200, `certificates answered ${r.status()}`);
-  const cert = (await r.json()).certificates[0];
+  // the signing certificate, not the encryption certificate the KMC issued beside it
+  const encSerial = ((await (await first.request.get(`${BASE}/api/v1/orders/${oid}`)).json()).kmc || {}).enc_serial;
+  const cert = (await r.json()).certificates.find((c) => c.serial !== encSerial);
+  check(cert, 'no signing certificate on the order');
   const certFile = join(WORK, 'files', 'orgR.pem'), sealPng = join(WORK, 'files', 'seal-scan.png');
   writeFileSync(certFile, cert.pem);
   writeFileSync(sealPng, makePng(200, 200, 7));

@@ -184,6 +184,12 @@ review_ok R2 rev2 "$DID"
 expect 200 "approve recovery order"
 [ "$(jq -r .kmc.recovery.state resp.json)" = pending ] || { cat resp.json; die "recovery pending"; }
 [ "$(jq -r .kmc.recovery.requester resp.json)" = staff:rev2 ] || die "the approving reviewer asked"
+# the order offers the holder the new key's CSR and production the issuance (the portal and
+# the console show their forms from these actions)
+call GET "/orders/$DID" "" A
+jq -e '.actions | index("csr") != null' resp.json >/dev/null || die "damaged recovery: no CSR action for the holder"
+call GET "/orders/$DID" "" P
+jq -e '.actions | index("issue") != null' resp.json >/dev/null || die "damaged recovery: no issue action for production"
 call PUT "/orders/$DID/csr" "$(jq -nc --rawfile c T2.tok.csr '{csr:$c}')" A
 expect 200 "new token CSR"
 snap() { dbq "SELECT COALESCE(approver1,'-') || ' ' || COALESCE(approver2,'-') || ' ' || state FROM kmc_recoveries ORDER BY id DESC LIMIT 1"; }

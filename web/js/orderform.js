@@ -330,7 +330,8 @@ export function renderOrder(root, ctx) {
   let csr = null;
   if (actions.has('csr')) {
     const ta = h('textarea', { name: 'csr', rows: 6, class: 'mono', 'data-skip': '1', placeholder: '-----BEGIN CERTIFICATE REQUEST-----' });
-    csr = h('section', { class: 'card', id: 'csr' }, h('h3', {}, t('csr.title')), h('p', { class: 'hint' }, t('csr.hint')), ta,
+    csr = h('section', { class: 'card', id: 'csr' }, h('h3', {}, t('csr.title')), h('p', { class: 'hint' }, t('csr.hint')),
+      order.has_csr ? h('p', { class: 'muted', id: 'csr-sent' }, '✓ ', t('csr.sent')) : null, ta,
       h('span', { class: 'field-error', 'data-err': 'csr' }),
       h('div', { class: 'actions' }, h('button', { type: 'button', onclick: async () => {
         try { await api('PUT', `/orders/${order.id}/csr`, { csr: ta.value }); await reload(); } catch (e) { showError(root, e, box); }
