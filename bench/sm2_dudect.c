@@ -8,9 +8,9 @@
  * This is a report, not a pass/fail test: timing noise on a shared VM is large.
  * Three experiments: the nonce k (sm2fast_sign_with_k, fixed key), the private key d
  * (sm2fast_sign_with_k with a fixed k; key objects are prepared outside the timing), and the
- * nonce batch that sm2fast_sign's pool is filled from (sm2_ec_mul_g_x_batch over 64 fixed
- * scalars vs 64 random ones; n/64 batches).
- * Usage: sm2_dudect [measurements per experiment, default 200000]
+ * nonce batch that sm2fast_sign's pool is filled from (sm2_ec_mul_g_x_batch over SM2_GBATCH_MAX
+ * (128) fixed scalars vs as many random ones; n/128 batches). Usage: sm2_dudect [measurements per
+ * experiment, default 200000]
  */
 #include <math.h>
 #include <stdio.h>
@@ -201,6 +201,6 @@ int main(int argc, char **argv)
     printf("sm2_dudect: engine path %s\n", sm2fast_impl());
     run("sign, secret nonce k (fixed vs random)", n, 0);
     run("sign, secret key d (fixed vs random)", n, 1);
-    run_batch("nonce batch of 64 (fixed vs random scalars)", n / 64 > 100 ? n / 64 : 100);
+    run_batch("nonce batch of 128 (fixed vs random scalars)", n / 128 > 100 ? n / 128 : 100);
     return 0;
 }

@@ -66,7 +66,7 @@ int sm2_ec_mul(sm2_aff *out, const uint64_t k[4], const sm2_aff *p);
  * inversions. bad[j] is ~0 (secret: declassify before use) when x[j] is not valid and k[j]
  * must be discarded (a safety net: cannot happen for k in [1, n-1], see sm2_ec_tmpl.h). scratch
  * holds sm2_ec_gbatch_scratch_size() bytes, 32-byte aligned (malloc is enough). */
-#define SM2_GBATCH_MAX 64
+#define SM2_GBATCH_MAX 128
 size_t sm2_ec_gbatch_scratch_size(void);
 void sm2_ec_mul_g_x_batch(uint64_t (*x)[4], uint64_t *bad, const uint64_t (*k)[4], int cnt,
                           void *scratch);

@@ -187,20 +187,21 @@ static uint64_t NAME(pt_to_aff)(sm2_aff *out, const jpt *a)
 }
 
 /*
- * One window of the fixed-base comb, constant time in k: acc += d_i * 2^(6i) * G, where d_i
+ * One window of the fixed-base comb, constant time in k: acc += d_i * 2^(7i) * G, where d_i
  * is the signed Booth digit of window i of k (5 limbs, k[4] = 0). The digit's table row
  * g_comb[i] is read by a full masked scan.
  *
  * Correctness without the doubling case (the method of OpenSSL's ecp_nistz256 with w=6):
- * with k reduced below n the accumulated sum S_i satisfies |S_i| < 2^(6i) <= |d_i| 2^(6i)
- * < n for i < 42, and for the top window S_42 = d_42*2^252 mod n would need k >= n: so the
+ * with k reduced below n the accumulated sum S_i satisfies |S_i| < 2^(7i) <= |d_i| 2^(7i)
+ * < n for i < 36, and for the top window S_36 = d_36*2^252 mod n would need k >= n: so the
  * "a == b" case of the mixed addition never arises and only infinity needs masking.
  */
 static inline __attribute__((always_inline)) void NAME(comb_step)(jpt *acc, const uint64_t k[5],
                                                                   int i)
 {
     sm2_aff sel;
-    uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
+    uint64_t sign,
+        d = booth_recode(scalar_bits(k, SM2_COMB_W * i - 1, SM2_COMB_W + 1), SM2_COMB_W, &sign);
     SELECT_AFF(&sel, g_comb[i], d);
     fe ny;
     fp_neg(ny, sel.y);
@@ -219,7 +220,7 @@ static inline __attribute__((always_inline)) void NAME(comb_step)(jpt *acc, cons
     sm2_ct_wipe(&sel, sizeof(sel));
 }
 
-/* k*G, constant time: 43 comb windows, then one inversion. */
+/* k*G, constant time: 37 comb windows, then one inversion. */
 static int NAME(mul_g)(sm2_aff *out, const uint64_t kin[4])
 {
     uint64_t k[5];
@@ -276,7 +277,7 @@ static void NAME(batch_to_aff)(sm2_aff *out, const jpt *in, int cnt, fe *prod)
 
 /*
  * x(k_j * G) for cnt <= SM2_GBATCH_MAX scalars, constant time in the scalars. Instead of
- * accumulating the 43 comb terms d_i 2^(6i) G of each scalar one by one in Jacobian
+ * accumulating the 37 comb terms d_i 2^(7i) G of each scalar one by one in Jacobian
  * coordinates (11 multiplications per term), the terms are summed in a binary tree of
  * affine additions, adjacent windows first. All additions of one tree level, across the
  * whole batch, are independent, so they share one field inversion (Montgomery's trick):
@@ -309,7 +310,8 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
         for (int i = 0; i < W; i++) {
             sm2_apt *t = &sc->node[j * W + i];
             sm2_aff sel;
-            uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
+            uint64_t sign, d = booth_recode(scalar_bits(k, SM2_COMB_W * i - 1, SM2_COMB_W + 1),
+                                            SM2_COMB_W, &sign);
             SELECT_AFF(&sel, g_comb[i], d);
             fe_copy(t->x, sel.x);
             fp_neg(t->y, sel.y);
@@ -506,7 +508,8 @@ static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_
     k[4] = 0;
     memset(&acc, 0, sizeof(acc));
     for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
-        uint64_t sign, d = booth_recode(scalar_bits(k, 6 * i - 1, 7), 6, &sign);
+        uint64_t sign,
+            d = booth_recode(scalar_bits(k, SM2_COMB_W * i - 1, SM2_COMB_W + 1), SM2_COMB_W, &sign);
         if (d == 0) continue;
         const sm2_aff *e = &g_comb[i][d - 1];
         if (sign) {
