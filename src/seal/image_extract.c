@@ -185,25 +185,6 @@ static uint8_t strength_at(const norm *n, const seal_img *im, seal_ink ink, uint
     return seal_ink_strength(ink, q);
 }
 
-static uint32_t uf_find(uint32_t *par, uint32_t i)
-{
-    while (par[i] != i) {
-        par[i] = par[par[i]];
-        i = par[i];
-    }
-    return i;
-}
-
-static void uf_union(uint32_t *par, uint32_t a, uint32_t b)
-{
-    a = uf_find(par, a);
-    b = uf_find(par, b);
-    if (a < b)
-        par[b] = a;
-    else if (b < a)
-        par[a] = b;
-}
-
 typedef struct comp {
     uint64_t area;
     uint32_t x0, y0, x1, y1; /* inclusive, grid units */
@@ -415,13 +396,14 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
         for (uint32_t x = 0; x < gw; x++) {
             size_t i = (size_t)y * gw + x;
             if (c->grid[i] < t8) continue;
-            if (x > 0 && c->grid[i - 1] >= t8) uf_union(c->lab, (uint32_t)i, (uint32_t)i - 1);
+            if (x > 0 && c->grid[i - 1] >= t8) sealg_uf_union(c->lab, (uint32_t)i, (uint32_t)i - 1);
             if (y > 0) {
                 size_t u = i - gw;
-                if (c->grid[u] >= t8) uf_union(c->lab, (uint32_t)i, (uint32_t)u);
-                if (x > 0 && c->grid[u - 1] >= t8) uf_union(c->lab, (uint32_t)i, (uint32_t)u - 1);
+                if (c->grid[u] >= t8) sealg_uf_union(c->lab, (uint32_t)i, (uint32_t)u);
+                if (x > 0 && c->grid[u - 1] >= t8)
+                    sealg_uf_union(c->lab, (uint32_t)i, (uint32_t)u - 1);
                 if (x + 1 < gw && c->grid[u + 1] >= t8)
-                    uf_union(c->lab, (uint32_t)i, (uint32_t)u + 1);
+                    sealg_uf_union(c->lab, (uint32_t)i, (uint32_t)u + 1);
             }
         }
     c->remap = malloc(gn * sizeof(uint32_t));
@@ -442,7 +424,7 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
         for (uint32_t x = 0; x < gw; x++) {
             size_t i = (size_t)y * gw + x;
             if (c->grid[i] < t8) continue;
-            comp *k = &c->comps[c->remap[uf_find(c->lab, (uint32_t)i)]];
+            comp *k = &c->comps[c->remap[sealg_uf_find(c->lab, (uint32_t)i)]];
             k->area++;
             if (x < k->x0) k->x0 = x;
             if (y < k->y0) k->y0 = y;
@@ -510,7 +492,8 @@ static int extract(ext_ctx *c, const seal_img *src, const seal_extract_opts *o, 
     for (uint32_t y = 0; y < gh; y++)
         for (uint32_t x = 0; x < gw; x++) {
             size_t i = (size_t)y * gw + x;
-            if (c->grid[i] < t8 || !c->comps[c->remap[uf_find(c->lab, (uint32_t)i)]].sel) continue;
+            if (c->grid[i] < t8 || !c->comps[c->remap[sealg_uf_find(c->lab, (uint32_t)i)]].sel)
+                continue;
             for (int dy = -1; dy <= 1; dy++)
                 for (int dx = -1; dx <= 1; dx++) {
                     int64_t xx = (int64_t)x + dx, yy = (int64_t)y + dy;

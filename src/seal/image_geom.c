@@ -250,7 +250,7 @@ out:
 
 /* ------------------------------------------------------------------------ frame (quad) */
 
-static uint32_t uf_find(uint32_t *par, uint32_t i)
+uint32_t sealg_uf_find(uint32_t *par, uint32_t i)
 {
     while (par[i] != i) {
         par[i] = par[par[i]];
@@ -259,10 +259,10 @@ static uint32_t uf_find(uint32_t *par, uint32_t i)
     return i;
 }
 
-static void uf_union(uint32_t *par, uint32_t a, uint32_t b)
+void sealg_uf_union(uint32_t *par, uint32_t a, uint32_t b)
 {
-    a = uf_find(par, a);
-    b = uf_find(par, b);
+    a = sealg_uf_find(par, a);
+    b = sealg_uf_find(par, b);
     if (a < b)
         par[b] = a;
     else if (b < a)
@@ -322,7 +322,7 @@ static int quad_of(const uint8_t *m, uint32_t w, uint32_t h, uint32_t *lab, cons
                    uint64_t bestbox, double quad[8])
 {
     /* the component's label, from one of its pixels */
-    uint32_t root = uf_find(lab, (uint32_t)((size_t)k->ps[1] * w + k->ps[0]));
+    uint32_t root = sealg_uf_find(lab, (uint32_t)((size_t)k->ps[1] * w + k->ps[0]));
     double c[8] = {k->ps[0] + 0.5, k->ps[1] + 0.5, k->pD[0] + 0.5, k->pD[1] + 0.5,
                    k->pS[0] + 0.5, k->pS[1] + 0.5, k->pd[0] + 0.5, k->pd[1] + 0.5};
     /* convex, clockwise in image coordinates (y down), covering most of its box */
@@ -353,7 +353,7 @@ static int quad_of(const uint8_t *m, uint32_t w, uint32_t h, uint32_t *lab, cons
                     double qx = px + sg * r * nx, qy = py + sg * r * ny;
                     if (!(qx >= 0 && qy >= 0 && qx < w && qy < h)) continue;
                     size_t j = (size_t)(uint32_t)qy * w + (uint32_t)qx;
-                    if (m[j] && uf_find(lab, (uint32_t)j) == root) {
+                    if (m[j] && sealg_uf_find(lab, (uint32_t)j) == root) {
                         pts[2 * found] = qx, pts[2 * found + 1] = qy;
                         found++;
                         hit = 1;
@@ -393,16 +393,17 @@ int sealg_find_quad(const uint8_t *m, uint32_t w, uint32_t h, double quad[8])
         for (uint32_t x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             if (!m[i]) continue;
-            if (x > 0 && m[i - 1]) uf_union(lab, (uint32_t)i, (uint32_t)i - 1);
+            if (x > 0 && m[i - 1]) sealg_uf_union(lab, (uint32_t)i, (uint32_t)i - 1);
             if (y > 0) {
-                if (m[i - w]) uf_union(lab, (uint32_t)i, (uint32_t)(i - w));
-                if (x > 0 && m[i - w - 1]) uf_union(lab, (uint32_t)i, (uint32_t)(i - w - 1));
-                if (x + 1 < w && m[i - w + 1]) uf_union(lab, (uint32_t)i, (uint32_t)(i - w + 1));
+                if (m[i - w]) sealg_uf_union(lab, (uint32_t)i, (uint32_t)(i - w));
+                if (x > 0 && m[i - w - 1]) sealg_uf_union(lab, (uint32_t)i, (uint32_t)(i - w - 1));
+                if (x + 1 < w && m[i - w + 1])
+                    sealg_uf_union(lab, (uint32_t)i, (uint32_t)(i - w + 1));
             }
         }
     uint32_t nc = 0;
     for (size_t i = 0; i < n; i++)
-        if (m[i] && uf_find(lab, (uint32_t)i) == i) remap[i] = nc++;
+        if (m[i] && sealg_uf_find(lab, (uint32_t)i) == i) remap[i] = nc++;
     if (nc == 0) goto out;
     cs = calloc(nc, sizeof(qcomp));
     if (cs == NULL) goto out;
@@ -415,7 +416,7 @@ int sealg_find_quad(const uint8_t *m, uint32_t w, uint32_t h, double quad[8])
         for (uint32_t x = 0; x < w; x++) {
             size_t i = (size_t)y * w + x;
             if (!m[i]) continue;
-            qcomp *k = &cs[remap[uf_find(lab, (uint32_t)i)]];
+            qcomp *k = &cs[remap[sealg_uf_find(lab, (uint32_t)i)]];
             int64_t s = (int64_t)x + y, d = (int64_t)x - y;
             k->area++;
             if (x < k->x0) k->x0 = x;

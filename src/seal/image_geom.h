@@ -40,6 +40,11 @@ typedef struct sealg_ellipse {
  * fits. */
 int sealg_fit_ellipse(const double *pts, size_t n, sealg_ellipse *el);
 
+/* Union-find over pixel labels (path halving; the smaller root wins): connected components
+ * for the stamp and frame searches. */
+uint32_t sealg_uf_find(uint32_t *par, uint32_t i);
+void sealg_uf_union(uint32_t *par, uint32_t a, uint32_t b);
+
 /*
  * The printed frame of a specimen box in a w x h mask of dark blocks (1 = dark): the largest
  * hollow component spanning at least a quarter of each dimension whose four sides are straight
