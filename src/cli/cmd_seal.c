@@ -171,17 +171,30 @@ out:
     return rc;
 }
 
-/* seal sign --token: the signing key stays in the software USB key (src/token); the PIN comes
- * from --pin, --pin-file or SEALCA_TOKEN_PIN. The certificate is the token's own signing
- * certificate unless --cert names one (it must still be the one bound in the seal). */
 /* seal sign --tsa URL: the v4 timeStamp over the signature value (tsa/tsa.h) */
 static const char *sign_tsa_url;
 
-static int sign_stamp(sc_buf *sig, sc_err *e)
+/* The common end of both signing paths: SM3 of the file, the SES_Signature (propertyInfo names
+ * the file unless --property did), the optional timestamp, then the file written. */
+static int sign_write(const uint8_t *sd, size_t sdlen, sc_key *key, const sc_buf *cert,
+                      const char *file, const char *prop, const uint8_t *data, size_t datalen,
+                      int64_t when, const char *out, sc_buf *sig, sc_err *e)
 {
-    return sign_tsa_url == NULL ? 0 : tsa_seal_stamp(sign_tsa_url, sig, e);
+    if (prop == NULL) {
+        const char *sl = strrchr(file, '/');
+        prop = sl ? sl + 1 : file;
+    }
+    uint8_t h[32];
+    crypto_sm3(data, datalen, h);
+    if (seal_sign(sd, sdlen, key, cert->p, cert->len, h, prop, when, NULL, 0, sig, e) != 0)
+        return -1;
+    if (sign_tsa_url != NULL && tsa_seal_stamp(sign_tsa_url, sig, e) != 0) return -1;
+    return cli_write(out, sig->p, sig->len, 0644, e);
 }
 
+/* seal sign --token: the signing key stays in the software USB key (src/token); the PIN comes
+ * from --pin, --pin-file or SEALCA_TOKEN_PIN. The certificate is the token's own signing
+ * certificate unless --cert names one (it must still be the one bound in the seal). */
 static int seal_sign_token(const char *sealf, const char *tokf, const char *pin,
                            const char *pinfile, const char *certf, const char *out,
                            const char *prop, const char *file, int64_t when)
@@ -228,14 +241,8 @@ static int seal_sign_token(const char *sealf, const char *tokf, const char *pin,
         rc = cli_fail(&e);
         goto out;
     }
-    if (prop == NULL) {
-        const char *sl = strrchr(file, '/');
-        prop = sl ? sl + 1 : file;
-    }
-    uint8_t h[32];
-    crypto_sm3(data, datalen, h);
-    if (seal_sign(sd, sdlen, c->sign, cert.p, cert.len, h, prop, when, NULL, 0, &sig, &e) != 0 ||
-        sign_stamp(&sig, &e) != 0 || cli_write(out, sig.p, sig.len, 0644, &e) != 0) {
+    if (sign_write(sd, sdlen, c->sign, &cert, file, prop, data, datalen, when, out, &sig, &e) !=
+        0) {
         rc = cli_fail(&e);
         goto out;
     }
@@ -359,14 +366,7 @@ static int seal_sign_cmd(int argc, char **argv)
             goto out;
         }
     }
-    if (prop == NULL) {
-        const char *sl = strrchr(file, '/');
-        prop = sl ? sl + 1 : file;
-    }
-    uint8_t h[32];
-    crypto_sm3(data, datalen, h);
-    if (seal_sign(sd, sdlen, key, cert.p, cert.len, h, prop, when, NULL, 0, &sig, &e) != 0 ||
-        sign_stamp(&sig, &e) != 0 || cli_write(out, sig.p, sig.len, 0644, &e) != 0) {
+    if (sign_write(sd, sdlen, key, &cert, file, prop, data, datalen, when, out, &sig, &e) != 0) {
         rc = cli_fail(&e);
         goto out;
     }
