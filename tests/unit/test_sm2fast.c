@@ -462,6 +462,10 @@ static void edge_scalars(uint8_t list[][32], int *count)
     memset(list[c], 0, 32); /* n + 2^251 style: top bits only */
     list[c][0] = 0xff;
     list[c++][1] = 0xff;
+    /* 30 * 2^252 - n and n minus it: with odd comb digits the top window's addition is a
+     * doubling (S_36 = 15 * 2^252 mod n) */
+    tu_unhex("E00000010000000000000000000000008DFC2094DE39FAD4AC440BF6C62ABEDD", list[c++], 32);
+    tu_unhex("1FFFFFFDFFFFFFFFFFFFFFFFFFFFFFFEE407BED6438C0A56A777E81273AA8246", list[c++], 32);
     *count = c;
 }
 

@@ -25,6 +25,7 @@ static const fe FP_P = {0xffffffffffffffffULL, 0xffffffff00000000ULL, 0xffffffff
                         0xfffffffeffffffffULL};
 static const fe FP_R2 = {0x0000000200000003ULL, 0x00000002ffffffffULL, 0x0000000100000001ULL,
                          0x0000000400000002ULL}; /* 2^512 mod p */
+static const fe FP_ZERO = {0, 0, 0, 0};
 static const fe FP_ONE = {0x0000000000000001ULL, 0x00000000ffffffffULL, 0x0000000000000000ULL,
                           0x0000000100000000ULL}; /* 2^256 mod p: 1 in Montgomery form */
 static const fe FP_B = {0x90d230632bc0dd42ULL, 0x71cf379ae9b537abULL, 0x527981505ea51c3cULL,
@@ -572,14 +573,55 @@ static int wnaf_recode(int naf[258], const uint64_t k[4], int w)
     return top;
 }
 
-/* ---- fixed-base comb table: g_comb[i][j] = (j+1) * 2^(7i) * G ---- */
+/* ---- fixed-base comb table: g_comb[i][j] = (2j+1) * 2^(7i) * G ---- */
 
-/* 7-bit signed windows: 37 windows (259 >= 257 bits) of 64 points; 36 additions per scalar
- * instead of 42 with 6-bit windows, for twice the entries scanned per window. */
+/* 7-bit windows of odd signed digits: 37 windows of 64 points (the odd multiples 1..127); 36
+ * additions per scalar instead of 42 with 6-bit windows, for twice the entries scanned per
+ * window. */
 #define SM2_COMB_W       7
 #define SM2_COMB_WINDOWS 37
 #define SM2_COMB_POINTS  64
 static sm2_aff g_comb[SM2_COMB_WINDOWS][SM2_COMB_POINTS] __attribute__((aligned(64)));
+
+/*
+ * Odd-digit recoding of an odd k < 2^256 (the regular recoding of Joye and Tunstall): k =
+ * sum d_i 2^(7i), i < 37, every d_i odd with |d_i| <= 127 (the last one positive and <= 17).
+ * Digit i is stored at out[i * stride] as its table index (|d_i| - 1) / 2 in bits 0..5 and its
+ * sign (1: negative) in bit 7. Constant time in k: no digit is ever 0, so no sum of comb
+ * terms is ever the point at infinity and none needs masking. Step: d = (k mod 2^8) - 2^7,
+ * odd; k - d = (k with its low 8 bits cleared) + 2^7 (no carry), odd again after >> 7.
+ */
+static void odd_recode(uint8_t *out, size_t stride, const uint64_t kin[4])
+{
+    uint64_t k[4] = {kin[0], kin[1], kin[2], kin[3]};
+    for (int i = 0; i < SM2_COMB_WINDOWS - 1; i++) {
+        uint64_t low = k[0] & 0xff;
+        uint64_t neg = ((low >> 7) & 1) ^ 1, m = 0 - neg;
+        uint64_t absd = ((low & 0x7f) & ~m) | ((128 - low) & m);
+        out[(size_t)i * stride] = (uint8_t)((absd >> 1) | (neg << 7));
+        k[0] = (k[0] & ~(uint64_t)0xff) | 0x80;
+        k[0] = (k[0] >> 7) | (k[1] << 57);
+        k[1] = (k[1] >> 7) | (k[2] << 57);
+        k[2] = (k[2] >> 7) | (k[3] << 57);
+        k[3] >>= 7;
+    }
+    out[(size_t)(SM2_COMB_WINDOWS - 1) * stride] = (uint8_t)(k[0] >> 1); /* k[0] odd, < 18 */
+    sm2_ct_wipe(k, sizeof(k));
+}
+
+/* k or n - k, whichever is odd (n is odd): x(k'G) = x(kG), and k'G = kG negated when the
+ * returned mask is ~0. k in [0, n-1]; k = 0 gives n, which the callers exclude. */
+static uint64_t odd_scalar(uint64_t out[4], const uint64_t k[4])
+{
+    static const uint64_t zero[4] = {0, 0, 0, 0};
+    uint64_t nk[4];
+    sm2_sn_sub(nk, zero, k);
+    uint64_t even = (k[0] & 1) - 1;
+    for (int i = 0; i < 4; i++)
+        out[i] = (k[i] & ~even) | (nk[i] & even);
+    sm2_ct_wipe(nk, sizeof(nk));
+    return even;
+}
 
 /*
  * Masked scans of a whole table row: the memory access pattern does not depend on idx
@@ -630,34 +672,47 @@ static inline void select_aff_sse2(sm2_aff *out, const sm2_aff *row, uint64_t id
     _mm_storeu_si128((__m128i *)out->y + 1, y1);
 }
 
-/* The AVX2 scan as one asm block per entry (compare, two masked loads, two ORs: 5 instructions);
- * in C, GCC hoists the 64 compares and spills their masks to the stack. */
+/*
+ * The AVX2 select: a binary tree of blends, one level per bit of idx (in [0, 63]), each
+ * coordinate on its own so that the six bit masks and the pending subtrees stay in the 16 YMM
+ * registers: 32 loads and 63 VPBLENDVB per coordinate, where a compare-and-mask scan takes 5
+ * instructions per entry. Every entry is loaded; no branch or address depends on idx.
+ */
+#define SM2_LD(j) _mm256_load_si256((const __m256i *)(base + 64 * (j)))
+#define SM2_L1(j) _mm256_blendv_epi8(SM2_LD(j), SM2_LD((j) + 1), m0)
+#define SM2_L2(j) _mm256_blendv_epi8(SM2_L1(j), SM2_L1((j) + 2), m1)
+#define SM2_L3(j) _mm256_blendv_epi8(SM2_L2(j), SM2_L2((j) + 4), m2)
+#define SM2_L4(j) _mm256_blendv_epi8(SM2_L3(j), SM2_L3((j) + 8), m3)
+#define SM2_L5(j) _mm256_blendv_epi8(SM2_L4(j), SM2_L4((j) + 16), m4)
+#define SM2_L6(j) _mm256_blendv_epi8(SM2_L5(j), SM2_L5((j) + 32), m5)
 __attribute__((target("avx2"), noinline)) static void
 select_aff_avx2(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
-    __m256i x = _mm256_setzero_si256(), y = x;
-    const __m256i want = _mm256_set1_epi32((int)(uint32_t)idx);
-#pragma GCC unroll 64
-    for (int j = 0; j < SM2_COMB_POINTS; j++) {
-        __asm__("vpcmpeqd %[ix], %[w], %%ymm15\n\t"
-                "vpand %[ex], %%ymm15, %%ymm14\n\t"
-                "vpor %%ymm14, %[x], %[x]\n\t"
-                "vpand %[ey], %%ymm15, %%ymm15\n\t"
-                "vpor %%ymm15, %[y], %[y]"
-                : [x] "+x"(x), [y] "+x"(y)
-                : [w] "x"(want), [ix] "m"(*(const __m256i *)IDX32[j]),
-                  [ex] "m"(*(const __m256i *)row[j].x), [ey] "m"(*(const __m256i *)row[j].y)
-                : "xmm14", "xmm15");
-    }
-    _mm256_storeu_si256((__m256i *)out->x, x);
-    _mm256_storeu_si256((__m256i *)out->y, y);
+    const __m256i m0 = _mm256_set1_epi64x((long long)(0 - (idx & 1)));
+    const __m256i m1 = _mm256_set1_epi64x((long long)(0 - ((idx >> 1) & 1)));
+    const __m256i m2 = _mm256_set1_epi64x((long long)(0 - ((idx >> 2) & 1)));
+    const __m256i m3 = _mm256_set1_epi64x((long long)(0 - ((idx >> 3) & 1)));
+    const __m256i m4 = _mm256_set1_epi64x((long long)(0 - ((idx >> 4) & 1)));
+    const __m256i m5 = _mm256_set1_epi64x((long long)(0 - ((idx >> 5) & 1)));
+    const uint8_t *base = (const uint8_t *)row[0].x;
+    _mm256_storeu_si256((__m256i *)out->x, SM2_L6(0));
+    base = (const uint8_t *)row[0].y;
+    _mm256_storeu_si256((__m256i *)out->y, SM2_L6(0));
 }
+#undef SM2_LD
+#undef SM2_L1
+#undef SM2_L2
+#undef SM2_L3
+#undef SM2_L4
+#undef SM2_L5
+#undef SM2_L6
 
 static int g_use_avx2; /* set once at init from CPUID; public */
 
+/* SELECT_AFF(out, row, idx): row[idx], idx in [0, SM2_COMB_POINTS - 1], by a full scan. */
 static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
-    select_aff_sse2(out, row, idx);
+    select_aff_sse2(out, row, idx + 1);
 }
 
 __attribute__((unused)) static inline void select_aff_adx(sm2_aff *out, const sm2_aff *row,
@@ -666,14 +721,14 @@ __attribute__((unused)) static inline void select_aff_adx(sm2_aff *out, const sm
     if (g_use_avx2)
         select_aff_avx2(out, row, idx);
     else
-        select_aff_sse2(out, row, idx);
+        select_aff_sse2(out, row, idx + 1);
 }
 #else
 static inline void select_aff_c64(sm2_aff *out, const sm2_aff *row, uint64_t idx)
 {
     memset(out, 0, sizeof(*out));
     for (int j = 0; j < SM2_COMB_POINTS; j++) {
-        uint64_t m = ct_mask_eq((uint64_t)j + 1, idx);
+        uint64_t m = ct_mask_eq((uint64_t)j, idx);
         fe_cmov(out->x, row[j].x, m);
         fe_cmov(out->y, row[j].y, m);
     }
@@ -691,9 +746,8 @@ static inline void select_jac(jpt *out, const jpt tab[16], uint64_t idx)
 
 /* ---- scratch of the batched fixed-base multiplication (sm2_ec_tmpl.h mul_g_x_batch) ---- */
 
-typedef struct sm2_apt { /* affine point, Montgomery form, with an infinity mask */
+typedef struct sm2_apt { /* affine point, Montgomery form (odd digits: never infinity) */
     fe x, y;
-    uint64_t inf;
 } sm2_apt;
 
 #define SM2_GBATCH_PAIRS ((SM2_COMB_WINDOWS + 1) / 2)
@@ -701,6 +755,7 @@ typedef struct sm2_gbatch_scratch {
     sm2_apt node[SM2_GBATCH_MAX * SM2_COMB_WINDOWS]; /* each tree level's sums written in place */
     fe den[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
     fe prod[SM2_GBATCH_MAX * SM2_GBATCH_PAIRS];
+    uint8_t digit[SM2_COMB_WINDOWS * SM2_GBATCH_MAX]; /* |d| | sign << 7, window-major: secret */
 } sm2_gbatch_scratch;
 
 size_t sm2_ec_gbatch_scratch_size(void)
@@ -809,16 +864,17 @@ static void comb_build(void)
     fe_copy(base.Y, FP_GY);
     fe_copy(base.Z, FP_ONE);
     for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
+        jpt twice;
         row[0] = base;
-        pt_dbl_c64(&row[1], &base);
-        for (int j = 2; j < SM2_COMB_POINTS; j++)
-            pt_add_raw_c64(&row[j], &row[j - 1], &base, &hz, &rz);
+        pt_dbl_c64(&twice, &base);
+        for (int j = 1; j < SM2_COMB_POINTS; j++) /* (2j+1) base; never special: prime order */
+            pt_add_raw_c64(&row[j], &row[j - 1], &twice, &hz, &rz);
         batch_to_aff_c64(g_comb[i], row, SM2_COMB_POINTS, prod);
         /* check: every entry must be a curve point, else the table is corrupt: refuse to run */
         for (int j = 0; j < SM2_COMB_POINTS; j++)
             if (!fp_on_curve_c(g_comb[i][j].x, g_comb[i][j].y)) abort();
-        /* next base 2^7 * base = 2 * (64 * base) */
-        pt_dbl_c64(&base, &row[SM2_COMB_POINTS - 1]);
+        /* next base 2^7 * base = 127 * base + base */
+        pt_add_raw_c64(&base, &row[SM2_COMB_POINTS - 1], &base, &hz, &rz);
     }
     /* and consistency between windows: 2^7 * g_comb[i][0] must equal g_comb[i+1][0] */
     for (int i = 0; i + 1 < SM2_COMB_WINDOWS; i++) {

@@ -187,53 +187,64 @@ static uint64_t NAME(pt_to_aff)(sm2_aff *out, const jpt *a)
 }
 
 /*
- * One window of the fixed-base comb, constant time in k: acc += d_i * 2^(7i) * G, where d_i
- * is the signed Booth digit of window i of k (5 limbs, k[4] = 0). The digit's table row
- * g_comb[i] is read by a full masked scan.
+ * k*G, constant time: 37 comb windows of odd digits (odd_recode), summed in Jacobian
+ * coordinates, then one inversion. k is first made odd (k or n - k, the result negated back),
+ * so no digit is 0 and no partial sum is the point at infinity.
  *
- * Correctness without the doubling case (the method of OpenSSL's ecp_nistz256 with w=6):
- * with k reduced below n the accumulated sum S_i satisfies |S_i| < 2^(7i) <= |d_i| 2^(7i)
- * < n for i < 36, and for the top window S_36 = d_36*2^252 mod n would need k >= n: so the
- * "a == b" case of the mixed addition never arises and only infinity needs masking.
+ * Special cases: the sum S_i of the first i terms is an odd multiple of 1 with |S_i| < 2^(7i),
+ * the next term d_i 2^(7i) is at least 2^(7i) in size, so S_i != +-d_i 2^(7i) as integers,
+ * and below the top window both are under 2^252 < n/2, so they cannot meet modulo n either.
+ * At the top window S_36 = -d_36 2^252 mod n would make k' = 0 mod n, excluded; but
+ * S_36 = d_36 2^252 mod n (the doubling case) happens for a few k' (k' = 2 d_36 2^252 mod n
+ * with the right low digits): that window also computes 2 S_36 and takes it when the mixed
+ * addition reports H = R = 0, in constant time.
  */
-static inline __attribute__((always_inline)) void NAME(comb_step)(jpt *acc, const uint64_t k[5],
-                                                                  int i)
-{
-    sm2_aff sel;
-    uint64_t sign,
-        d = booth_recode(scalar_bits(k, SM2_COMB_W * i - 1, SM2_COMB_W + 1), SM2_COMB_W, &sign);
-    SELECT_AFF(&sel, g_comb[i], d);
-    fe ny;
-    fp_neg(ny, sel.y);
-    fe_cmov(sel.y, ny, 0 - sign);
-    jpt t;
-    uint64_t hz, rz;
-    NAME(pt_madd_raw)(&t, acc, sel.x, sel.y, &hz, &rz);
-    uint64_t a_inf = fe_is_zero_mask(acc->Z);
-    jpt b;
-    fe_copy(b.X, sel.x);
-    fe_copy(b.Y, sel.y);
-    fe_copy(b.Z, FP_ONE);
-    jpt_cmov(&t, &b, a_inf);
-    jpt_cmov(&t, acc, ct_mask_z(d));
-    *acc = t;
-    sm2_ct_wipe(&sel, sizeof(sel));
-}
-
-/* k*G, constant time: 37 comb windows, then one inversion. */
 static int NAME(mul_g)(sm2_aff *out, const uint64_t kin[4])
 {
-    uint64_t k[5];
+    uint64_t k[4], k1[4];
+    uint8_t dg[SM2_COMB_WINDOWS];
     jpt acc;
     sm2_sn_reduce_once(k, kin);
-    k[4] = 0;
-    memset(&acc, 0, sizeof(acc));
-    for (int i = 0; i < SM2_COMB_WINDOWS; i++)
-        NAME(comb_step)(&acc, k, i);
-    uint64_t inf = NAME(pt_to_aff)(out, &acc);
+    uint64_t kz = sm2_sn_is_zero_mask(k);
+    uint64_t flip = odd_scalar(k1, k);
+    odd_recode(dg, 1, k1);
+    for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
+        sm2_aff sel;
+        uint64_t d = dg[i] & 0x3f, sign = (uint64_t)dg[i] >> 7;
+        SELECT_AFF(&sel, g_comb[i], d);
+        fe ny;
+        fp_neg(ny, sel.y);
+        fe_cmov(sel.y, ny, 0 - sign);
+        if (i == 0) {
+            fe_copy(acc.X, sel.x);
+            fe_copy(acc.Y, sel.y);
+            fe_copy(acc.Z, FP_ONE);
+        } else if (i < SM2_COMB_WINDOWS - 1) {
+            uint64_t hz, rz;
+            NAME(pt_madd_raw)(&acc, &acc, sel.x, sel.y, &hz, &rz);
+        } else {
+            uint64_t hz, rz;
+            jpt sum, twice;
+            NAME(pt_madd_raw)(&sum, &acc, sel.x, sel.y, &hz, &rz);
+            NAME(pt_dbl)(&twice, &acc);
+            jpt_cmov(&sum, &twice, hz & rz);
+            acc = sum;
+            sm2_ct_wipe(&sum, sizeof(sum));
+            sm2_ct_wipe(&twice, sizeof(twice));
+        }
+        sm2_ct_wipe(&sel, sizeof(sel));
+    }
+    NAME(pt_to_aff)(out, &acc);
+    fe ny;
+    fp_neg(ny, out->y);
+    fe_cmov(out->y, ny, flip);
+    fe_cmov(out->x, FP_ZERO, kz);
+    fe_cmov(out->y, FP_ZERO, kz);
     sm2_ct_wipe(k, sizeof(k));
+    sm2_ct_wipe(k1, sizeof(k1));
+    sm2_ct_wipe(dg, sizeof(dg));
     sm2_ct_wipe(&acc, sizeof(acc));
-    return (int)(~inf & 1);
+    return (int)(~kz & 1);
 }
 
 /*
@@ -284,16 +295,16 @@ static void NAME(batch_to_aff)(sm2_aff *out, const jpt *in, int cnt, fe *prod)
  * an addition then costs 6 multiplications, the 6 levels 6 inversions per batch, and the
  * root is already affine.
  *
- * Special cases, without branches: a term with digit 0 is the point at infinity (inf
- * mask) and a sum with an infinite side is the other side. Two non-infinite sides A, B
- * of a node sum adjacent window ranges [a,b) and [b,c): as integers |S_A| < 2^(6b-1)
- * while S_B is a non-zero multiple of 2^(6b), so S_A != +-S_B; modulo n they could only
- * meet if S_B -+ S_A were a multiple of n, but it is a multiple of 2^(6a) (n is odd: only
- * a = 0 is possible), below n in size for every node but the root, and at the root
- * S_A + S_B = k in [1, n-1] while S_B - S_A = +-n would need S_A = -(n mod 2^192), which
- * exceeds 2^191. So for k in [1, n-1] no denominator is 0. As a safety net, a pair with
- * denominator 0 gets 1 instead (it cannot spoil the batch) and its scalar is reported in
- * badm (~0) for the caller to discard. x is written as a plain integer < p. scratch: see
+ * Special cases: none arise. Each k is first made odd (k or n - k: only x is wanted, and
+ * x(kG) = x(-kG)) and written in odd digits (odd_recode), so no term is the point at
+ * infinity. Two sides A, B of a node sum adjacent window ranges [a,b) and [b,c): as integers
+ * |S_A| < 2^(7b) while S_B is an odd multiple of 2^(7b), so S_A != +-S_B; modulo n they could
+ * only meet if S_B -+ S_A were a non-zero multiple of n, below n in size for every node but
+ * the root, and at the root S_A + S_B = k' in [1, n-1] while S_B - S_A = +-n would need
+ * |S_A| > 2^251, beyond the 252 bits below the top window. So for k in [1, n-1] no
+ * denominator is 0. As a safety net, a pair with denominator 0 gets 1 instead (it cannot
+ * spoil the batch) and its scalar is reported in badm (~0) for the caller to discard, as is
+ * k = 0. x is written as a plain integer < p. scratch: see
  * sm2_ec_gbatch_scratch_size.
  */
 static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint64_t (*ks)[4],
@@ -302,21 +313,26 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
     static const fe one = {1, 0, 0, 0};
     sm2_gbatch_scratch *sc = scratch;
     const int W = SM2_COMB_WINDOWS;
-    uint64_t k[5];
+    uint64_t k[4];
+    /* The digits first, then the scans window by window: one window's row (64 points, 4 KB)
+     * stays in L1 for all cnt scans of it, where scalar by scalar the whole 148 KB table went
+     * through the cache for every scalar. */
     for (int j = 0; j < cnt; j++) {
-        memcpy(k, ks[j], 32);
-        k[4] = 0;
-        badm[j] = 0;
-        for (int i = 0; i < W; i++) {
+        (void)odd_scalar(k, ks[j]); /* only x is wanted: x(kG) = x(-kG) */
+        odd_recode(&sc->digit[j], SM2_GBATCH_MAX, k);
+        badm[j] = sm2_sn_is_zero_mask(ks[j]); /* k = 0: excluded by the caller anyway */
+    }
+    for (int i = 0; i < W; i++) {
+        const sm2_aff *row = g_comb[i];
+        const uint8_t *dg = &sc->digit[i * SM2_GBATCH_MAX];
+        for (int j = 0; j < cnt; j++) {
             sm2_apt *t = &sc->node[j * W + i];
             sm2_aff sel;
-            uint64_t sign, d = booth_recode(scalar_bits(k, SM2_COMB_W * i - 1, SM2_COMB_W + 1),
-                                            SM2_COMB_W, &sign);
-            SELECT_AFF(&sel, g_comb[i], d);
+            uint64_t d = dg[j] & 0x3f, sign = (uint64_t)dg[j] >> 7;
+            SELECT_AFF(&sel, row, d);
             fe_copy(t->x, sel.x);
             fp_neg(t->y, sel.y);
             fe_cmov(t->y, sel.y, ~(0 - sign));
-            t->inf = ct_mask_z(d);
         }
     }
     for (int len = W; len > 1; len = (len + 1) / 2) {
@@ -335,8 +351,8 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
                 const sm2_apt *A = &nd[2 * m], *B = A + 1;
                 FSUB(sc->den[q], B->x, A->x);
                 uint64_t dz = fe_is_zero_mask(sc->den[q]);
-                bj |= dz & ~A->inf & ~B->inf;
-                fe_cmov(sc->den[q], FP_ONE, dz | A->inf | B->inf);
+                bj |= dz;
+                fe_cmov(sc->den[q], FP_ONE, dz);
                 if (q == 0)
                     fe_copy(sc->prod[0], sc->den[0]);
                 else
@@ -367,21 +383,14 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
                 FSUB(t, A->x, R.x);
                 FMUL(t, lam, t);
                 FSUB(R.y, t, A->y); /* y3 = lam (xA - x3) - yA */
-                R.inf = A->inf & B->inf;
-                fe_cmov(R.x, B->x, A->inf);
-                fe_cmov(R.y, B->y, A->inf);
-                fe_cmov(R.x, A->x, B->inf);
-                fe_cmov(R.y, A->y, B->inf);
                 nd[m] = R;
             }
             if (len & 1) nd[np] = nd[len - 1];
         }
         sm2_ct_wipe(inv, sizeof(inv));
     }
-    for (int j = 0; j < cnt; j++) {
+    for (int j = 0; j < cnt; j++)
         FMUL(xout[j], sc->node[j * W].x, one);
-        badm[j] |= sc->node[j * W].inf; /* k = 0 mod n: excluded by the caller anyway */
-    }
     sm2_ct_wipe(k, sizeof(k));
     sm2_ct_wipe(sc, sizeof(*sc));
 }
@@ -500,23 +509,24 @@ static void NAME(pubtab_init)(sm2_pubtab *tb, const sm2_aff *p)
 static int NAME(verify_x)(const uint64_t u1[4], const uint64_t u2[4], const sm2_pubtab *tb,
                           const uint64_t rme[4])
 {
-    uint64_t k[5];
+    uint64_t k[4];
+    uint8_t dg[SM2_COMB_WINDOWS];
     jpt acc, acc2;
     int naf[SM2_PUBTAB_SPLIT][258];
     fe ny;
-    memcpy(k, u1, 32);
-    k[4] = 0;
     memset(&acc, 0, sizeof(acc));
-    for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
-        uint64_t sign,
-            d = booth_recode(scalar_bits(k, SM2_COMB_W * i - 1, SM2_COMB_W + 1), SM2_COMB_W, &sign);
-        if (d == 0) continue;
-        const sm2_aff *e = &g_comb[i][d - 1];
-        if (sign) {
-            fp_neg(ny, e->y);
-            NAME(pt_madd_vt)(&acc, &acc, e->x, ny);
-        } else {
-            NAME(pt_madd_vt)(&acc, &acc, e->x, e->y);
+    if (!sm2_sn_is_zero_mask(u1)) {
+        /* u1 or n - u1 (public), odd digits; the negation folded into each digit's sign */
+        uint64_t flip = odd_scalar(k, u1) & 1;
+        odd_recode(dg, 1, k);
+        for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
+            const sm2_aff *e = &g_comb[i][dg[i] & 0x3f];
+            if (((uint64_t)dg[i] >> 7) ^ flip) {
+                fp_neg(ny, e->y);
+                NAME(pt_madd_vt)(&acc, &acc, e->x, ny);
+            } else {
+                NAME(pt_madd_vt)(&acc, &acc, e->x, e->y);
+            }
         }
     }
     /* u2 = sum of a_s 2^(64s): one wNAF per 64-bit piece, all sharing the doublings */
