@@ -22,23 +22,30 @@ $S token init --file T.tok --user-pin 123456 --admin-pin 87654321 >/dev/null
 $S token csr --file T.tok --pin 123456 --subject "CN=bench,O=bench,C=CN" --out req.der >/dev/null
 openssl req -inform DER -in req.der -out req.pem
 
-dual_rates() { # home -> "dual/s single/s"
+dual_rates() { # home -> "dual/s single/s dual/s-with-OpenSSL's-SM2"
     local h=$1
     $S kmc init --home "$h" --pool-min 16 --pool-target 64 >/dev/null
-    local d s
-    d=$(for i in 1 2 3; do $S kmc bench-dual --home "$h" --csr req.der --count $DUAL_N | field dual/s; done | median)
+    local d s o
+    # the issue's before/after: the same dual issuance with OpenSSL's SM2 engine (before) and
+    # sealca's (after), rounds alternated so that a change of load hits both alike
+    : >dual.f; : >dual.o
+    for i in 1 2 3; do
+        $S kmc bench-dual --home "$h" --csr req.der --count $DUAL_N | field dual/s >>dual.f
+        SEALCA_SM2_ENGINE=openssl $S kmc bench-dual --home "$h" --csr req.der --count $DUAL_N | field dual/s >>dual.o
+    done
+    d=$(median <dual.f); o=$(median <dual.o)
     s=$(for i in 1 2 3; do $S bench issue --home "$h" --csr req.pem --count $DUAL_N --threads 1 | field certs/s; done | median)
-    echo "$d $s"
+    echo "$d $s $o"
 }
 $S init --home ca >/dev/null
-read -r D_SQ S_SQ < <(dual_rates ca)
-D_PG=- S_PG=-
+read -r D_SQ S_SQ O_SQ < <(dual_rates ca)
+D_PG=- S_PG=- O_PG=-
 if [ -n "${SEALCA_TEST_PG_URL:-}" ]; then
     pgdb="sealca_bench_kmc_$$"
     printf 'CREATE DATABASE :"db";\n' | psql "$SEALCA_TEST_PG_URL" -X -q -v ON_ERROR_STOP=1 -v db="$pgdb" >/dev/null
     PGURL=$(printf '%s' "$SEALCA_TEST_PG_URL" | sed "s|^\(postgres[a-z]*://[^/]*/\)[^?]*|\1$pgdb|")
     $S init --home pgca --database "$PGURL" >/dev/null
-    read -r D_PG S_PG < <(dual_rates pgca)
+    read -r D_PG S_PG O_PG < <(dual_rates pgca)
     printf 'DROP DATABASE :"db" WITH (FORCE);\n' | psql "$SEALCA_TEST_PG_URL" -X -q -v db="$pgdb" >/dev/null 2>&1 || true
 fi
 
@@ -70,17 +77,17 @@ echo
 echo "## Dual certificates and envelopes (scripts/bench-kmc.sh)"
 echo
 echo "- machine: $(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, load average $(cut -d' ' -f1 /proc/loadavg) when measured"
-echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), sealca $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), fast SM2 engine, one thread; $(openssl version)"
+echo "- $(date -u '+%Y-%m-%d %H:%M UTC'), sealca $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?'), one thread, fast SM2 engine unless a column says otherwise; $(openssl version)"
 echo
 echo "Dual issuance = signing certificate + KMC key pair (generation and escrow, amortised through"
 echo "the standby-pool refills) + encryption certificate + SM2EnvelopedKey + CSRResponse; a single"
 echo "issuance on the same store is the reference. Each dual issuance commits 4 transactions"
 echo "(two certificates, key assignment, key binding) against one for a single issuance."
 echo
-echo "| store | dual issuances/s | single issuances/s (same run) | dual / single |"
-echo "|---|---|---|---|"
-echo "| SQLite | $D_SQ | $S_SQ | $(r "$D_SQ" "$S_SQ") |"
-echo "| PostgreSQL | $D_PG | $S_PG | $( [ "$D_PG" = - ] && echo - || r "$D_PG" "$S_PG") |"
+echo "| store | dual issuances/s | single issuances/s (same run) | dual / single | dual issuances/s, OpenSSL's SM2 engine (before) | fast / OpenSSL engine |"
+echo "|---|---|---|---|---|---|"
+echo "| SQLite | $D_SQ | $S_SQ | $(r "$D_SQ" "$S_SQ") | $O_SQ | $(r "$D_SQ" "$O_SQ") |"
+echo "| PostgreSQL | $D_PG | $S_PG | $( [ "$D_PG" = - ] && echo - || r "$D_PG" "$S_PG") | $O_PG | $( [ "$D_PG" = - ] && echo - || r "$D_PG" "$O_PG") |"
 echo
 echo "GM/T 0010 envelope, one recipient, $MB MiB (sealca in memory; openssl enc file to file):"
 echo
