@@ -382,7 +382,8 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
                 FSUB(R.x, t, B->x); /* x3 = lam^2 - xA - xB */
                 FSUB(t, A->x, R.x);
                 FMUL(t, lam, t);
-                FSUB(R.y, t, A->y); /* y3 = lam (xA - x3) - yA */
+                FSUB(R.y, t, A->y); /* y3 = lam (xA - x3) - yA; A and B read for the last time */
+                /* cppcheck-suppress uninitvar ; R.x and R.y are FSUB's outputs (asm on one path) */
                 nd[m] = R;
             }
             if (len & 1) nd[np] = nd[len - 1];
