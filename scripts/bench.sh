@@ -1,6 +1,7 @@
 #!/bin/bash
 # make bench: sealca beside its peers (OpenSSL's tools, Botan) measured in the same run;
-# writes docs/benchmarks.md. Medians of 3 runs; ratios rather than single times.
+# writes docs/benchmarks.md. Medians of 3 runs; ratios rather than single times. The SM2 section
+# comes from scripts/bench-sm2.sh (also run alone for engine work), which rewrites it in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
