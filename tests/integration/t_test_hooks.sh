@@ -52,4 +52,16 @@ for bad in 1d 12x 99999999999 " "; do
     grep -q SEALCA_RA_CLOCK_OFFSET err.txt || die "bad_value does not name the variable"
 done
 [ "$(db_state ca)" = "$before" ] || die "a refused clock offset changed the database"
+
+# configuration is not a hook: the release build honours SEALCA_TOKEN_KDF_MEM (bounded, and a bad
+# value refused before any file is written rather than defaulted or stored unreadable)
+export SEALCA_TOKEN_STATE="$PWD/anchors"
+for bad in 4 1025 abc 8x -8 " 8"; do
+    expect_fail token.bad_kdf_mem env "SEALCA_TOKEN_KDF_MEM=$bad" "$REL" token init --file bad.tok \
+        --user-pin 123456 --admin-pin 87654321
+    grep -q SEALCA_TOKEN_KDF_MEM err.txt || die "token.bad_kdf_mem does not name the variable"
+    [ ! -e bad.tok ] || die "a refused SEALCA_TOKEN_KDF_MEM=$bad wrote a token"
+done
+SEALCA_TOKEN_KDF_MEM=8 "$REL" token init --file ok.tok --user-pin 123456 --admin-pin 87654321 >/dev/null
+"$REL" token info --file ok.tok >/dev/null || die "the release build cannot read its own 8 MiB token"
 echo "t_test_hooks: ok"
