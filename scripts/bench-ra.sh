@@ -11,7 +11,10 @@ S="$ROOT/build/sealca"
 OUT="$ROOT/docs/benchmarks-ra.md"
 W=$(mktemp -d "${TMPDIR:-/tmp}/sealca-bench-ra-XXXXXX")
 SRV=""; PY=""
-trap 'kill $SRV $PY 2>/dev/null; rm -rf "$W"' EXIT
+# Under set -e a failing command inside the EXIT trap ends the script with its status: a bare
+# `kill` of nothing (both servers already stopped, SRV and PY empty) failed every run this way,
+# skipping the rm and failing `make bench` at its end. Kill only what is still recorded.
+trap 'for p in $SRV $PY; do kill "$p" 2>/dev/null || true; done; rm -rf "$W"' EXIT
 export SEALCA_PASSPHRASE=bench-passphrase
 QUICK=${SEALCA_BENCH_QUICK:-0}
 SECS=$([ "$QUICK" = 1 ] && echo 3 || echo 10)
@@ -35,6 +38,7 @@ run_one() {
     SRV=$!
     for i in $(seq 1 100); do grep -q serving srv.out && break; sleep 0.2; done
     local U=http://127.0.0.1:18500/api/v1
+    curl -fsS -o "$home-catalog.json" "$U/catalog" # the exact bytes, for the static-file peer
     CAT=$(wrk_rps "$U/catalog")
     HEALTH=$(wrk_rps "http://127.0.0.1:18500/healthz")
     python3 "$ROOT/tests/tools/ra_load.py" prepare "http://127.0.0.1:18500" "$N" sessions.json png
@@ -55,9 +59,9 @@ L
 
 run_one sq
 SQ_CAT=$CAT; SQ_CREATE=$CREATE; SQ_HEALTH=$HEALTH; SQ_SUBMIT=$SUBMIT
-# peer: the same catalog bytes as a static file from Python's http.server
-curl -fsS -o catalog.json http://127.0.0.1:18500/api/v1/catalog 2>/dev/null || $S ra init --home sq >/dev/null
-mkdir -p static && cp sq/ra-catalog.json static/catalog.json
+# peer: the same catalog bytes as a static file from Python's http.server (saved by run_one
+# while the server ran)
+mkdir -p static && cp sq-catalog.json static/catalog.json
 (cd static && exec python3 -m http.server 18501 --bind 127.0.0.1 >/dev/null 2>&1) &
 PY=$!
 sleep 1

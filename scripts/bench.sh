@@ -1,6 +1,7 @@
 #!/bin/bash
 # make bench: sealca beside its peers (OpenSSL's tools, Botan) measured in the same run;
-# writes docs/benchmarks.md. Medians of 3 runs; ratios rather than single times.
+# writes docs/benchmarks.md. Medians of 3 runs; ratios rather than single times. The SM2 section
+# comes from scripts/bench-sm2.sh (also run alone for engine work), which rewrites it in place.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -144,50 +145,6 @@ if [ -n "${SEALCA_TEST_PG_URL:-}" ]; then
     PLAT_P99=$(printf '%s\n' $plat | sort -n | awk '{a[NR]=$1} END {i=int(NR*0.99+0.999); if (i<1) i=1; print a[i]}')
     printf 'DROP DATABASE :"db" WITH (FORCE);\n' | psql "$SEALCA_TEST_PG_URL" -X -q -v db="$pgdb" >/dev/null 2>&1 || true
     PG_ROWS="yes"
-fi
-
-# ---------------------------------------------------------------- SM2 engine
-SM2_TABLE=""
-if $S bench sm2 --engine fast --seconds 1 >/dev/null 2>&1; then
-    sm2_med() { # engine op
-        for i in 1 2 3; do $S bench sm2 --engine $1 --seconds 2 | awk -v op="$2" '$2==op {print $3}'; done | median
-    }
-    ossl_speed() { # alg field
-        openssl speed -seconds 2 $1 2>/dev/null | awk -v f="$2" '/^ *[0-9]+ bits? (SM2|ecdsa)/ || /sm2|nistp256/ {print}' | tail -1
-    }
-    OS_SM2=$(openssl speed -seconds 2 sm2 2>/dev/null | tail -1)
-    OS_P256=$(openssl speed -seconds 2 ecdsap256 2>/dev/null | tail -1)
-    os_sm2_sign=$(echo "$OS_SM2" | awk '{print $(NF-1)}'); os_sm2_verify=$(echo "$OS_SM2" | awk '{print $NF}')
-    os_p256_sign=$(echo "$OS_P256" | awk '{print $(NF-1)}'); os_p256_verify=$(echo "$OS_P256" | awk '{print $NF}')
-    BOTAN=$(botan speed --msec=2000 --ecc-groups=sm2p256v1 SM2 2>/dev/null || true)
-    b_sign=$(echo "$BOTAN" | awk '{for(i=1;i<=NF;i++) if ($i == "sign/sec;") print $(i-1)}' | head -1)
-    b_verify=$(echo "$BOTAN" | awk '{for(i=1;i<=NF;i++) if ($i == "verify/sec;") print $(i-1)}' | head -1)
-    for op in sign verify keygen encrypt decrypt; do
-        f=$(sm2_med fast $op); o=$(sm2_med openssl $op)
-        SM2_TABLE="$SM2_TABLE| $op | $f | $o | $(echo "scale=1; $f / $o" | bc -l)× |
-"
-    done
-    # instruction counts (callgrind): exact and immune to the noise of a shared machine
-    SM2_ICOUNT=""
-    if command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null; then
-        cc -std=c11 -D_GNU_SOURCE -O2 -g -Isrc -I"$ROOT/src" "$ROOT/bench/sm2_icount.c" \
-            $(find "$ROOT/src/crypto/sm2" -name '*.c' | sort) -lpthread -o sm2_icount
-        icount() { # impl -> "sign verify" instructions per operation
-            SEALCA_SM2_IMPL="$1" valgrind --tool=callgrind --callgrind-out-file=cg.out ./sm2_icount 640 >/dev/null 2>&1
-            callgrind_annotate --inclusive=yes cg.out 2>/dev/null |
-                awk '/sm2fast_sign \[/ {gsub(",","",$1); s=$1} /sm2fast_verify \[/ {gsub(",","",$1); v=$1}
-                     END {printf "%.0f %.0f", s/640, v/640}'
-        }
-        SM2_ICOUNT="$(icount 'adx!') $(icount c)"
-    fi
-    # dudect-style timing report (a report, not a test: a shared VM is noisy)
-    DUDECT_ROWS=$("$ROOT/scripts/dudect.sh" "$([ "$QUICK" = 1 ] && echo 4000 || echo 20000)" 2>/dev/null |
-        awk '/engine path/ {p=$0; sub(/.*engine path /, "", p)}
-             /measurements/ {x=$0; sub(/: [0-9]+ measurements.*/, "", x)}
-             /max \|t\|/ {t=$4; sub(/:$/, "", t); v=$0; sub(/.*: /, "", v); print "| " p " | " x " | " t " | " v " |"}' || true)
-    SM2_PEERS="| openssl speed sm2 | $os_sm2_sign | $os_sm2_verify |
-| openssl speed ecdsap256 (tuned curve) | $os_p256_sign | $os_p256_verify |
-| botan speed SM2 | ${b_sign:-n/a} | ${b_verify:-n/a} |"
 fi
 
 # ---------------------------------------------------------------- OCSP over HTTP
@@ -382,43 +339,11 @@ echo
 echo "Two \`sealca serve\` nodes on one PostgreSQL: revocation through the CLI to a changed OCSP"
 echo "answer at node B: p50 ${PLAT_P50} ms, p99 ${PLAT_P99} ms."
 fi
-if [ -n "$SM2_TABLE" ]; then
+# placeholder: scripts/bench-sm2.sh, run below, replaces this section with its own figures
 echo
 echo "## SM2 operations, one core (\`sealca bench sm2\`)"
 echo
-echo "| op | sealca fast engine ops/s | sealca via OpenSSL ops/s | ratio |"
-echo "|---|---|---|---|"
-printf '%s' "$SM2_TABLE"
-echo
-echo "Rates per CPU second of the measuring thread, like \`openssl speed\` (user CPU time)."
-echo "\`sealca bench sm2\` goes through the crypto layer as the rest of sealca does: sign includes"
-echo "e = SM3(Z || M) (Z cached per key) and the DER encoding, verify the DER decoding and e."
-echo "The fast engine's signing draws (k, x(kG)) from a per-thread pool refilled 64 at a time"
-echo "(docs/design.md, \`The SM2 engine\`): the figure is the long-run rate with the refills"
-echo "included; one signature in 64 also pays for the refill (~0.7 ms)."
-if [ -n "${SM2_ICOUNT:-}" ]; then
-    set -- $SM2_ICOUNT
-    echo
-    echo "Instructions per operation inside the engine (callgrind, \`bench/sm2_icount.c\`, 640 signatures"
-    echo "so the per-thread nonce batches are included; e given): MULX/ADX path sign $1, verify $2;"
-    echo "portable C path sign $3, verify $4."
-fi
-echo
-if [ -n "${DUDECT_ROWS:-}" ]; then
-    echo "Timing leak check (\`scripts/dudect.sh\`, Welch t-test of fixed vs random secret, largest |t|"
-    echo "over the crop levels; |t| > 4.5 would suggest a leak; 20,000 signatures per experiment):"
-    echo
-    echo "| code path | experiment | max abs t | verdict |"
-    echo "|---|---|---|---|"
-    echo "$DUDECT_ROWS"
-    echo
-fi
-echo "Peers, same run (sign/s, verify/s):"
-echo
-echo "| peer | sign/s | verify/s |"
-echo "|---|---|---|"
-echo "$SM2_PEERS"
-fi
+echo "(scripts/bench-sm2.sh writes this section.)"
 echo
 echo "## Electronic seals (\`sealca seal bench\`, one SES_Signature, 100 kB document)"
 echo
@@ -447,6 +372,9 @@ echo "signature's own SM2 document signature (\`openssl dgst -sm3 -sigopt distid
 "$ROOT/scripts/bench-kmc.sh" >>"$OUT"
 # the TSA's figures (POST /tsa beside openssl ts -reply), appended by their own script
 "$ROOT/scripts/bench-tsa.sh" >>"$OUT"
+# the SM2 engine's figures (both engines, openssl speed, Botan, callgrind counts, dudect): one
+# script, which rewrites the SM2 section above in place; it also runs alone for engine work
+"$ROOT/scripts/bench-sm2.sh" >/dev/null
 cat "$OUT"
 # the registration service (docs/benchmarks-ra.md)
 "$ROOT/scripts/bench-ra.sh"

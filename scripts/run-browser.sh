@@ -4,11 +4,13 @@
 # with staff accounts and their signing agents, starts `sealca serve` on a free loopback port,
 # drives Debian's chromium through the portal and the staff console, prints "N passed, N failed"
 # and removes everything it started. Usage: scripts/run-browser.sh [SEALCA_BINARY]
+# The binary must be a test build (build/asan/sealca, the default): the renewal scenario's second
+# server runs with the SEALCA_RA_CLOCK_OFFSET test hook, which build/sealca refuses.
 # SEALCA_SHOTS=DIR saves the screenshots there (`make screenshots` passes docs/screenshots;
 # by default they go to the scratch directory and are removed with it).
 set -u
 root=$(cd "$(dirname "$0")/.." && pwd)
-bin=$(realpath "${1:-$root/build/sealca}")
+bin=$(realpath "${1:-$root/build/asan/sealca}")
 chromium=${CHROMIUM:-/usr/bin/chromium}
 [ -x "$bin" ] || { echo "browser: no sealca binary at $bin"; echo "browser: 0 passed, 1 failed"; exit 1; }
 [ -x "$chromium" ] || { echo "browser: no chromium at $chromium (scripts/deps.sh installs it)"; echo "browser: 0 passed, 1 failed"; exit 1; }

@@ -1,5 +1,6 @@
 /* main.c - sealca: one binary, subcommands. */
 #include "cli.h"
+#include "common/testhook.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +115,9 @@ int main(int argc, char **argv)
         fputs(usage, argc < 2 ? stderr : stdout);
         return argc < 2 ? EXIT_USAGE : 0;
     }
+    /* a release build refuses test hooks (SEALCA_RA_CLOCK_OFFSET…) loudly: common/testhook.h */
+    sc_err e = {0};
+    if (sc_testhook_check(&e) != 0) return cli_fail(&e);
     for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
         if (strcmp(argv[1], cmds[i].name) == 0) return cmds[i].fn(argc - 1, argv + 1);
     return cli_usage("unknown command '%s'", argv[1]);

@@ -11,6 +11,7 @@
 
 #include "audit/audit.h"
 #include "common/conf.h"
+#include "common/testhook.h"
 #include "pki/ident.h"
 #include "ra/ra.h"
 #include "kmc/kmc.h"
@@ -51,8 +52,8 @@ int ra_conf_load(const char *home, ra *r, ra_err *re)
     r->webhook_keylen = strlen(ws);
     r->session_idle = idle;
     r->session_max = max;
-    const char *off = getenv("SEALCA_RA_CLOCK_OFFSET"); /* tests only: expiry, 24 h, windows */
-    r->clock_offset = off ? strtoll(off, NULL, 10) : 0;
+    /* test builds only (common/testhook.h): expiry, 24 h, windows; always 0 in release builds */
+    rc = sc_testhook_seconds("SEALCA_RA_CLOCK_OFFSET", &r->clock_offset, &re->e);
 out:
     conf_free(c);
     return rc;

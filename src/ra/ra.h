@@ -63,7 +63,7 @@ typedef struct ra {
     uint8_t webhook_key[64];
     size_t webhook_keylen;
     int64_t session_idle, session_max; /* seconds */
-    int64_t clock_offset;              /* tests: SEALCA_RA_CLOCK_OFFSET seconds */
+    int64_t clock_offset;              /* test builds: SEALCA_RA_CLOCK_OFFSET seconds */
 } ra;
 
 /* The home's RA settings (ra.conf) into r (keys, session limits). */

@@ -1,6 +1,7 @@
 /* store.c - driver dispatch, the per-connection statement cache, transactions and migrations. */
 #include "store/driver.h"
 #include "store/migrations.h"
+#include "common/testhook.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -323,7 +324,7 @@ fail:
 
 void store_crashpoint(const char *label)
 {
-    const char *at = getenv("SEALCA_CRASH_AT");
+    const char *at = sc_testhook("SEALCA_CRASH_AT"); /* NULL in release builds */
     if (at != NULL && strcmp(at, label) == 0) _exit(99);
 }
 

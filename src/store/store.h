@@ -65,7 +65,8 @@ int store_counter(store *s, const char *name, int next, int64_t *v, sc_err *e);
 int64_t store_changes(store *s);
 
 /* Test hook: called with a label at named points inside multi-step writes so that a test can
- * kill the process exactly there (SEALCA_CRASH_AT=label makes store_crashpoint _exit(99)). */
+ * kill the process exactly there (SEALCA_CRASH_AT=label makes store_crashpoint _exit(99); test
+ * builds only, see common/testhook.h). */
 void store_crashpoint(const char *label);
 
 #endif

@@ -450,9 +450,23 @@ int token_init(const char *path, const token_init_opts *o, sc_err *e)
     snprintf(t->label, sizeof(t->label), "%s", o->label ? o->label : "sealca");
     t->kdf_ops = TOKEN_KDF_OPS_DEFAULT;
     t->kdf_mem = o->kdf_mem;
+    /* configuration, not a test hook: whole MiB within the range token_load accepts, so that a
+     * bad value is refused here rather than silently defaulted or written into a token that
+     * could never be opened again */
     const char *env = getenv("SEALCA_TOKEN_KDF_MEM");
-    if (t->kdf_mem == 0 && env != NULL && *env)
-        t->kdf_mem = (uint64_t)strtoull(env, NULL, 10) << 20;
+    if (t->kdf_mem == 0 && env != NULL && *env) {
+        char *end = NULL;
+        errno = 0;
+        unsigned long long mib = strtoull(env, &end, 10);
+        if (errno != 0 || end == env || *end != '\0' || env[0] < '0' || env[0] > '9' || mib < 8 ||
+            mib > 1024) {
+            token_free(t);
+            return sc_fail(e, SC_EINVAL, "token.bad_kdf_mem",
+                           "SEALCA_TOKEN_KDF_MEM 须为 8 至 1024 之间的整数 (MiB) "
+                           "(SEALCA_TOKEN_KDF_MEM must be whole MiB, 8..1024)");
+        }
+        t->kdf_mem = (uint64_t)mib << 20;
+    }
     if (t->kdf_mem == 0) t->kdf_mem = TOKEN_KDF_MEM_DEFAULT;
     t->user_max = t->user_tries = TOKEN_USER_TRIES;
     t->admin_max = t->admin_tries = TOKEN_ADMIN_TRIES;
