@@ -372,6 +372,8 @@ echo "signature's own SM2 document signature (\`openssl dgst -sm3 -sigopt distid
 "$ROOT/scripts/bench-kmc.sh" >>"$OUT"
 # the TSA's figures (POST /tsa beside openssl ts -reply), appended by their own script
 "$ROOT/scripts/bench-tsa.sh" >>"$OUT"
+# the engine's change-by-change history is measured by hand and kept in its own file
+printf '\nThe SM2 engine change by change (instruction counts and CPU-time rates per round, measured by\nhand): docs/benchmarks-sm2-rounds.md.\n' >>"$OUT"
 # the SM2 engine's figures (both engines, openssl speed, Botan, callgrind counts, dudect): one
 # script, which rewrites the SM2 section above in place; it also runs alone for engine work
 "$ROOT/scripts/bench-sm2.sh" >/dev/null
