@@ -584,29 +584,24 @@ static int wnaf_recode(int naf[258], const uint64_t k[4], int w)
 static sm2_aff g_comb[SM2_COMB_WINDOWS][SM2_COMB_POINTS] __attribute__((aligned(64)));
 
 /*
- * Odd-digit recoding of an odd k < 2^256 (the regular recoding of Joye and Tunstall): k =
- * sum d_i 2^(7i), i < 37, every d_i odd with |d_i| <= 127 (the last one positive and <= 17).
- * Digit i is stored at out[i * stride] as its table index (|d_i| - 1) / 2 in bits 0..5 and its
- * sign (1: negative) in bit 7. Constant time in k: no digit is ever 0, so no sum of comb
- * terms is ever the point at infinity and none needs masking. Step: d = (k mod 2^8) - 2^7,
- * odd; k - d = (k with its low 8 bits cleared) + 2^7 (no carry), odd again after >> 7.
+ * Odd-digit recoding of an odd k < 2^256: k = sum d_i 2^(7i), i < 37, every d_i odd with
+ * |d_i| <= 127. In closed form (the signed odd windows of libsecp256k1's ecmult_const): with
+ * d_i = 2 b_i - 127, sum d_i 2^(7i) = 2B - (2^259 - 1), so the b_i are the 7-bit windows of
+ * B = (k + 2^259 - 1) / 2 = (k >> 1) + 2^258. Digit i is stored at out[i * stride] as its table
+ * index (|d_i| - 1) / 2 in bits 0..5 (b_i - 64 if b_i >= 64, else 63 - b_i) and its sign (1:
+ * negative, b_i < 64) in bit 7. Constant time in k: no digit is ever 0, so no sum of comb
+ * terms is ever the point at infinity and none needs masking. The top digit is 1..15 for k < n.
  */
-static void odd_recode(uint8_t *out, size_t stride, const uint64_t kin[4])
+static void odd_recode(uint8_t *out, size_t stride, const uint64_t k[4])
 {
-    uint64_t k[4] = {kin[0], kin[1], kin[2], kin[3]};
-    for (int i = 0; i < SM2_COMB_WINDOWS - 1; i++) {
-        uint64_t low = k[0] & 0xff;
-        uint64_t neg = ((low >> 7) & 1) ^ 1, m = 0 - neg;
-        uint64_t absd = ((low & 0x7f) & ~m) | ((128 - low) & m);
-        out[(size_t)i * stride] = (uint8_t)((absd >> 1) | (neg << 7));
-        k[0] = (k[0] & ~(uint64_t)0xff) | 0x80;
-        k[0] = (k[0] >> 7) | (k[1] << 57);
-        k[1] = (k[1] >> 7) | (k[2] << 57);
-        k[2] = (k[2] >> 7) | (k[3] << 57);
-        k[3] >>= 7;
+    uint64_t bw[5] = {(k[0] >> 1) | (k[1] << 63), (k[1] >> 1) | (k[2] << 63),
+                      (k[2] >> 1) | (k[3] << 63), k[3] >> 1, 4};
+    for (int i = 0; i < SM2_COMB_WINDOWS; i++) {
+        uint64_t b = scalar_bits(bw, SM2_COMB_W * i, SM2_COMB_W);
+        uint64_t pos = (b >> 6) & 1;
+        out[(size_t)i * stride] = (uint8_t)(((b ^ ((pos - 1) & 63)) & 63) | ((pos ^ 1) << 7));
     }
-    out[(size_t)(SM2_COMB_WINDOWS - 1) * stride] = (uint8_t)(k[0] >> 1); /* k[0] odd, < 18 */
-    sm2_ct_wipe(k, sizeof(k));
+    sm2_ct_wipe(bw, sizeof(bw));
 }
 
 /* k or n - k, whichever is odd (n is odd): x(k'G) = x(kG), and k'G = kG negated when the
