@@ -212,9 +212,7 @@ static int NAME(mul_g)(sm2_aff *out, const uint64_t kin[4])
         sm2_aff sel;
         uint64_t d = dg[i] & 0x3f, sign = (uint64_t)dg[i] >> 7;
         SELECT_AFF(&sel, g_comb[i], d);
-        fe ny;
-        fp_neg(ny, sel.y);
-        fe_cmov(sel.y, ny, 0 - sign);
+        fp_cneg_nz(sel.y, 0 - sign);
         if (i == 0) {
             fe_copy(acc.X, sel.x);
             fe_copy(acc.Y, sel.y);
@@ -327,12 +325,8 @@ static void NAME(mul_g_x_batch)(uint64_t (*xout)[4], uint64_t *badm, const uint6
         const uint8_t *dg = &sc->digit[i * SM2_GBATCH_MAX];
         for (int j = 0; j < cnt; j++) {
             sm2_apt *t = &sc->node[j * W + i];
-            sm2_aff sel;
-            uint64_t d = dg[j] & 0x3f, sign = (uint64_t)dg[j] >> 7;
-            SELECT_AFF(&sel, row, d);
-            fe_copy(t->x, sel.x);
-            fp_neg(t->y, sel.y);
-            fe_cmov(t->y, sel.y, ~(0 - sign));
+            SELECT_AFF(t, row, dg[j] & 0x3f);
+            fp_cneg_nz(t->y, 0 - ((uint64_t)dg[j] >> 7));
         }
     }
     for (int len = W; len > 1; len = (len + 1) / 2) {
