@@ -84,7 +84,7 @@ printf '%s' "$TABLE"
 echo
 echo "\`sealca bench sm2\` goes through the crypto layer as the rest of sealca does: sign includes"
 echo "e = SM3(Z || M) (Z cached per key) and the DER encoding, verify the DER decoding and e."
-echo "The fast engine's signing draws (k, x(kG)) from a per-thread pool refilled 64 at a time"
+echo "The fast engine's signing draws (k, x(kG)) from a per-thread pool refilled 128 at a time"
 echo "(docs/design.md, \`The SM2 engine\`): the figure is the long-run rate with the refills"
 echo "included."
 if [ -n "$ICOUNT" ]; then
