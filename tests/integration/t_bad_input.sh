@@ -6,8 +6,13 @@ $S issue --home ca --profile person-sign --subject "CN=李四" --id-number 11010
 before=$(db_state ca)
 
 # CSRs: garbage, truncated, oversized, not signed with the GM/T 0009 ID, wrong PEM label
-head -c 3000 /dev/urandom > junk.bin
+# random bytes after a first byte that is not 0x30 (a leading 0x30 is read as DER: 1 run in 256
+# failed here with csr.malformed), and garbage behind a SEQUENCE header claiming 2 GB for the DER
+# branch
+{ printf 'J'; head -c 2999 /dev/urandom; } > junk.bin
 expect_fail csr.bad_pem $S issue --home ca --profile person-sign --subject "CN=x" --id-number 11010519491231002X --csr junk.bin --out x.pem
+{ printf '\060\204\177\377\377\377'; head -c 2994 /dev/urandom; } > junk.der
+expect_fail csr.malformed $S issue --home ca --profile person-sign --subject "CN=x" --id-number 11010519491231002X --csr junk.der --out x.pem
 openssl req -in good.csr -outform DER -out good.der
 head -c 120 good.der > trunc.der
 expect_fail csr.malformed $S issue --home ca --profile person-sign --subject "CN=x" --id-number 11010519491231002X --csr trunc.der --out x.pem
