@@ -196,40 +196,11 @@ static inline void fp_neg(fe r, const fe a)
  * coordinates, never 0 (no point of prime order has y = 0), so p - r needs no reduction. */
 static inline void fp_cneg_nz(fe r, uint64_t mask)
 {
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-    uint64_t t0 = r[0], t1 = r[1], t2 = r[2], t3 = r[3], n0, n1, n2, n3;
-    __asm__(
-        "movq %[p0], %[n0]\n\t"
-        "subq %[t0], %[n0]\n\t"
-        "movq %[p1], %[n1]\n\t"
-        "sbbq %[t1], %[n1]\n\t"
-        "movq %[p2], %[n2]\n\t"
-        "sbbq %[t2], %[n2]\n\t"
-        "movq %[p3], %[n3]\n\t"
-        "sbbq %[t3], %[n3]\n\t"
-        "testq %[m], %[m]\n\t"
-        "cmovnzq %[n0], %[t0]\n\t"
-        "cmovnzq %[n1], %[t1]\n\t"
-        "cmovnzq %[n2], %[t2]\n\t"
-        "cmovnzq %[n3], %[t3]"
-        : [t0] "+r"(t0), [t1] "+r"(t1), [t2] "+r"(t2), [t3] "+r"(t3), [n0] "=&r"(n0),
-          [n1] "=&r"(n1), [n2] "=&r"(n2), [n3] "=&r"(n3)
-        : [m] "r"(mask), [p0] "m"(FP_P[0]), [p1] "m"(FP_P[1]), [p2] "m"(FP_P[2]), [p3] "m"(FP_P[3])
-        : "cc");
-    r[0] = t0;
-    r[1] = t1;
-    r[2] = t2;
-    r[3] = t3;
-#else
-    uint64_t n[4], b = 0;
-    for (int i = 0; i < 4; i++) {
-        u128 t = (u128)FP_P[i] - r[i] - b;
-        n[i] = (uint64_t)t;
-        b = (uint64_t)(t >> 64) & 1;
-    }
-    for (int i = 0; i < 4; i++)
-        r[i] ^= (r[i] ^ n[i]) & mask;
-#endif
+    fe n;
+    uint64_t borrow;
+    SUB4(n, borrow, FP_P, r);
+    (void)borrow; /* r <= p - 1: none */
+    fe_cmov(r, n, mask);
 }
 
 /*
